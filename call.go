@@ -1,0 +1,238 @@
+package llmrouter
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// call is one request's state, from Chat or ChatStream to its lineage
+// record. Calls are pooled, with room inline for the usual route, so that a
+// request allocates almost nothing of its own; a call is cleared and reused
+// once its record has been written.
+type call struct {
+	r      *Router
+	parent context.Context // the caller's context
+	ctx    context.Context // parent, bounded by Timeouts.Total, in the router span
+	cancel context.CancelFunc
+	req    *Request
+	rt     *route
+	stream bool
+	start  time.Time
+	needs  Capabilities
+	span   trace.Span
+
+	tenantPolicies []Policy
+	estInput       int   // estimated input tokens
+	estOutput      int   // output tokens reserved
+	estMicroUSD    int64 // most the request may cost
+	res            []Reservation
+
+	attempts   int
+	waits      int
+	tries      []uint8 // calls per route member
+	retry      int     // member to call again next, or -1
+	minWindow  int     // after a context-length failure: windows must exceed it
+	acquiredAt time.Time
+	failures   []*ProviderError
+	bo         *backoff.ExponentialBackOff
+
+	served  *deployment
+	usage   Usage
+	cost    float64
+	content Content
+	rec     Record
+	hasher  promptHasher // kept across reuse
+
+	candBuf  [8]CandidateRecord
+	attBuf   [4]AttemptRecord
+	polBuf   [8]string
+	triesBuf [8]uint8
+	resBuf   [2]Reservation
+	pickBuf  [8]Candidate
+	idxBuf   [8]int
+}
+
+// begin takes a call from the pool and starts the request.
+func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
+	c := r.calls.Get().(*call)
+	c.r, c.parent, c.ctx, c.req, c.stream = r, ctx, ctx, req, stream
+	c.start = r.now()
+	c.retry = -1
+	c.rec.Candidates = c.candBuf[:0]
+	c.rec.Attempts = c.attBuf[:0]
+	c.rec.Policies = c.polBuf[:0]
+	c.tries = c.triesBuf[:0]
+	c.res = c.resBuf[:0]
+	c.rec.RequestID = req.ID
+	if c.rec.RequestID == "" {
+		c.rec.RequestID = newRequestID()
+	}
+	c.startSpan()
+	return c
+}
+
+// release clears the call and returns it to the pool.
+func (c *call) release() {
+	h := c.hasher
+	r := c.r
+	*c = call{}
+	c.hasher = h
+	r.calls.Put(c)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	x, y := rand.Uint64(), rand.Uint64()
+	for i := 0; i < 8; i++ {
+		b[i], b[8+i] = byte(x>>(8*i)), byte(y>>(8*i))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// prepare validates and resolves the request, filters its candidates
+// through every policy, and admits it against quotas.
+func (c *call) prepare() error {
+	req := c.req
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	rt := c.r.routes[req.Model]
+	if rt == nil {
+		return &RequestError{Field: "Model", Reason: "no route or deployment named " + strconv.Quote(req.Model)}
+	}
+	c.rt = rt
+	if t := c.r.timeouts.Total; t > 0 {
+		c.ctx, c.cancel = context.WithTimeout(c.ctx, t)
+	}
+	c.needs = req.needs(c.stream)
+	c.estInput = c.r.estimates.Input(req)
+	c.estOutput = req.MaxOutputTokens
+	if c.estOutput == 0 {
+		c.estOutput = c.r.estimates.DefaultOutput
+	}
+	if c.r.tenantPolicies != nil {
+		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
+	}
+	c.rec.Policies = append(c.rec.Policies, builtinCapabilityCheck)
+	for _, list := range [...][]Policy{c.r.policies, c.tenantPolicies, req.Policies} {
+		for _, p := range list {
+			c.rec.Policies = append(c.rec.Policies, p.Name)
+		}
+	}
+
+	allowed := 0
+	for i, d := range rt.members {
+		cr := CandidateRecord{Deployment: d.Name, Provider: d.provider, Tier: rt.tierOf[i], Status: CandidateUnused}
+		if policy, reason, ok := c.allows(d); ok {
+			allowed++
+			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
+		} else {
+			cr.Status, cr.Policy, cr.Reason = CandidateRefused, policy, reason
+		}
+		c.rec.Candidates = append(c.rec.Candidates, cr)
+		c.tries = append(c.tries, 0)
+	}
+	if allowed == 0 {
+		return c.routeError(ErrPolicyDenied)
+	}
+	return c.admit()
+}
+
+// builtinCapabilityCheck names the router's own capability check in lineage.
+const builtinCapabilityCheck = "capabilities"
+
+// allows runs the capability check and every policy for d, returning the
+// first refusal.
+func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
+	if d.Capabilities != 0 && !d.Capabilities.Has(c.needs) {
+		return builtinCapabilityCheck, "lacks " + (c.needs &^ d.Capabilities).lowest().String(), false
+	}
+	for _, list := range [...][]Policy{c.r.policies, c.tenantPolicies, c.req.Policies} {
+		for _, p := range list {
+			if ok, reason := p.Check(c.req, &d.Deployment); !ok {
+				return p.Name, reason, false
+			}
+		}
+	}
+	return "", "", true
+}
+
+// admit reserves the request's estimate in every quota rule that applies.
+func (c *call) admit() error {
+	if c.r.quota == nil {
+		return nil
+	}
+	amount := Amount{Requests: 1, Tokens: int64(c.estInput + c.estOutput), MicroUSD: c.estMicroUSD}
+	now := c.r.now()
+	for _, rule := range c.r.quotaRules {
+		key := rule.Key(c.req)
+		if key == "" {
+			continue
+		}
+		res := Reservation{Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now}
+		if err := c.r.quota.Reserve(c.ctx, res); err != nil {
+			c.cancelQuota()
+			var qe *QuotaError
+			if errors.As(err, &qe) {
+				return err
+			}
+			return &RouteError{Route: c.req.Model, Err: errors.Join(errors.New("llmrouter: quota store failed"), err)}
+		}
+		c.res = append(c.res, res)
+	}
+	return nil
+}
+
+// settleQuota settles every reservation with the request's actual usage,
+// refunding requests that consumed nothing. When usage is only an estimate
+// (a stream cut or closed before the provider reported it), it charges at
+// least what was reserved.
+func (c *call) settleQuota() {
+	if len(c.res) == 0 {
+		return
+	}
+	ctx := c.ctx
+	if ctx.Err() != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	actual := Amount{Requests: 1, Tokens: int64(c.usage.Total()), MicroUSD: toMicroUSD(c.cost)}
+	for _, res := range c.res {
+		switch {
+		case c.usage.Total() == 0:
+			_ = c.r.quota.Cancel(ctx, res)
+		case c.usage.Estimated:
+			_ = c.r.quota.Settle(ctx, res, Amount{
+				Requests: 1,
+				Tokens:   max(actual.Tokens, res.Amount.Tokens),
+				MicroUSD: max(actual.MicroUSD, res.Amount.MicroUSD),
+			})
+		default:
+			_ = c.r.quota.Settle(ctx, res, actual)
+		}
+	}
+}
+
+func (c *call) cancelQuota() {
+	for _, res := range c.res {
+		_ = c.r.quota.Cancel(c.ctx, res)
+	}
+	c.res = c.res[:0]
+}
+
+// routeError builds the *RouteError ending the request with cause.
+func (c *call) routeError(cause error) *RouteError {
+	e := &RouteError{Route: c.req.Model, Err: cause, Attempts: c.failures}
+	for _, cr := range c.rec.Candidates {
+		if cr.Status == CandidateRefused || cr.Status == CandidateSkipped {
+			e.Skipped = append(e.Skipped, Skip{Deployment: cr.Deployment, Policy: cr.Policy, Reason: cr.Reason})
+		}
+	}
+	return e
+}

@@ -1,0 +1,161 @@
+package llmrouter
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// deployment is a catalog entry with its live state: circuit breaker,
+// cooldown, calls in flight and its own rate limits. All of it is per
+// deployment, so requests to different deployments never contend, and the
+// routing path reads it with atomic loads only.
+type deployment struct {
+	Deployment
+	provider string // Provider.Name(), read once
+
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}] // nil when disabled
+	// openUntil mirrors the breaker: while it is open, the real-time Unix
+	// nanosecond at which it turns half-open; 0 otherwise. The breaker sets
+	// it from OnStateChange, which only stores it (no user code runs under
+	// the breaker's lock).
+	openUntil atomic.Int64
+	// cooldownUntil is the router-clock Unix nanosecond before which the
+	// deployment is skipped after a rate limit.
+	cooldownUntil atomic.Int64
+	inFlight      atomic.Int64
+
+	limits  []Limit // the deployment's RPM and TPM, if any
+	limiter *bucket // counts against limits; nil without them
+}
+
+func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
+	dep := &deployment{Deployment: d, provider: d.Provider.Name()}
+	if d.RPM > 0 {
+		dep.limits = append(dep.limits, RPM(int64(d.RPM)))
+	}
+	if d.TPM > 0 {
+		dep.limits = append(dep.limits, TPM(int64(d.TPM)))
+	}
+	if len(dep.limits) > 0 {
+		dep.limiter = &bucket{}
+	}
+	if !bp.Disabled {
+		dep.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+			Name:        d.Name,
+			MaxRequests: bp.HalfOpenProbes,
+			Interval:    bp.Interval,
+			Timeout:     bp.OpenFor,
+			ReadyToTrip: func(c gobreaker.Counts) bool {
+				if c.ConsecutiveFailures >= bp.ConsecutiveFailures {
+					return true
+				}
+				return bp.FailureRatio > 0 && c.Requests >= bp.MinRequests &&
+					float64(c.TotalFailures) >= bp.FailureRatio*float64(c.Requests)
+			},
+			OnStateChange: func(_ string, _, to gobreaker.State) {
+				if to == gobreaker.StateOpen {
+					dep.openUntil.Store(time.Now().Add(bp.OpenFor).UnixNano())
+				} else {
+					dep.openUntil.Store(0)
+				}
+			},
+			IsExcluded: func(err error) bool {
+				var pe *ProviderError
+				return errors.As(err, &pe) && !countsAgainstBreaker(pe.Kind)
+			},
+		})
+	}
+	return dep
+}
+
+// countsAgainstBreaker reports whether a failure of kind k says something
+// about the deployment's health. Rate limits cool it down instead; the rest
+// are about the request or the caller.
+func countsAgainstBreaker(k Kind) bool {
+	switch k {
+	case KindRateLimited, KindCanceled, KindBadRequest, KindContentPolicy, KindContextLength:
+		return false
+	}
+	return true
+}
+
+// unavailable says why the deployment cannot take a call now, or "" if it
+// can, and until when (router-clock nanoseconds; 0 when no wait helps).
+func (d *deployment) unavailable(now int64) (reason string, until int64) {
+	if t := d.openUntil.Load(); t != 0 && time.Now().UnixNano() < t {
+		return "circuit breaker open", 0
+	}
+	if t := d.cooldownUntil.Load(); now < t {
+		return "cooling down after a rate limit", t
+	}
+	if d.MaxConcurrency > 0 && d.inFlight.Load() >= int64(d.MaxConcurrency) {
+		return "at its concurrency limit", 0
+	}
+	return "", 0
+}
+
+// coolDown skips the deployment until the router-clock time until, unless a
+// later cooldown is already set.
+func (d *deployment) coolDown(until int64) {
+	for {
+		cur := d.cooldownUntil.Load()
+		if until <= cur || d.cooldownUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
+// acquire takes a call slot: a breaker permit, a concurrency slot and the
+// deployment's own rate limits for tokens. It returns the breaker's done
+// callback, or why the deployment cannot be called and until when.
+func (d *deployment) acquire(tokens int64, now time.Time) (done func(error), reason string, until int64) {
+	if d.MaxConcurrency > 0 {
+		if d.inFlight.Add(1) > int64(d.MaxConcurrency) {
+			d.inFlight.Add(-1)
+			return nil, "at its concurrency limit", 0
+		}
+	} else {
+		d.inFlight.Add(1)
+	}
+	if d.limiter != nil {
+		if qe, _ := d.limiter.reserve(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
+			d.inFlight.Add(-1)
+			if qe.TooLarge {
+				return nil, "request exceeds its own " + qe.Limit.String() + " limit", 0
+			}
+			return nil, "at its " + qe.Limit.String() + " limit", now.Add(qe.RetryAfter).UnixNano()
+		}
+	}
+	if d.breaker != nil {
+		var err error
+		if done, err = d.breaker.Allow(); err != nil {
+			d.refund(tokens, now)
+			if errors.Is(err, gobreaker.ErrTooManyRequests) {
+				return nil, "circuit breaker half-open, probe in flight", 0
+			}
+			return nil, "circuit breaker open", 0
+		}
+	}
+	return done, "", 0
+}
+
+// release returns the call slot taken by acquire at time at, charging the
+// call's actual tokens to the deployment's own limits in place of the
+// reserved estimate.
+func (d *deployment) release(reserved, actual int64, at time.Time) {
+	d.inFlight.Add(-1)
+	if d.limiter != nil {
+		d.limiter.settle(Amount{Requests: 1, Tokens: reserved}, Amount{Requests: 1, Tokens: actual}, at)
+	}
+}
+
+// refund returns a call slot that was never used.
+func (d *deployment) refund(reserved int64, at time.Time) {
+	d.inFlight.Add(-1)
+	if d.limiter != nil {
+		d.limiter.settle(Amount{Requests: 1, Tokens: reserved}, Amount{}, at)
+	}
+}

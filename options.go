@@ -1,0 +1,216 @@
+package llmrouter
+
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Option configures a Router in New.
+type Option func(*config)
+
+type config struct {
+	deployments    []Deployment
+	routes         []namedRoute
+	policies       []Policy
+	tenantPolicies map[string][]Policy
+	quotaStore     QuotaStore
+	quotaRules     []QuotaRule
+	quotaSet       bool
+	sinks          []Sink
+	tracerProvider trace.TracerProvider
+	retry          RetryPolicy
+	timeouts       Timeouts
+	breaker        BreakerPolicy
+	clock          func() time.Time
+	estimates      TokenEstimates
+	captureContent bool
+}
+
+type namedRoute struct {
+	name  string
+	route Route
+}
+
+// WithDeployments adds deployments to the catalog. Each may be named in
+// routes, or called directly by naming it in Request.Model.
+func WithDeployments(ds ...Deployment) Option {
+	return func(c *config) { c.deployments = append(c.deployments, ds...) }
+}
+
+// WithRoute adds a named route. Requests name it in Request.Model.
+func WithRoute(name string, r Route) Option {
+	return func(c *config) { c.routes = append(c.routes, namedRoute{name, r}) }
+}
+
+// WithPolicies adds policies that apply to every request.
+func WithPolicies(ps ...Policy) Option {
+	return func(c *config) { c.policies = append(c.policies, ps...) }
+}
+
+// WithTenantPolicies adds policies that apply to the requests of one tenant
+// (Request.Tenant), on top of the router-wide ones.
+func WithTenantPolicies(tenant string, ps ...Policy) Option {
+	return func(c *config) {
+		if c.tenantPolicies == nil {
+			c.tenantPolicies = map[string][]Policy{}
+		}
+		c.tenantPolicies[tenant] = append(c.tenantPolicies[tenant], ps...)
+	}
+}
+
+// WithQuota enforces rules, keeping their counters in store. Each request
+// reserves its estimated tokens and cost in every rule that applies to it
+// before it is sent, and settles to its actual usage when it ends; a request
+// that consumed nothing is refunded.
+func WithQuota(store QuotaStore, rules ...QuotaRule) Option {
+	return func(c *config) {
+		c.quotaStore, c.quotaSet = store, true
+		c.quotaRules = append(c.quotaRules, rules...)
+	}
+}
+
+// WithLineage sends each request's Record to every sink, in order.
+func WithLineage(sinks ...Sink) Option {
+	return func(c *config) { c.sinks = append(c.sinks, sinks...) }
+}
+
+// WithTracerProvider traces each request with a span, and each attempt with
+// a child span carrying the OpenTelemetry GenAI attributes. Without it, or
+// with a no-op provider, the router creates no spans and pays nothing for
+// tracing. Pass otel.GetTracerProvider() to use the global provider.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) { c.tracerProvider = tp }
+}
+
+// WithRetry sets how the router retries and fails over. Zero fields keep
+// their defaults.
+func WithRetry(p RetryPolicy) Option { return func(c *config) { c.retry = p } }
+
+// WithTimeouts bounds requests, attempts and streams. Zero fields are
+// unbounded, apart from the caller's context.
+func WithTimeouts(t Timeouts) Option { return func(c *config) { c.timeouts = t } }
+
+// WithBreaker sets the circuit breaker each deployment has. Zero fields keep
+// their defaults.
+func WithBreaker(b BreakerPolicy) Option { return func(c *config) { c.breaker = b } }
+
+// WithClock sets the clock the router reads for quota windows, cooldowns and
+// lineage times; tests pass a fake one so that windows pass without
+// sleeping. Default: time.Now. Circuit breakers keep real time.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
+// WithTokenEstimates replaces how the router estimates tokens before a
+// call. Zero fields keep their defaults.
+func WithTokenEstimates(e TokenEstimates) Option { return func(c *config) { c.estimates = e } }
+
+// WithContentCapture puts the prompt and the answer's text into lineage
+// records (Record.Content). Off by default: records then hold only a hash
+// and sizes of the prompt.
+func WithContentCapture(on bool) Option { return func(c *config) { c.captureContent = on } }
+
+// RetryPolicy says how the router retries and fails over. The zero value
+// takes every default.
+type RetryPolicy struct {
+	// MaxAttempts caps the calls made for one request, retries and
+	// failovers together. Default 5.
+	MaxAttempts int
+	// AttemptsPerDeployment caps the calls to one deployment for one
+	// request; a ClassRetry failure past it fails over. Default 2.
+	AttemptsPerDeployment int
+	// InitialBackoff and MaxBackoff bound the exponential backoff (factor 2,
+	// ±50% jitter) between retries of one deployment. One backoff serves
+	// the whole request. Defaults 250ms and 8s.
+	InitialBackoff, MaxBackoff time.Duration
+	// MaxWait is the longest the router sleeps in one go: for a backoff, for
+	// a provider's Retry-After, or for a deployment cooling down when no
+	// other can serve. A longer wait fails over, or fails the request when
+	// there is nowhere left to go. Default 10s.
+	MaxWait time.Duration
+	// Cooldown is how long a deployment is skipped after it throttled a call
+	// without saying for how long (a 429 without Retry-After). Default 5s.
+	Cooldown time.Duration
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	def(&p.MaxAttempts, 5)
+	def(&p.AttemptsPerDeployment, 2)
+	def(&p.InitialBackoff, 250*time.Millisecond)
+	def(&p.MaxBackoff, 8*time.Second)
+	def(&p.MaxWait, 10*time.Second)
+	def(&p.Cooldown, 5*time.Second)
+	return p
+}
+
+// Timeouts bound a request. Zero fields are unbounded.
+type Timeouts struct {
+	// Total bounds the whole request: every attempt, wait and failover, and
+	// for a stream its whole reading.
+	Total time.Duration
+	// Attempt bounds one non-streaming call.
+	Attempt time.Duration
+	// FirstToken bounds how long a streaming attempt may take to produce
+	// its first visible chunk; past it the router fails over.
+	FirstToken time.Duration
+	// Idle bounds the gap between two chunks of a stream. A stall is noticed
+	// between Idle and 1.25×Idle after the last chunk.
+	Idle time.Duration
+}
+
+// BreakerPolicy configures the circuit breaker of each deployment. An open
+// breaker takes its deployment out of routing at once, without waiting;
+// after OpenFor it lets HalfOpenProbes calls through, and closes when they
+// succeed. Server, timeout, transport, malformed-answer, auth, billing,
+// not-found and panic failures count against it; cancellations, bad
+// requests, content-policy and context-length refusals do not, and rate
+// limits cool the deployment down instead (RetryPolicy.Cooldown). The zero
+// value takes every default.
+type BreakerPolicy struct {
+	// ConsecutiveFailures trips the breaker. Default 5.
+	ConsecutiveFailures uint32
+	// FailureRatio, when above 0, also trips the breaker once MinRequests
+	// calls in the current Interval fail at this ratio or more.
+	FailureRatio float64
+	MinRequests  uint32
+	// Interval is the period after which a closed breaker forgets its
+	// counts. Default 60s.
+	Interval time.Duration
+	// OpenFor is how long the breaker stays open. Default 30s.
+	OpenFor time.Duration
+	// HalfOpenProbes is how many calls a half-open breaker lets through.
+	// Default 1.
+	HalfOpenProbes uint32
+	// Disabled turns breakers off.
+	Disabled bool
+}
+
+func (b BreakerPolicy) withDefaults() BreakerPolicy {
+	def(&b.ConsecutiveFailures, 5)
+	def(&b.Interval, 60*time.Second)
+	def(&b.OpenFor, 30*time.Second)
+	def(&b.HalfOpenProbes, 1)
+	return b
+}
+
+// TokenEstimates says how the router estimates tokens before a call.
+type TokenEstimates struct {
+	// Input estimates a request's input tokens. Default EstimateInputTokens.
+	Input func(*Request) int
+	// DefaultOutput is the output reserved for a request without
+	// MaxOutputTokens. Default 1024.
+	DefaultOutput int
+}
+
+func (e TokenEstimates) withDefaults() TokenEstimates {
+	if e.Input == nil {
+		e.Input = EstimateInputTokens
+	}
+	def(&e.DefaultOutput, 1024)
+	return e
+}
+
+func def[T int | uint32 | time.Duration](v *T, d T) {
+	if *v == 0 {
+		*v = d
+	}
+}

@@ -1,0 +1,233 @@
+package llmrouter
+
+import (
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Policy decides whether a deployment may see a request. It is a named
+// predicate: Check returns true to allow, or false and a reason to refuse.
+// The router checks every policy before every attempt, fallbacks included,
+// so no failure path reaches a refused deployment; each refusal is kept in
+// lineage with the policy's name and reason.
+//
+// Check must be safe for concurrent use, must not modify its arguments, and
+// should be fast and allocation-free when it allows: it runs for every
+// candidate of every request. Reasons are best built once, when the policy
+// is made, rather than on each call.
+type Policy struct {
+	// Name identifies the policy in lineage and errors.
+	Name string
+	// Check reports whether d may serve req, and why not.
+	Check func(req *Request, d *Deployment) (ok bool, reason string)
+}
+
+// All allows a deployment when every policy in ps does; it refuses with the
+// first refusing policy's name and reason.
+func All(ps ...Policy) Policy {
+	ps = append([]Policy(nil), ps...)
+	return Policy{
+		Name: "all(" + policyNames(ps) + ")",
+		Check: func(req *Request, d *Deployment) (bool, string) {
+			for _, p := range ps {
+				if ok, reason := p.Check(req, d); !ok {
+					return false, p.Name + ": " + reason
+				}
+			}
+			return true, ""
+		},
+	}
+}
+
+// Any allows a deployment when at least one policy in ps does.
+func Any(ps ...Policy) Policy {
+	ps = append([]Policy(nil), ps...)
+	names := policyNames(ps)
+	reason := "none of " + names + " allowed it"
+	return Policy{
+		Name: "any(" + names + ")",
+		Check: func(req *Request, d *Deployment) (bool, string) {
+			for _, p := range ps {
+				if ok, _ := p.Check(req, d); ok {
+					return true, ""
+				}
+			}
+			return false, reason
+		},
+	}
+}
+
+// Not allows a deployment when p refuses it.
+func Not(p Policy) Policy {
+	reason := p.Name + " allowed it"
+	return Policy{
+		Name: "not(" + p.Name + ")",
+		Check: func(req *Request, d *Deployment) (bool, string) {
+			if ok, _ := p.Check(req, d); ok {
+				return false, reason
+			}
+			return true, ""
+		},
+	}
+}
+
+func policyNames(ps []Policy) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ",")
+}
+
+// RegionIn allows deployments whose Region matches one of the patterns, in
+// path.Match syntax ("eu-*", "us-east-?"). A deployment with no Region is
+// refused.
+func RegionIn(patterns ...string) Policy {
+	patterns = append([]string(nil), patterns...)
+	reason := "region not in " + strings.Join(patterns, ", ")
+	return Policy{
+		Name: "region-in(" + strings.Join(patterns, ",") + ")",
+		Check: func(_ *Request, d *Deployment) (bool, string) {
+			if d.Region == "" {
+				return false, "region unknown"
+			}
+			for _, p := range patterns {
+				if globMatch(p, d.Region) {
+					return true, ""
+				}
+			}
+			return false, reason
+		},
+	}
+}
+
+// globMatch matches s against a path.Match pattern, with fast paths for the
+// common exact and trailing-star patterns.
+func globMatch(pattern, s string) bool {
+	if !strings.ContainsAny(pattern, `*?[\`) {
+		return pattern == s
+	}
+	if n := len(pattern) - 1; pattern[n] == '*' && !strings.ContainsAny(pattern[:n], `*?[\`) {
+		return strings.HasPrefix(s, pattern[:n])
+	}
+	ok, _ := path.Match(pattern, s)
+	return ok
+}
+
+// AllowProviders allows only deployments whose provider's Name is listed.
+func AllowProviders(names ...string) Policy {
+	names = append([]string(nil), names...)
+	reason := "provider not in " + strings.Join(names, ", ")
+	return Policy{
+		Name: "allow-providers(" + strings.Join(names, ",") + ")",
+		Check: func(_ *Request, d *Deployment) (bool, string) {
+			if contains(names, d.Provider.Name()) {
+				return true, ""
+			}
+			return false, reason
+		},
+	}
+}
+
+// DenyProviders refuses deployments whose provider's Name is listed.
+func DenyProviders(names ...string) Policy {
+	names = append([]string(nil), names...)
+	reason := "provider is one of " + strings.Join(names, ", ")
+	return Policy{
+		Name: "deny-providers(" + strings.Join(names, ",") + ")",
+		Check: func(_ *Request, d *Deployment) (bool, string) {
+			if contains(names, d.Provider.Name()) {
+				return false, reason
+			}
+			return true, ""
+		},
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// RequireZeroRetention allows only deployments declared ZeroRetention.
+func RequireZeroRetention() Policy {
+	return Policy{
+		Name: "zero-retention",
+		Check: func(_ *Request, d *Deployment) (bool, string) {
+			switch d.Retention {
+			case ZeroRetention:
+				return true, ""
+			case RetentionUnknown:
+				return false, "retention not declared"
+			case LimitedRetention:
+				return false, "provider keeps data for a limited time"
+			}
+			return false, "provider stores data"
+		},
+	}
+}
+
+// RequireCapabilities allows deployments that declare every capability in
+// want and every capability the request needs (tools, JSON output, images).
+// Unlike the router's built-in check, it refuses deployments that declare
+// no capabilities at all.
+func RequireCapabilities(want Capabilities) Policy {
+	reasons := map[Capabilities]string{}
+	for c := Capabilities(1); c <= CapStreaming; c <<= 1 {
+		reasons[c] = "lacks " + c.String()
+	}
+	return Policy{
+		Name: "capabilities(" + want.String() + ")",
+		Check: func(req *Request, d *Deployment) (bool, string) {
+			missing := (want | req.needs(false)) &^ d.Capabilities
+			if missing == 0 {
+				return true, ""
+			}
+			return false, reasons[missing&-missing]
+		},
+	}
+}
+
+// MaxPrice allows deployments that charge at most inputPerMTok for input and
+// outputPerMTok for output, in US dollars per million tokens. Zero leaves
+// that side unlimited.
+func MaxPrice(inputPerMTok, outputPerMTok float64) Policy {
+	in := "input price above $" + strconv.FormatFloat(inputPerMTok, 'f', -1, 64) + "/MTok"
+	out := "output price above $" + strconv.FormatFloat(outputPerMTok, 'f', -1, 64) + "/MTok"
+	return Policy{
+		Name: "max-price",
+		Check: func(_ *Request, d *Deployment) (bool, string) {
+			if inputPerMTok > 0 && d.Price.InputPerMTok > inputPerMTok {
+				return false, in
+			}
+			if outputPerMTok > 0 && d.Price.OutputPerMTok > outputPerMTok {
+				return false, out
+			}
+			return true, ""
+		},
+	}
+}
+
+// ContextFits allows deployments whose ContextWindow holds the request: its
+// estimated input tokens (EstimateInputTokens) plus MaxOutputTokens. A
+// deployment with no declared window is allowed; so is one whose declared
+// MaxOutputTokens is below the request's, which the provider will cap.
+func ContextFits() Policy {
+	return Policy{
+		Name: "context-fits",
+		Check: func(req *Request, d *Deployment) (bool, string) {
+			if d.ContextWindow <= 0 {
+				return true, ""
+			}
+			if EstimateInputTokens(req)+req.MaxOutputTokens > d.ContextWindow {
+				return false, "request exceeds the context window"
+			}
+			return true, ""
+		},
+	}
+}

@@ -1,0 +1,221 @@
+package llmrouter
+
+import "encoding/json"
+
+// Request is one chat request in the router's canonical form; each adapter
+// translates it to its provider's wire format. The router and the adapters
+// never modify a Request, so one may be reused or shared once built; build a
+// new one rather than changing it while a call that uses it runs.
+type Request struct {
+	// ID identifies the request in lineage and traces. Empty means the router
+	// generates one (Response.RequestID and Record.RequestID report it).
+	ID string
+	// Model names a route, or a deployment to call directly. Required.
+	Model string
+	// Messages is the conversation, oldest first. Required.
+	Messages []Message
+	// Tools the model may call.
+	Tools []Tool
+	// ToolChoice says whether and which tool the model must call. The zero
+	// value lets the model decide.
+	ToolChoice ToolChoice
+	// ResponseFormat asks for plain text (the zero value), any JSON object,
+	// or JSON matching a schema.
+	ResponseFormat ResponseFormat
+	// MaxOutputTokens caps the answer's length. Zero means the provider's
+	// default; the quota estimate then uses the router's default output
+	// estimate (see WithTokenEstimates). Negative is invalid.
+	MaxOutputTokens int
+	// Temperature, TopP and Seed are passed to providers that take them; nil
+	// means the provider's default.
+	Temperature *float64
+	TopP        *float64
+	Seed        *int64
+	// Stop sequences end the answer when generated.
+	Stop []string
+	// Tenant names the customer the request is made for: quotas and
+	// per-tenant policies key on it.
+	Tenant string
+	// User names the end user, for per-user quotas and lineage.
+	User string
+	// Labels are free-form attributes for policies, quotas and lineage.
+	Labels map[string]string
+	// Policies apply to this request only, on top of the router's and the
+	// tenant's.
+	Policies []Policy
+}
+
+// Role is who speaks a message.
+type Role string
+
+// The roles a message may have.
+const (
+	RoleSystem    Role = "system"
+	RoleDeveloper Role = "developer"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+	RoleTool      Role = "tool"
+)
+
+// Message is one turn of a conversation.
+type Message struct {
+	Role Role
+	// Content holds the message's text and images, in order.
+	Content []Part
+	// ToolCalls are the calls an assistant message made.
+	ToolCalls []ToolCall
+	// ToolCallID names the call a RoleTool message answers.
+	ToolCallID string
+}
+
+// Text returns the message's text parts joined together.
+func (m *Message) Text() string {
+	if len(m.Content) == 1 && m.Content[0].Type == PartText {
+		return m.Content[0].Text
+	}
+	var n int
+	for _, p := range m.Content {
+		n += len(p.Text)
+	}
+	b := make([]byte, 0, n)
+	for _, p := range m.Content {
+		if p.Type == PartText {
+			b = append(b, p.Text...)
+		}
+	}
+	return string(b)
+}
+
+// PartType says what a Part holds.
+type PartType string
+
+// The kinds of content part.
+const (
+	PartText  PartType = "text"
+	PartImage PartType = "image"
+)
+
+// Part is a piece of a message's content: text or an image.
+type Part struct {
+	Type  PartType
+	Text  string
+	Image *Image
+}
+
+// Image is an image given by URL or inline bytes.
+type Image struct {
+	// URL of the image (https: or data:). Either URL or Data is required.
+	URL string
+	// Data is the image itself; MediaType is then required ("image/png").
+	Data      []byte
+	MediaType string
+}
+
+// TextPart returns a text part.
+func TextPart(text string) Part { return Part{Type: PartText, Text: text} }
+
+// ImagePart returns an image part that points to url.
+func ImagePart(url string) Part { return Part{Type: PartImage, Image: &Image{URL: url}} }
+
+// System returns a system message holding text.
+func System(text string) Message { return textMessage(RoleSystem, text) }
+
+// Developer returns a developer message holding text.
+func Developer(text string) Message { return textMessage(RoleDeveloper, text) }
+
+// User returns a user message holding text.
+func User(text string) Message { return textMessage(RoleUser, text) }
+
+// Assistant returns an assistant message holding text.
+func Assistant(text string) Message { return textMessage(RoleAssistant, text) }
+
+// ToolResult returns the tool message answering call callID with content.
+func ToolResult(callID, content string) Message {
+	m := textMessage(RoleTool, content)
+	m.ToolCallID = callID
+	return m
+}
+
+func textMessage(role Role, text string) Message {
+	return Message{Role: role, Content: []Part{TextPart(text)}}
+}
+
+// Tool is a function the model may call.
+type Tool struct {
+	// Name is required and unique within a request.
+	Name        string
+	Description string
+	// Parameters is the JSON Schema of the arguments. Empty means none.
+	Parameters json.RawMessage
+}
+
+// ToolCall is a call the model made.
+type ToolCall struct {
+	ID   string
+	Name string
+	// Arguments is the JSON text of the arguments.
+	Arguments string
+}
+
+// ToolChoiceMode says how the model may use tools.
+type ToolChoiceMode string
+
+// The tool choice modes. The empty mode is ToolAuto.
+const (
+	ToolAuto     ToolChoiceMode = "auto"
+	ToolNone     ToolChoiceMode = "none"
+	ToolRequired ToolChoiceMode = "required"
+	ToolForced   ToolChoiceMode = "tool" // call the tool named in ToolChoice.Name
+)
+
+// ToolChoice says whether and which tool the model must call.
+type ToolChoice struct {
+	Mode ToolChoiceMode
+	Name string // with ToolForced: the tool to call
+}
+
+// FormatType is the kind of answer asked for.
+type FormatType string
+
+// The response formats. The empty type is FormatText.
+const (
+	FormatText       FormatType = "text"
+	FormatJSON       FormatType = "json"
+	FormatJSONSchema FormatType = "json_schema"
+)
+
+// ResponseFormat asks for text, any JSON object, or JSON matching a schema.
+type ResponseFormat struct {
+	Type FormatType
+	// Name and Schema describe the expected JSON with FormatJSONSchema.
+	Name   string
+	Schema json.RawMessage
+	// Strict asks the provider to enforce the schema exactly.
+	Strict bool
+}
+
+// Ptr returns a pointer to v, for the optional fields of a Request:
+// Temperature: llmrouter.Ptr(0.2).
+func Ptr[T any](v T) *T { return &v }
+
+// needs returns the capabilities the request requires of a deployment.
+func (r *Request) needs(stream bool) Capabilities {
+	var c Capabilities
+	if len(r.Tools) > 0 {
+		c |= CapTools
+	}
+	if r.ResponseFormat.Type == FormatJSON || r.ResponseFormat.Type == FormatJSONSchema {
+		c |= CapJSON
+	}
+	if stream {
+		c |= CapStreaming
+	}
+	for i := range r.Messages {
+		for j := range r.Messages[i].Content {
+			if r.Messages[i].Content[j].Type == PartImage {
+				return c | CapVision
+			}
+		}
+	}
+	return c
+}

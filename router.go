@@ -1,0 +1,312 @@
+package llmrouter
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// Router routes chat requests across deployments: it picks a deployment
+// every policy allows, admits the request against quotas, retries and fails
+// over across providers, and writes one lineage record per request. It runs
+// in the caller's process and goroutine; it adds no network hop.
+//
+// A Router is safe for concurrent use and holds no global lock on the
+// request path: per-deployment state (breaker, cooldown, calls in flight,
+// limits) lives with each deployment, and quota buckets lock per key. Its
+// configuration is fixed by New.
+type Router struct {
+	deployments    []*deployment
+	routes         map[string]*route // routes by name, and one per deployment
+	policies       []Policy
+	tenantPolicies map[string][]Policy
+	quota          QuotaStore
+	quotaRules     []QuotaRule
+	sinks          []Sink
+	tracer         trace.Tracer // nil: tracing off
+	retry          RetryPolicy
+	timeouts       Timeouts
+	estimates      TokenEstimates
+	now            func() time.Time
+	capture        bool
+	sleep          func(ctx context.Context, d time.Duration) error
+	calls          sync.Pool // *call
+}
+
+// route is a Route resolved to deployments, flattened in tier order.
+type route struct {
+	name     string
+	members  []*deployment
+	tierOf   []int
+	tiers    int
+	strategy Strategy
+}
+
+// New builds a Router. It validates the whole configuration once and
+// returns a *ConfigError naming the first faulty field.
+func New(opts ...Option) (*Router, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	r := &Router{
+		routes:         map[string]*route{},
+		policies:       c.policies,
+		tenantPolicies: c.tenantPolicies,
+		quota:          c.quotaStore,
+		quotaRules:     c.quotaRules,
+		sinks:          c.sinks,
+		retry:          c.retry.withDefaults(),
+		timeouts:       c.timeouts,
+		estimates:      c.estimates.withDefaults(),
+		now:            c.clock,
+		capture:        c.captureContent,
+		sleep:          sleepCtx,
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if tp := c.tracerProvider; tp != nil {
+		if _, isNoop := tp.(noop.TracerProvider); !isNoop {
+			r.tracer = tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version))
+		}
+	}
+	bp := c.breaker.withDefaults()
+	byName := map[string]*deployment{}
+	for _, d := range c.deployments {
+		dep := newDeployment(d, bp)
+		r.deployments = append(r.deployments, dep)
+		byName[d.Name] = dep
+		r.routes[d.Name] = &route{name: d.Name, members: []*deployment{dep}, tierOf: []int{0}, tiers: 1, strategy: WeightedRandom}
+	}
+	for _, nr := range c.routes {
+		rt := &route{name: nr.name, tiers: len(nr.route.Tiers), strategy: nr.route.Strategy}
+		if rt.strategy == nil {
+			rt.strategy = WeightedRandom
+		}
+		for t, tier := range nr.route.Tiers {
+			for _, name := range tier {
+				rt.members = append(rt.members, byName[name])
+				rt.tierOf = append(rt.tierOf, t)
+			}
+		}
+		r.routes[nr.name] = rt
+	}
+	r.calls.New = func() any { return new(call) }
+	return r, nil
+}
+
+// Chat routes req and returns the answer of the first deployment that
+// serves it.
+//
+// It returns a *RequestError (ErrInvalidRequest) for a malformed request, a
+// *QuotaError (ErrQuotaExceeded) when a quota refuses it, and a *RouteError
+// otherwise: its cause is ErrPolicyDenied, ErrNoRoute, the context's error,
+// or the *ProviderError of a provider that stopped the request, and it lists
+// every attempt. Nothing is sent upstream for an invalid, refused or denied
+// request.
+func (r *Router) Chat(ctx context.Context, req *Request) (*Response, error) {
+	c := r.begin(ctx, req, false)
+	resp, err := c.chat()
+	c.finish(resp, err)
+	return resp, err
+}
+
+// ChatStream routes req and returns its answer as a stream. Failures before
+// the first visible chunk (text, reasoning or a tool-call delta) fail over
+// unseen, so once ChatStream returns a stream, a deployment has started
+// answering. ChatStream returns the same errors as Chat.
+//
+// The caller must read the stream to its end or Close it: the request's
+// quota settles and its lineage record is written then.
+func (r *Router) ChatStream(ctx context.Context, req *Request) (*Stream, error) {
+	c := r.begin(ctx, req, true)
+	s, err := c.openStream()
+	if err != nil {
+		c.finish(nil, err)
+		return nil, err
+	}
+	return s, nil
+}
+
+// DeploymentStats is a snapshot of a deployment's live state.
+type DeploymentStats struct {
+	Name     string
+	InFlight int64
+	// BreakerOpen is true while the circuit breaker keeps the deployment out
+	// of routing.
+	BreakerOpen bool
+	// CoolingUntil is when a rate-limit cooldown ends (router clock), or the
+	// zero time.
+	CoolingUntil time.Time
+}
+
+// Stats returns a snapshot of every deployment's live state, in
+// configuration order.
+func (r *Router) Stats() []DeploymentStats {
+	out := make([]DeploymentStats, len(r.deployments))
+	now := r.now().UnixNano()
+	for i, d := range r.deployments {
+		out[i] = DeploymentStats{Name: d.Name, InFlight: d.inFlight.Load()}
+		reason, _ := d.unavailable(now)
+		out[i].BreakerOpen = reason == "circuit breaker open"
+		if t := d.cooldownUntil.Load(); t > now {
+			out[i].CoolingUntil = time.Unix(0, t)
+		}
+	}
+	return out
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *config) validate() error {
+	names := map[string]bool{}
+	for i, d := range c.deployments {
+		f := "Deployments[" + strconv.Itoa(i) + "]"
+		switch {
+		case d.Name == "":
+			return &ConfigError{f + ".Name", "empty: every deployment needs a unique name"}
+		case names[d.Name]:
+			return &ConfigError{f + ".Name", "duplicate name " + strconv.Quote(d.Name)}
+		case d.Provider == nil:
+			return &ConfigError{f + ".Provider", "nil: deployment " + strconv.Quote(d.Name) + " needs a provider"}
+		case d.Weight < 0 || math.IsNaN(d.Weight) || math.IsInf(d.Weight, 0):
+			return &ConfigError{f + ".Weight", "must be zero (meaning 1) or positive"}
+		case d.RPM < 0 || d.TPM < 0 || d.MaxConcurrency < 0:
+			return &ConfigError{f + ".RPM/TPM/MaxConcurrency", "negative limit"}
+		case d.ContextWindow < 0 || d.MaxOutputTokens < 0:
+			return &ConfigError{f + ".ContextWindow/MaxOutputTokens", "negative"}
+		case !validPrice(d.Price):
+			return &ConfigError{f + ".Price", "prices must be zero or positive"}
+		}
+		names[d.Name] = true
+	}
+	routes := map[string]bool{}
+	for _, nr := range c.routes {
+		f := "Routes[" + strconv.Quote(nr.name) + "]"
+		switch {
+		case nr.name == "":
+			return &ConfigError{"Routes", "a route has an empty name"}
+		case routes[nr.name]:
+			return &ConfigError{f, "duplicate route name"}
+		case names[nr.name]:
+			return &ConfigError{f, "route has the name of a deployment; requests could not tell them apart"}
+		case len(nr.route.Tiers) == 0:
+			return &ConfigError{f + ".Tiers", "empty: a route needs at least one deployment"}
+		}
+		routes[nr.name] = true
+		inRoute := map[string]bool{}
+		for t, tier := range nr.route.Tiers {
+			if len(tier) == 0 {
+				return &ConfigError{f + ".Tiers[" + strconv.Itoa(t) + "]", "empty tier"}
+			}
+			for j, name := range tier {
+				ff := f + ".Tiers[" + strconv.Itoa(t) + "][" + strconv.Itoa(j) + "]"
+				if !names[name] {
+					return &ConfigError{ff, "unknown deployment " + strconv.Quote(name)}
+				}
+				if inRoute[name] {
+					return &ConfigError{ff, "deployment " + strconv.Quote(name) + " appears twice in the route"}
+				}
+				inRoute[name] = true
+			}
+		}
+	}
+	if err := validatePolicies("Policies", c.policies); err != nil {
+		return err
+	}
+	for tenant, ps := range c.tenantPolicies {
+		if err := validatePolicies("TenantPolicies["+strconv.Quote(tenant)+"]", ps); err != nil {
+			return err
+		}
+	}
+	if c.quotaSet && c.quotaStore == nil {
+		return &ConfigError{"Quota.Store", "nil store"}
+	}
+	for i, q := range c.quotaRules {
+		if err := q.validate("Quota.Rules[" + strconv.Itoa(i) + "]"); err != nil {
+			return err
+		}
+	}
+	for i, s := range c.sinks {
+		if s == nil {
+			return &ConfigError{"Lineage[" + strconv.Itoa(i) + "]", "nil sink"}
+		}
+	}
+	p := c.retry
+	if p.MaxAttempts < 0 || p.AttemptsPerDeployment < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxWait < 0 || p.Cooldown < 0 {
+		return &ConfigError{"Retry", "negative setting"}
+	}
+	t := c.timeouts
+	if t.Total < 0 || t.Attempt < 0 || t.FirstToken < 0 || t.Idle < 0 {
+		return &ConfigError{"Timeouts", "negative timeout"}
+	}
+	if b := c.breaker; b.FailureRatio < 0 || b.FailureRatio > 1 || b.Interval < 0 || b.OpenFor < 0 {
+		return &ConfigError{"Breaker", "FailureRatio must be within [0,1]; durations must not be negative"}
+	}
+	if c.estimates.DefaultOutput < 0 {
+		return &ConfigError{"TokenEstimates.DefaultOutput", "negative"}
+	}
+	return nil
+}
+
+func validPrice(p Price) bool {
+	for _, v := range [...]float64{p.InputPerMTok, p.OutputPerMTok, p.CachedInputPerMTok, p.CacheWritePerMTok} {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func validatePolicies(field string, ps []Policy) error {
+	for i, p := range ps {
+		f := field + "[" + strconv.Itoa(i) + "]"
+		if p.Name == "" {
+			return &ConfigError{f + ".Name", "empty: policies are named in lineage and errors"}
+		}
+		if p.Check == nil {
+			return &ConfigError{f + ".Check", "nil"}
+		}
+	}
+	return nil
+}
+
+func (q QuotaRule) validate(f string) error {
+	if q.Name == "" {
+		return &ConfigError{f + ".Name", "empty"}
+	}
+	if q.Key == nil {
+		return &ConfigError{f + ".Key", "nil"}
+	}
+	for j, l := range q.Limits {
+		lf := f + ".Limits[" + strconv.Itoa(j) + "]"
+		if l.Requests < 0 || l.Tokens < 0 || l.USD < 0 || l.Concurrent < 0 || l.Window < 0 || math.IsNaN(l.USD) {
+			return &ConfigError{lf, "negative limit"}
+		}
+		if l.Window == 0 && (l.Requests > 0 || l.Tokens > 0 || l.USD > 0) {
+			return &ConfigError{lf + ".Window", "zero: a requests, tokens or USD limit needs a window"}
+		}
+		if l.Requests == 0 && l.Tokens == 0 && l.USD == 0 && l.Concurrent == 0 {
+			return &ConfigError{lf, "limits nothing"}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package llmrouter
+
+import "math/rand/v2"
+
+// Route is an ordered list of tiers of deployments. The router serves a
+// request from the first tier that has a usable candidate, choosing within
+// the tier by Strategy, and falls back to later tiers as earlier ones fail
+// or are unavailable.
+type Route struct {
+	// Tiers lists deployment names, best tier first. Required; each name
+	// must be a deployment and appear once in the route.
+	Tiers [][]string
+	// Strategy picks within a tier. Nil means WeightedRandom.
+	Strategy Strategy
+}
+
+// Strategy picks which deployment of a tier to call next. Pick gets the
+// tier's usable candidates (allowed by every policy, breaker not open, not
+// cooling down, under their limits, not yet spent for this request), never
+// an empty list, and returns the index of its choice.
+//
+// Pick is called on the request's goroutine, concurrently for different
+// requests; it must be safe for concurrent use and must not block. It must
+// not keep cands, which the router reuses.
+type Strategy interface {
+	Pick(req *Request, cands []Candidate) int
+}
+
+// StrategyFunc adapts a function to a Strategy.
+type StrategyFunc func(req *Request, cands []Candidate) int
+
+// Pick calls f(req, cands).
+func (f StrategyFunc) Pick(req *Request, cands []Candidate) int { return f(req, cands) }
+
+// Candidate is a deployment a Strategy may pick, with its live state.
+type Candidate struct {
+	Deployment *Deployment
+	// InFlight is the calls in progress on the deployment, all requests
+	// together.
+	InFlight int64
+}
+
+// The built-in strategies.
+var (
+	// WeightedRandom picks at random, in proportion to Deployment.Weight
+	// (zero counts as 1). It is the default.
+	WeightedRandom Strategy = weightedRandom{}
+	// LeastBusy picks the candidate with the fewest calls in flight, at
+	// random among ties.
+	LeastBusy Strategy = leastBusy{}
+)
+
+type weightedRandom struct{}
+
+func (weightedRandom) Pick(_ *Request, cands []Candidate) int {
+	if len(cands) == 1 {
+		return 0
+	}
+	total := 0.0
+	for i := range cands {
+		total += weight(cands[i].Deployment)
+	}
+	x := rand.Float64() * total
+	for i := range cands {
+		if x -= weight(cands[i].Deployment); x < 0 {
+			return i
+		}
+	}
+	return len(cands) - 1
+}
+
+func weight(d *Deployment) float64 {
+	if d.Weight == 0 {
+		return 1
+	}
+	return d.Weight
+}
+
+type leastBusy struct{}
+
+func (leastBusy) Pick(_ *Request, cands []Candidate) int {
+	best, ties := 0, 1
+	for i := 1; i < len(cands); i++ {
+		switch {
+		case cands[i].InFlight < cands[best].InFlight:
+			best, ties = i, 1
+		case cands[i].InFlight == cands[best].InFlight:
+			// Reservoir sampling keeps a uniform choice among ties.
+			ties++
+			if rand.IntN(ties) == 0 {
+				best = i
+			}
+		}
+	}
+	return best
+}

@@ -1,0 +1,173 @@
+package llmrouter
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Validate checks a request without sending it: the router calls it first on
+// every request, and adapters may call it too. It returns a *RequestError
+// naming the first faulty field, or nil. It allocates only when it fails.
+func (r *Request) Validate() error {
+	if r.Model == "" {
+		return &RequestError{Field: "Model", Reason: "empty: name a route or a deployment"}
+	}
+	if len(r.Messages) == 0 {
+		return &RequestError{Field: "Messages", Reason: "empty: a request needs at least one message"}
+	}
+	for i := range r.Messages {
+		if err := r.validateMessage(i); err != nil {
+			return err
+		}
+	}
+	for i, t := range r.Tools {
+		if t.Name == "" {
+			return fieldErr("Tools", i, "Name", "empty")
+		}
+		for j := 0; j < i; j++ {
+			if r.Tools[j].Name == t.Name {
+				return fieldErr("Tools", i, "Name", "duplicate tool name "+strconv.Quote(t.Name))
+			}
+		}
+		if !utf8.ValidString(t.Name) {
+			return fieldErr("Tools", i, "Name", "not valid UTF-8")
+		}
+		if !utf8.ValidString(t.Description) {
+			return fieldErr("Tools", i, "Description", "not valid UTF-8")
+		}
+		if len(t.Parameters) > 0 && !json.Valid(t.Parameters) {
+			return fieldErr("Tools", i, "Parameters", "not valid JSON")
+		}
+	}
+	switch r.ToolChoice.Mode {
+	case "", ToolAuto, ToolNone:
+	case ToolRequired:
+		if len(r.Tools) == 0 {
+			return &RequestError{Field: "ToolChoice.Mode", Reason: `"required" but the request has no tools`}
+		}
+	case ToolForced:
+		if !r.hasTool(r.ToolChoice.Name) {
+			return &RequestError{Field: "ToolChoice.Name", Reason: "no tool named " + strconv.Quote(r.ToolChoice.Name)}
+		}
+	default:
+		return &RequestError{Field: "ToolChoice.Mode", Reason: "unknown mode " + strconv.Quote(string(r.ToolChoice.Mode))}
+	}
+	switch r.ResponseFormat.Type {
+	case "", FormatText, FormatJSON:
+	case FormatJSONSchema:
+		if len(r.ResponseFormat.Schema) == 0 {
+			return &RequestError{Field: "ResponseFormat.Schema", Reason: "empty: json_schema needs a schema"}
+		}
+		if !json.Valid(r.ResponseFormat.Schema) {
+			return &RequestError{Field: "ResponseFormat.Schema", Reason: "not valid JSON"}
+		}
+	default:
+		return &RequestError{Field: "ResponseFormat.Type", Reason: "unknown type " + strconv.Quote(string(r.ResponseFormat.Type))}
+	}
+	if r.MaxOutputTokens < 0 {
+		return &RequestError{Field: "MaxOutputTokens", Reason: "negative: " + strconv.Itoa(r.MaxOutputTokens)}
+	}
+	if t := r.Temperature; t != nil && (math.IsNaN(*t) || *t < 0 || *t > 2) {
+		return &RequestError{Field: "Temperature", Reason: "must be between 0 and 2"}
+	}
+	if p := r.TopP; p != nil && (math.IsNaN(*p) || *p < 0 || *p > 1) {
+		return &RequestError{Field: "TopP", Reason: "must be between 0 and 1"}
+	}
+	for i, s := range r.Stop {
+		if s == "" || !utf8.ValidString(s) {
+			return &RequestError{Field: "Stop[" + strconv.Itoa(i) + "]", Reason: "empty or not valid UTF-8"}
+		}
+	}
+	for i, p := range r.Policies {
+		if p.Check == nil {
+			return &RequestError{Field: "Policies[" + strconv.Itoa(i) + "]", Reason: "policy " + strconv.Quote(p.Name) + " has no Check"}
+		}
+	}
+	return nil
+}
+
+func (r *Request) validateMessage(i int) error {
+	m := &r.Messages[i]
+	switch m.Role {
+	case RoleSystem, RoleDeveloper, RoleUser, RoleAssistant, RoleTool:
+	case "":
+		return fieldErr("Messages", i, "Role", "empty")
+	default:
+		return fieldErr("Messages", i, "Role", "unknown role "+strconv.Quote(string(m.Role)))
+	}
+	for j := range m.Content {
+		p := &m.Content[j]
+		field := "Content[" + strconv.Itoa(j) + "]"
+		switch p.Type {
+		case PartText:
+			if !utf8.ValidString(p.Text) {
+				return fieldErr("Messages", i, field+".Text", "not valid UTF-8")
+			}
+		case PartImage:
+			if m.Role != RoleUser {
+				return fieldErr("Messages", i, field, "images are allowed in user messages only")
+			}
+			if p.Image == nil || (p.Image.URL == "" && len(p.Image.Data) == 0) {
+				return fieldErr("Messages", i, field+".Image", "needs a URL or Data")
+			}
+			if len(p.Image.Data) > 0 && p.Image.MediaType == "" {
+				return fieldErr("Messages", i, field+".Image.MediaType", "empty: inline image data needs a media type")
+			}
+		default:
+			return fieldErr("Messages", i, field+".Type", "unknown part type "+strconv.Quote(string(p.Type)))
+		}
+	}
+	if len(m.ToolCalls) > 0 && m.Role != RoleAssistant {
+		return fieldErr("Messages", i, "ToolCalls", "only assistant messages make tool calls")
+	}
+	for j, c := range m.ToolCalls {
+		if c.ID == "" || c.Name == "" {
+			return fieldErr("Messages", i, "ToolCalls["+strconv.Itoa(j)+"]", "needs an ID and a Name")
+		}
+		if c.Arguments != "" && !json.Valid([]byte(c.Arguments)) {
+			return fieldErr("Messages", i, "ToolCalls["+strconv.Itoa(j)+"].Arguments", "not valid JSON")
+		}
+	}
+	switch {
+	case m.Role == RoleTool:
+		if m.ToolCallID == "" {
+			return fieldErr("Messages", i, "ToolCallID", "empty: a tool message answers a tool call")
+		}
+		if !r.calledBefore(i, m.ToolCallID) {
+			return fieldErr("Messages", i, "ToolCallID", "no earlier assistant message made call "+strconv.Quote(m.ToolCallID))
+		}
+	case m.ToolCallID != "":
+		return fieldErr("Messages", i, "ToolCallID", "set on a "+string(m.Role)+" message; only tool messages answer calls")
+	case len(m.Content) == 0 && len(m.ToolCalls) == 0:
+		return fieldErr("Messages", i, "Content", "empty")
+	}
+	return nil
+}
+
+// calledBefore reports whether an assistant message before index i made the
+// tool call id.
+func (r *Request) calledBefore(i int, id string) bool {
+	for k := i - 1; k >= 0; k-- {
+		for _, c := range r.Messages[k].ToolCalls {
+			if c.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (r *Request) hasTool(name string) bool {
+	for _, t := range r.Tools {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldErr(list string, i int, field, reason string) error {
+	return &RequestError{Field: list + "[" + strconv.Itoa(i) + "]." + field, Reason: reason}
+}
