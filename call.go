@@ -36,10 +36,13 @@ type call struct {
 
 	attempts   int
 	waits      int
-	tries      []uint8 // calls per route member
-	retry      int     // member to call again next, or -1
-	minWindow  int     // after a context-length failure: windows must exceed it
-	acquiredAt time.Time
+	tries      []uint8     // calls per route member
+	retry      int         // member to call again next, or -1
+	minWindow  int         // after a context-length failure: windows must exceed it
+	done       func(error) // the breaker permit of the attempt in flight
+	acquiredAt time.Time   // when its call slot was taken
+	reserved   int64       // tokens it reserved against its deployment's limits
+	until      int64       // set by try: when a refused member may be usable
 	failures   []*ProviderError
 	bo         *backoff.ExponentialBackOff
 

@@ -1,0 +1,375 @@
+package llmrouter
+
+import (
+	"context"
+	"errors"
+	"math"
+	"runtime/debug"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// Failover: the loop shared by Chat and ChatStream. next picks the member to
+// call (the one to retry, or the best usable candidate of the first tier
+// that has one), rechecking every policy first; the attempt runs; failed
+// acts on the failure's class. The router never looks at anything but the
+// class, the kind and RetryAfter of a *ProviderError.
+
+// spentTries marks a route member that must not be called again for this
+// request (it failed over, or its attempts are used up).
+const spentTries = math.MaxUint8
+
+// maxWaits bounds how often one request sleeps waiting for a cooling
+// deployment, so that a deployment throttling every call cannot hold a
+// request forever.
+const maxWaits = 3
+
+// chat runs a non-streaming request to its end.
+func (c *call) chat() (*Response, error) {
+	if err := c.prepare(); err != nil {
+		return nil, err
+	}
+	for {
+		i, err := c.next()
+		if err != nil {
+			return nil, err
+		}
+		resp, pe := c.attemptChat(i)
+		if pe == nil {
+			return resp, nil
+		}
+		if err := c.failed(i, pe); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// spent reports whether route member i may not be called again.
+func (c *call) spent(i int) bool {
+	t := c.tries[i]
+	return t == spentTries || int(t) >= c.r.retry.AttemptsPerDeployment
+}
+
+// next returns the route member to call, holding a call slot on it (its
+// breaker permit is in c.done), or the error that ends the request.
+func (c *call) next() (int, error) {
+	for {
+		if c.ctx.Err() != nil {
+			return -1, c.ctxError()
+		}
+		if c.attempts >= c.r.retry.MaxAttempts {
+			return -1, c.routeError(ErrNoRoute)
+		}
+		now := c.r.now()
+		if i := c.retry; i >= 0 {
+			c.retry = -1
+			if c.try(i, now) {
+				return i, nil
+			}
+		}
+		var wakeAt int64 // earliest time a skipped candidate may be usable
+		for tier := 0; tier < c.rt.tiers; tier++ {
+			cands, idx := c.pickBuf[:0], c.idxBuf[:0]
+			for i, d := range c.rt.members {
+				if c.rt.tierOf[i] != tier || c.spent(i) || c.rec.Candidates[i].Status == CandidateRefused {
+					continue
+				}
+				if c.minWindow > 0 && d.ContextWindow != 0 && d.ContextWindow <= c.minWindow {
+					c.skip(i, "context window too small for the request")
+					continue
+				}
+				if reason, until := d.unavailable(now.UnixNano()); reason != "" {
+					c.skip(i, reason)
+					wakeAt = earliest(wakeAt, until)
+					continue
+				}
+				cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load()})
+				idx = append(idx, i)
+			}
+			for len(cands) > 0 {
+				k := 0
+				if len(cands) > 1 {
+					k = c.rt.strategy.Pick(c.req, cands)
+					if k < 0 || k >= len(cands) {
+						k = 0
+					}
+				}
+				i := idx[k]
+				if c.try(i, now) {
+					return i, nil
+				}
+				if u := c.until; u > 0 {
+					wakeAt = earliest(wakeAt, u)
+				}
+				cands = append(cands[:k], cands[k+1:]...)
+				idx = append(idx[:k], idx[k+1:]...)
+			}
+		}
+		if err := c.waitFor(wakeAt, now); err != nil {
+			return -1, err
+		}
+	}
+}
+
+// try rechecks every policy for member i and takes a call slot on it. On
+// refusal it records why, and c.until says when the member may be usable.
+func (c *call) try(i int, now time.Time) bool {
+	d := c.rt.members[i]
+	c.until = 0
+	if policy, reason, ok := c.allows(d); !ok {
+		cr := &c.rec.Candidates[i]
+		cr.Status, cr.Policy, cr.Reason = CandidateRefused, policy, reason
+		return false
+	}
+	if c.minWindow > 0 && d.ContextWindow != 0 && d.ContextWindow <= c.minWindow {
+		c.skip(i, "context window too small for the request")
+		return false
+	}
+	tokens := int64(c.estInput + c.estOutput)
+	done, reason, until := d.acquire(tokens, now)
+	if reason != "" {
+		c.skip(i, reason)
+		c.until = until
+		return false
+	}
+	c.done, c.acquiredAt, c.reserved = done, now, tokens
+	return true
+}
+
+// skip records that member i was passed over, unless it was already tried.
+func (c *call) skip(i int, reason string) {
+	cr := &c.rec.Candidates[i]
+	if cr.Status == CandidateUnused || cr.Status == CandidateSkipped {
+		cr.Status, cr.Reason = CandidateSkipped, reason
+	}
+}
+
+func earliest(a, b int64) int64 {
+	if b > 0 && (a == 0 || b < a) {
+		return b
+	}
+	return a
+}
+
+// waitFor sleeps until the router-clock time wakeAt when no candidate is
+// usable now but one will be then, within RetryPolicy.MaxWait and the
+// request's deadline. It returns the error that ends the request when
+// waiting cannot help.
+func (c *call) waitFor(wakeAt int64, now time.Time) error {
+	if wakeAt == 0 || c.waits >= maxWaits {
+		return c.routeError(ErrNoRoute)
+	}
+	wait := time.Duration(wakeAt - now.UnixNano())
+	if wait > c.r.retry.MaxWait || !c.fits(wait) {
+		return c.routeError(ErrNoRoute)
+	}
+	c.waits++
+	if c.r.sleep(c.ctx, wait) != nil {
+		return c.ctxError()
+	}
+	return nil
+}
+
+// fits reports whether waiting for d leaves the request's deadline ahead.
+func (c *call) fits(d time.Duration) bool {
+	dl, ok := c.ctx.Deadline()
+	return !ok || time.Until(dl) > d
+}
+
+// failed acts on a failed attempt of member i. It returns the error that
+// ends the request, or nil to go on.
+func (c *call) failed(i int, pe *ProviderError) error {
+	d := c.rt.members[i]
+	c.failures = append(c.failures, pe)
+	if c.parent.Err() != nil || pe.Kind == KindCanceled {
+		return c.ctxError()
+	}
+	if pe.Kind == KindRateLimited || pe.RetryAfter > 0 {
+		// The provider asked for a pause: cool the deployment for every
+		// request, and try others meanwhile. next waits for the cooldown
+		// only when nothing else can serve.
+		wait := pe.RetryAfter
+		if wait <= 0 {
+			wait = c.r.retry.Cooldown
+		}
+		d.coolDown(c.r.now().Add(wait).UnixNano())
+	}
+	if pe.Kind == KindContextLength {
+		c.tries[i] = spentTries
+		if d.ContextWindow > c.minWindow {
+			c.minWindow = d.ContextWindow
+		}
+		return nil
+	}
+	switch pe.EffectiveClass() {
+	case ClassStop:
+		return c.routeError(pe)
+	case ClassFailover:
+		c.tries[i] = spentTries
+		return nil
+	}
+	// ClassRetry: back off and call the same deployment again, unless it
+	// is spent or cooling down (then another is tried, or next waits).
+	if c.spent(i) || pe.Kind == KindRateLimited || pe.RetryAfter > 0 {
+		return nil
+	}
+	if c.bo == nil {
+		c.bo = backoff.NewExponentialBackOff(
+			backoff.WithInitialInterval(c.r.retry.InitialBackoff),
+			backoff.WithMaxInterval(c.r.retry.MaxBackoff),
+			backoff.WithMultiplier(2),
+			backoff.WithRandomizationFactor(0.5),
+			backoff.WithMaxElapsedTime(0),
+		)
+	}
+	wait := c.bo.NextBackOff()
+	if wait > c.r.retry.MaxWait || !c.fits(wait) {
+		c.tries[i] = spentTries
+		return nil
+	}
+	if c.r.sleep(c.ctx, wait) != nil {
+		return c.ctxError()
+	}
+	c.retry = i
+	return nil
+}
+
+// ctxError is the error ending a request whose context is done: the
+// caller's, or the router's total timeout.
+func (c *call) ctxError() error {
+	if err := c.parent.Err(); err != nil {
+		return c.routeError(err)
+	}
+	return c.routeError(context.DeadlineExceeded)
+}
+
+// attemptChat makes one non-streaming call to member i. It returns the
+// answer, or the attempt's classified error.
+func (c *call) attemptChat(i int) (*Response, *ProviderError) {
+	d := c.rt.members[i]
+	resend := int(c.tries[i])
+	c.attempts++
+	c.tries[i]++
+	start := c.r.now()
+	ctx, cancel := c.ctx, context.CancelFunc(nil)
+	if t := c.r.timeouts.Attempt; t > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t)
+	}
+	ctx, span := c.startAttemptSpan(ctx, d, resend)
+	resp, err := safeChat(ctx, d, c.req)
+	var pe *ProviderError
+	switch {
+	case err != nil:
+		pe = c.classify(err, ctx, d)
+	case resp == nil:
+		pe = &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindMalformed, Message: "provider returned neither an answer nor an error"}
+	}
+	if cancel != nil {
+		cancel()
+	}
+	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: start, Duration: c.r.now().Sub(start)}
+	if pe != nil {
+		c.endAttempt(i, &a, pe, Usage{})
+		endAttemptSpan(span, &a, nil)
+		return nil, pe
+	}
+	resp.Provider = d.provider
+	c.endAttempt(i, &a, nil, resp.Usage)
+	endAttemptSpan(span, &a, resp)
+	return resp, nil
+}
+
+// endAttempt settles the call slot of member i's attempt and records it.
+func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
+	d := c.rt.members[i]
+	if c.done != nil {
+		if pe != nil {
+			c.done(pe)
+		} else {
+			c.done(nil)
+		}
+		c.done = nil
+	}
+	d.release(c.reserved, int64(u.Total()), c.acquiredAt)
+	a.Usage = u
+	cr := &c.rec.Candidates[i]
+	if pe != nil {
+		a.Status, a.Class, a.Kind = attemptError, pe.EffectiveClass(), pe.Kind
+		a.StatusCode, a.RetryAfter, a.Error = pe.StatusCode, pe.RetryAfter, pe.Error()
+		if cr.Status != CandidateChosen {
+			cr.Status, cr.Policy, cr.Reason = CandidateTried, "", pe.Kind.String()
+		}
+	} else {
+		a.Status = attemptOK
+		cr.Status, cr.Policy, cr.Reason = CandidateChosen, "", ""
+		c.served = d
+	}
+	if u != (Usage{}) {
+		c.usage.add(u)
+		c.cost += d.Price.Cost(u)
+	}
+	c.rec.Attempts = append(c.rec.Attempts, *a)
+}
+
+// The attempt statuses of AttemptRecord.Status.
+const (
+	attemptOK    = "ok"
+	attemptError = "error"
+)
+
+// classify turns an attempt's error into its *ProviderError, overriding the
+// adapter's kind when the router itself ended the attempt: the caller's
+// context (canceled) or a router timeout (timeout).
+func (c *call) classify(err error, attemptCtx context.Context, d *deployment) *ProviderError {
+	pe := classify(err, d.Provider, &d.Deployment)
+	kind := pe.Kind
+	switch cause := context.Cause(attemptCtx); {
+	case c.parent.Err() != nil:
+		kind = KindCanceled
+	case errors.Is(cause, errFirstToken), errors.Is(cause, errIdle):
+		kind = KindTimeout
+		if pe.Err == nil || !errors.Is(pe.Err, cause) {
+			return &ProviderError{Provider: pe.Provider, Deployment: pe.Deployment, Kind: KindTimeout, Message: cause.Error(), Err: err}
+		}
+	case attemptCtx.Err() != nil:
+		kind = KindTimeout
+	}
+	if kind != pe.Kind {
+		cp := *pe
+		cp.Kind, cp.Class = kind, ClassUnspecified
+		pe = &cp
+	}
+	return pe
+}
+
+// The causes with which the router ends a streaming attempt.
+var (
+	errFirstToken = errors.New("no visible content within the first-token timeout")
+	errIdle       = errors.New("stream idle past the idle timeout")
+)
+
+// safeChat calls the provider, recovering a panic into a *ProviderError.
+func safeChat(ctx context.Context, d *deployment, req *Request) (resp *Response, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			resp, err = nil, panicError(d, v)
+		}
+	}()
+	return d.Provider.Chat(ctx, &d.Deployment, req)
+}
+
+// safeStream opens a stream, recovering a panic into a *ProviderError.
+func safeStream(ctx context.Context, d *deployment, req *Request) (s ChunkStream, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s, err = nil, panicError(d, v)
+		}
+	}()
+	return d.Provider.Stream(ctx, &d.Deployment, req)
+}
+
+func panicError(d *deployment, v any) *ProviderError {
+	return &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindPanic,
+		Message: "provider panicked", Err: &PanicError{Value: v, Stack: debug.Stack()}}
+}

@@ -1,0 +1,155 @@
+package llmrouter
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"hash"
+)
+
+// finish ends a request: it settles quotas, completes the response's
+// routing fields, writes the lineage record to every sink, ends the router
+// span and returns the call to the pool. It runs exactly once per request,
+// on every path.
+func (c *call) finish(resp *Response, err error) {
+	r, req, rec := c.r, c.req, &c.rec
+	end := r.now()
+	rec.Route, rec.Tenant, rec.User, rec.Labels, rec.Stream = req.Model, req.Tenant, req.User, req.Labels, c.stream
+	rec.Start, rec.Duration = c.start, end.Sub(c.start)
+	if rec.Outcome == "" {
+		rec.Outcome = c.outcome(err)
+	}
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	if d := c.served; d != nil {
+		rec.Deployment, rec.Provider, rec.Model = d.Name, d.provider, d.UpstreamModel()
+	}
+	rec.Usage, rec.Cost = c.usage, c.cost
+	c.settleQuota()
+	if resp != nil {
+		resp.RequestID, resp.Cost = rec.RequestID, c.cost
+		if d := c.served; d != nil {
+			resp.Deployment, resp.Provider = d.Name, d.provider
+		}
+	}
+	if len(r.sinks) > 0 {
+		rec.Prompt = c.hasher.info(req, c.estInput)
+		if r.capture {
+			c.content.Messages = req.Messages
+			if resp != nil {
+				c.content.Output = resp.Text
+			}
+			rec.Content = &c.content
+		}
+		ctx := c.parent
+		for _, s := range r.sinks {
+			writeSink(ctx, s, rec)
+		}
+	}
+	c.endSpan(err)
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.release()
+}
+
+// outcome maps a request's error to its lineage outcome.
+func (c *call) outcome(err error) Outcome {
+	switch {
+	case err == nil:
+		return OutcomeSuccess
+	case errors.Is(err, ErrInvalidRequest):
+		return OutcomeInvalid
+	case errors.Is(err, ErrQuotaExceeded):
+		return OutcomeQuotaExceeded
+	case errors.Is(err, ErrPolicyDenied):
+		return OutcomePolicyDenied
+	case c.parent.Err() != nil:
+		return OutcomeCanceled
+	case errors.Is(err, ErrStreamInterrupted):
+		return OutcomeInterrupted
+	}
+	return OutcomeFailed
+}
+
+// writeSink hands rec to s, dropping a panic: lineage must never take the
+// request down with it.
+func writeSink(ctx context.Context, s Sink, rec *Record) {
+	defer func() { _ = recover() }()
+	s.Write(ctx, rec)
+}
+
+// promptHasher hashes prompts into PromptInfo. Each pooled call keeps one,
+// so its digest and buffer are reused across requests.
+type promptHasher struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+// maxHashBuffer is the most prompt bytes buffered before hashing them.
+const maxHashBuffer = 16 << 10
+
+// info describes req's prompt: its hash, size and estimated tokens.
+func (p *promptHasher) info(req *Request, tokens int) PromptInfo {
+	if p.h == nil {
+		p.h = sha256.New()
+	} else {
+		p.h.Reset()
+	}
+	info := PromptInfo{Messages: len(req.Messages), Tokens: tokens}
+	b := p.buf[:0]
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		b = appendField(b, string(m.Role))
+		b = binary.AppendUvarint(b, uint64(len(m.Content)))
+		for _, part := range m.Content {
+			b = appendField(b, string(part.Type))
+			if part.Type == PartImage && part.Image != nil {
+				b = appendField(b, part.Image.URL)
+				b = appendField(b, part.Image.MediaType)
+				b = binary.AppendUvarint(b, uint64(len(part.Image.Data)))
+				b = append(b, part.Image.Data...)
+				info.Bytes += len(part.Image.Data)
+			} else {
+				b = appendField(b, part.Text)
+				info.Bytes += len(part.Text)
+			}
+			if len(b) > maxHashBuffer {
+				p.h.Write(b)
+				b = b[:0]
+			}
+		}
+		b = binary.AppendUvarint(b, uint64(len(m.ToolCalls)))
+		for _, tc := range m.ToolCalls {
+			b = appendField(b, tc.ID)
+			b = appendField(b, tc.Name)
+			b = appendField(b, tc.Arguments)
+			info.Bytes += len(tc.Arguments)
+		}
+		b = appendField(b, m.ToolCallID)
+	}
+	p.h.Write(b)
+	p.h.Sum(p.sum[:0])
+	info.Hash = p.sum
+	if cap(b) <= 4*maxHashBuffer {
+		p.buf = b[:0]
+	}
+	return info
+}
+
+func appendField(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// HashPrompt returns the hash that lineage records carry for a prompt of
+// msgs (Record.Prompt.Hash): SHA-256 over a length-prefixed canonical form
+// of each message's role, parts, tool calls and tool call id. Use it to find
+// the records of a known prompt without storing prompt text.
+func HashPrompt(msgs []Message) Hash {
+	var p promptHasher
+	return p.info(&Request{Messages: msgs}, 0).Hash
+}
