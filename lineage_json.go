@@ -1,0 +1,251 @@
+package llmrouter
+
+import (
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// AppendJSON appends the record as one JSON object, with snake_case keys
+// and empty fields left out, to b. Durations are in milliseconds, times in
+// RFC 3339 with nanoseconds, cost in US dollars. It allocates nothing when
+// b has room (labels are sorted by key, which allocates).
+func (r *Record) AppendJSON(b []byte) []byte {
+	b = append(b, `{"request_id":`...)
+	b = appendJSONString(b, r.RequestID)
+	b = appendStringField(b, "route", r.Route)
+	b = appendStringField(b, "tenant", r.Tenant)
+	b = appendStringField(b, "user", r.User)
+	if len(r.Labels) > 0 {
+		b = append(b, `,"labels":{`...)
+		keys := make([]string, 0, len(r.Labels))
+		for k := range r.Labels {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, r.Labels[k])
+		}
+		b = append(b, '}')
+	}
+	if r.Stream {
+		b = append(b, `,"stream":true`...)
+	}
+	b = appendTimeField(b, "start", r.Start)
+	b = appendMillisField(b, "duration_ms", r.Duration)
+	b = appendMillisField(b, "ttft_ms", r.TTFT)
+	b = append(b, `,"policies":[`...)
+	for i, p := range r.Policies {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, p)
+	}
+	b = append(b, `],"candidates":[`...)
+	for i := range r.Candidates {
+		c := &r.Candidates[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"deployment":`...)
+		b = appendJSONString(b, c.Deployment)
+		b = appendStringField(b, "provider", c.Provider)
+		b = append(b, `,"tier":`...)
+		b = strconv.AppendInt(b, int64(c.Tier), 10)
+		b = appendStringField(b, "status", string(c.Status))
+		b = appendStringField(b, "policy", c.Policy)
+		b = appendStringField(b, "reason", c.Reason)
+		b = append(b, '}')
+	}
+	b = append(b, `],"attempts":[`...)
+	for i := range r.Attempts {
+		a := &r.Attempts[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"deployment":`...)
+		b = appendJSONString(b, a.Deployment)
+		b = appendStringField(b, "provider", a.Provider)
+		b = appendStringField(b, "model", a.Model)
+		b = appendTimeField(b, "start", a.Start)
+		b = appendMillisField(b, "duration_ms", a.Duration)
+		b = appendMillisField(b, "ttft_ms", a.TTFT)
+		b = appendStringField(b, "status", a.Status)
+		if a.Status != attemptOK {
+			b = appendStringField(b, "class", a.Class.String())
+			b = appendStringField(b, "kind", a.Kind.String())
+		}
+		if a.StatusCode != 0 {
+			b = append(b, `,"status_code":`...)
+			b = strconv.AppendInt(b, int64(a.StatusCode), 10)
+		}
+		b = appendMillisField(b, "retry_after_ms", a.RetryAfter)
+		b = appendStringField(b, "error", a.Error)
+		if a.Usage != (Usage{}) {
+			b = append(b, `,"usage":`...)
+			b = a.Usage.appendJSON(b)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	b = appendStringField(b, "outcome", string(r.Outcome))
+	b = appendStringField(b, "error", r.Error)
+	b = appendStringField(b, "deployment", r.Deployment)
+	b = appendStringField(b, "provider", r.Provider)
+	b = appendStringField(b, "model", r.Model)
+	b = append(b, `,"usage":`...)
+	b = r.Usage.appendJSON(b)
+	b = append(b, `,"cost_usd":`...)
+	b = strconv.AppendFloat(b, r.Cost, 'g', -1, 64)
+	if r.Prompt.Messages > 0 {
+		b = append(b, `,"prompt":{"hash":"`...)
+		b = appendHex(b, r.Prompt.Hash[:])
+		b = append(b, `","messages":`...)
+		b = strconv.AppendInt(b, int64(r.Prompt.Messages), 10)
+		b = append(b, `,"bytes":`...)
+		b = strconv.AppendInt(b, int64(r.Prompt.Bytes), 10)
+		b = append(b, `,"tokens":`...)
+		b = strconv.AppendInt(b, int64(r.Prompt.Tokens), 10)
+		b = append(b, '}')
+	}
+	if r.Content != nil {
+		b = append(b, `,"content":{"messages":[`...)
+		for i := range r.Content.Messages {
+			m := &r.Content.Messages[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"role":`...)
+			b = appendJSONString(b, string(m.Role))
+			b = append(b, `,"text":`...)
+			b = appendJSONString(b, m.Text())
+			b = append(b, '}')
+		}
+		b = append(b, `],"output":`...)
+		b = appendJSONString(b, r.Content.Output)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// MarshalJSON encodes the record as AppendJSON does.
+func (r *Record) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
+
+func (u Usage) appendJSON(b []byte) []byte {
+	b = append(b, `{"input_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.InputTokens), 10)
+	b = append(b, `,"output_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.OutputTokens), 10)
+	for _, f := range [...]struct {
+		name string
+		v    int
+	}{{"cached_input_tokens", u.CachedInputTokens}, {"cache_write_tokens", u.CacheWriteTokens}, {"reasoning_tokens", u.ReasoningTokens}} {
+		if f.v != 0 {
+			b = append(b, ',', '"')
+			b = append(b, f.name...)
+			b = append(b, '"', ':')
+			b = strconv.AppendInt(b, int64(f.v), 10)
+		}
+	}
+	if u.Estimated {
+		b = append(b, `,"estimated":true`...)
+	}
+	return append(b, '}')
+}
+
+func appendStringField(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, v)
+}
+
+func appendTimeField(b []byte, key string, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':', '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+func appendMillisField(b []byte, key string, d time.Duration) []byte {
+	if d == 0 {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', -1, 64)
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendHex(b, src []byte) []byte {
+	for _, c := range src {
+		b = append(b, hexDigits[c>>4], hexDigits[c&15])
+	}
+	return b
+}
+
+// appendJSONString appends s as a JSON string, escaping what JSON requires
+// plus <, > and & (as encoding/json does), and replacing invalid UTF-8 with
+// U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&15])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
