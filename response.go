@@ -1,5 +1,7 @@
 package llmrouter
 
+import "time"
+
 // Response is a whole answer. Adapters fill the answer and Usage; the router
 // fills the routing fields (RequestID, Deployment, Provider, Cost).
 type Response struct {
@@ -23,6 +25,10 @@ type Response struct {
 	// ServedBy names the upstream that actually served the call when the
 	// provider is itself a router (a marketplace or a gateway) and says so.
 	ServedBy string
+	// RateLimit is the headroom the provider announced with the answer (its
+	// rate-limit headers), or nil. The router steers away from a deployment
+	// whose headroom is gone until its reset.
+	RateLimit *RateLimit
 
 	// RequestID identifies the request in lineage (set by the router).
 	RequestID string
@@ -99,6 +105,22 @@ type Chunk struct {
 	// Usage, when not nil, is the usage of the whole call so far; the last
 	// one seen wins. Adapters send it once, at the end, where they can.
 	Usage *Usage
+	// RateLimit, when not nil, is the headroom the provider announced; the
+	// adapter sets it on the first chunk, from the response headers.
+	RateLimit *RateLimit
+}
+
+// RateLimit is the headroom a provider announces in its rate-limit headers
+// (x-ratelimit-remaining-requests, anthropic-ratelimit-tokens-remaining and
+// the like). A negative count means not announced; a zero reset means
+// unknown.
+type RateLimit struct {
+	RemainingRequests int
+	RemainingTokens   int
+	// ResetRequests and ResetTokens are how long until each count is
+	// replenished.
+	ResetRequests time.Duration
+	ResetTokens   time.Duration
 }
 
 // visible reports whether the chunk carries content a caller would show:
