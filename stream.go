@@ -158,7 +158,8 @@ func (s *Stream) read() (bool, *ProviderError) {
 				// An adapter that ends quietly when its context ends.
 				return false, s.c.classify(context.Cause(s.ctx), s.ctx, s.d)
 			}
-			return false, nil
+			return false, &ProviderError{Provider: s.d.provider, Deployment: s.d.Name, Kind: KindMalformed,
+				Message: "stream ended without a finish reason"}
 		}
 		return false, nil
 	}

@@ -39,7 +39,8 @@ type Step struct {
 	// ChunkDelay waits before each chunk after the first.
 	ChunkDelay time.Duration
 	// BreakAfter, when above zero, breaks the stream after that many
-	// visible chunks with StreamErr (default: a transport error).
+	// visible chunks with StreamErr (default: a transport error); when
+	// negative, right after the preamble, before any content.
 	BreakAfter int
 	StreamErr  *llmrouter.ProviderError
 	// HangAfter, when above zero, stalls the stream after that many

@@ -51,7 +51,7 @@ func (s *stream) Next() bool {
 		return false
 	}
 	st := &s.step
-	if st.BreakAfter > 0 && s.visible == st.BreakAfter {
+	if (st.BreakAfter > 0 && s.visible == st.BreakAfter) || (st.BreakAfter < 0 && s.sent > 0) {
 		e := st.StreamErr
 		if e == nil {
 			e = &llmrouter.ProviderError{Kind: llmrouter.KindTransport, Message: "injected connection reset mid-stream"}
