@@ -323,7 +323,9 @@ type idleWatch struct {
 
 func watchIdle(timeout time.Duration, cancel context.CancelCauseFunc) *idleWatch {
 	w := &idleWatch{timeout: timeout, cancel: cancel, since: time.Now()}
+	w.mu.Lock() // tick reads w.timer
 	w.timer = time.AfterFunc(timeout/4, w.tick)
+	w.mu.Unlock()
 	return w
 }
 
