@@ -17,6 +17,21 @@ import (
 // request allocates almost nothing of its own; a call is cleared and reused
 // once its record has been written.
 type call struct {
+	callState
+	hasher promptHasher // kept across reuse
+
+	candBuf  [8]CandidateRecord
+	attBuf   [4]AttemptRecord
+	polBuf   [8]string
+	triesBuf [8]uint8
+	resBuf   [2]Reservation
+	pickBuf  [8]Candidate
+	idxBuf   [8]int
+}
+
+// callState is the part of a call cleared wholesale between requests; the
+// inline buffers are cleared only as far as they were used.
+type callState struct {
 	r      *Router
 	parent context.Context // the caller's context
 	ctx    context.Context // parent, bounded by Timeouts.Total, in the router span
@@ -43,6 +58,7 @@ type call struct {
 	acquiredAt time.Time   // when its call slot was taken
 	reserved   int64       // tokens it reserved against its deployment's limits
 	until      int64       // set by try: when a refused member may be usable
+	lastNow    time.Time   // the end of the last attempt, when nothing came after
 	failures   []*ProviderError
 	bo         *backoff.ExponentialBackOff
 
@@ -51,15 +67,6 @@ type call struct {
 	cost    float64
 	content Content
 	rec     Record
-	hasher  promptHasher // kept across reuse
-
-	candBuf  [8]CandidateRecord
-	attBuf   [4]AttemptRecord
-	polBuf   [8]string
-	triesBuf [8]uint8
-	resBuf   [2]Reservation
-	pickBuf  [8]Candidate
-	idxBuf   [8]int
 }
 
 // begin takes a call from the pool and starts the request.
@@ -83,10 +90,13 @@ func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
 
 // release clears the call and returns it to the pool.
 func (c *call) release() {
-	h := c.hasher
 	r := c.r
-	*c = call{}
-	c.hasher = h
+	clear(c.candBuf[:min(len(c.rec.Candidates), len(c.candBuf))])
+	clear(c.attBuf[:min(len(c.rec.Attempts), len(c.attBuf))])
+	clear(c.polBuf[:min(len(c.rec.Policies), len(c.polBuf))])
+	clear(c.resBuf[:min(len(c.res), len(c.resBuf))])
+	clear(c.pickBuf[:])
+	c.callState = callState{}
 	r.calls.Put(c)
 }
 
@@ -173,7 +183,7 @@ func (c *call) admit() error {
 		return nil
 	}
 	amount := Amount{Requests: 1, Tokens: int64(c.estInput + c.estOutput), MicroUSD: c.estMicroUSD}
-	now := c.r.now()
+	now := c.start
 	for _, rule := range c.r.quotaRules {
 		key := rule.Key(c.req)
 		if key == "" {

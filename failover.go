@@ -61,7 +61,10 @@ func (c *call) next() (int, error) {
 		if c.attempts >= c.r.retry.MaxAttempts {
 			return -1, c.routeError(ErrNoRoute)
 		}
-		now := c.r.now()
+		now := c.start // the first pass follows prepare at once
+		if c.attempts > 0 || c.waits > 0 {
+			now = c.r.now()
+		}
 		if i := c.retry; i >= 0 {
 			c.retry = -1
 			if c.try(i, now) {
@@ -251,7 +254,7 @@ func (c *call) attemptChat(i int) (*Response, *ProviderError) {
 	resend := int(c.tries[i])
 	c.attempts++
 	c.tries[i]++
-	start := c.r.now()
+	start := c.acquiredAt // next took the slot just now
 	ctx, cancel := c.ctx, context.CancelFunc(nil)
 	if t := c.r.timeouts.Attempt; t > 0 {
 		ctx, cancel = context.WithTimeout(ctx, t)
@@ -268,13 +271,18 @@ func (c *call) attemptChat(i int) (*Response, *ProviderError) {
 	if cancel != nil {
 		cancel()
 	}
-	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: start, Duration: c.r.now().Sub(start)}
+	end := c.r.now()
+	c.lastNow = end
+	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: start, Duration: end.Sub(start)}
 	if pe != nil {
 		c.endAttempt(i, &a, pe, Usage{})
 		endAttemptSpan(span, &a, nil)
 		return nil, pe
 	}
 	resp.Provider = d.provider
+	if resp.RateLimit != nil {
+		d.steer(resp.RateLimit, end)
+	}
 	c.endAttempt(i, &a, nil, resp.Usage)
 	endAttemptSpan(span, &a, resp)
 	return resp, nil

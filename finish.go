@@ -14,7 +14,10 @@ import (
 // on every path.
 func (c *call) finish(resp *Response, err error) {
 	r, req, rec := c.r, c.req, &c.rec
-	end := r.now()
+	end := c.lastNow
+	if end.IsZero() || c.stream || err != nil {
+		end = r.now()
+	}
 	rec.Route, rec.Tenant, rec.User, rec.Labels, rec.Stream = req.Model, req.Tenant, req.User, req.Labels, c.stream
 	rec.Start, rec.Duration = c.start, end.Sub(c.start)
 	if rec.Outcome == "" {
@@ -35,7 +38,8 @@ func (c *call) finish(resp *Response, err error) {
 		}
 	}
 	if len(r.sinks) > 0 {
-		rec.Prompt = c.hasher.info(req, c.estInput)
+		rec.Prompt = promptInfo(req, c.estInput)
+		rec.msgs, rec.hasher = req.Messages, &c.hasher
 		if r.capture {
 			c.content.Messages = req.Messages
 			if resp != nil {
@@ -81,28 +85,47 @@ func writeSink(ctx context.Context, s Sink, rec *Record) {
 	s.Write(ctx, rec)
 }
 
-// promptHasher hashes prompts into PromptInfo. Each pooled call keeps one,
+// promptHasher hashes prompts for Record.PromptHash. Each pooled call keeps one,
 // so its digest and buffer are reused across requests.
 type promptHasher struct {
 	h   hash.Hash
 	buf []byte
-	sum [sha256.Size]byte
+	out [sha256.Size]byte
 }
 
 // maxHashBuffer is the most prompt bytes buffered before hashing them.
 const maxHashBuffer = 16 << 10
 
-// info describes req's prompt: its hash, size and estimated tokens.
-func (p *promptHasher) info(req *Request, tokens int) PromptInfo {
+// promptInfo counts req's prompt: messages, bytes of text and data, and
+// estimated tokens. The hash is left to Record.PromptHash.
+func promptInfo(req *Request, tokens int) PromptInfo {
+	info := PromptInfo{Messages: len(req.Messages), Tokens: tokens}
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		for j := range m.Content {
+			if img := m.Content[j].Image; img != nil && m.Content[j].Type == PartImage {
+				info.Bytes += len(img.Data)
+			} else {
+				info.Bytes += len(m.Content[j].Text)
+			}
+		}
+		for _, tc := range m.ToolCalls {
+			info.Bytes += len(tc.Arguments)
+		}
+	}
+	return info
+}
+
+// sum hashes msgs in their canonical form.
+func (p *promptHasher) sum(msgs []Message) Hash {
 	if p.h == nil {
 		p.h = sha256.New()
 	} else {
 		p.h.Reset()
 	}
-	info := PromptInfo{Messages: len(req.Messages), Tokens: tokens}
 	b := p.buf[:0]
-	for i := range req.Messages {
-		m := &req.Messages[i]
+	for i := range msgs {
+		m := &msgs[i]
 		b = appendField(b, string(m.Role))
 		b = binary.AppendUvarint(b, uint64(len(m.Content)))
 		for _, part := range m.Content {
@@ -112,10 +135,8 @@ func (p *promptHasher) info(req *Request, tokens int) PromptInfo {
 				b = appendField(b, part.Image.MediaType)
 				b = binary.AppendUvarint(b, uint64(len(part.Image.Data)))
 				b = append(b, part.Image.Data...)
-				info.Bytes += len(part.Image.Data)
 			} else {
 				b = appendField(b, part.Text)
-				info.Bytes += len(part.Text)
 			}
 			if len(b) > maxHashBuffer {
 				p.h.Write(b)
@@ -127,17 +148,15 @@ func (p *promptHasher) info(req *Request, tokens int) PromptInfo {
 			b = appendField(b, tc.ID)
 			b = appendField(b, tc.Name)
 			b = appendField(b, tc.Arguments)
-			info.Bytes += len(tc.Arguments)
 		}
 		b = appendField(b, m.ToolCallID)
 	}
 	p.h.Write(b)
-	p.h.Sum(p.sum[:0])
-	info.Hash = p.sum
+	p.h.Sum(p.out[:0])
 	if cap(b) <= 4*maxHashBuffer {
 		p.buf = b[:0]
 	}
-	return info
+	return p.out
 }
 
 func appendField(b []byte, s string) []byte {
@@ -151,5 +170,5 @@ func appendField(b []byte, s string) []byte {
 // the records of a known prompt without storing prompt text.
 func HashPrompt(msgs []Message) Hash {
 	var p promptHasher
-	return p.info(&Request{Messages: msgs}, 0).Hash
+	return p.sum(msgs)
 }

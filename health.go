@@ -63,8 +63,9 @@ func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
 				}
 			},
 			IsExcluded: func(err error) bool {
-				var pe *ProviderError
-				return errors.As(err, &pe) && !countsAgainstBreaker(pe.Kind)
+				// The router only ever reports *ProviderError (or nil).
+				pe, ok := err.(*ProviderError)
+				return ok && !countsAgainstBreaker(pe.Kind)
 			},
 		})
 	}
@@ -157,5 +158,20 @@ func (d *deployment) refund(reserved int64, at time.Time) {
 	d.inFlight.Add(-1)
 	if d.limiter != nil {
 		d.limiter.settle(Amount{Requests: 1, Tokens: reserved}, Amount{}, at)
+	}
+}
+
+// steer cools the deployment down until its announced reset when a
+// provider says its headroom is gone, so the next request goes elsewhere
+// before it meets a 429.
+func (d *deployment) steer(rl *RateLimit, now time.Time) {
+	if rl == nil {
+		return
+	}
+	if rl.RemainingRequests == 0 && rl.ResetRequests > 0 {
+		d.coolDown(now.Add(rl.ResetRequests).UnixNano())
+	}
+	if rl.RemainingTokens == 0 && rl.ResetTokens > 0 {
+		d.coolDown(now.Add(rl.ResetTokens).UnixNano())
 	}
 }

@@ -51,11 +51,32 @@ type Record struct {
 	// price in US dollars.
 	Usage Usage
 	Cost  float64
-	// Prompt describes the prompt without its text.
+	// Prompt describes the prompt without its text. Its Hash is filled on
+	// demand: call PromptHash (AppendJSON and Clone do).
 	Prompt PromptInfo
 	// Content holds the prompt and answer when content capture is on, and
 	// is nil otherwise.
 	Content *Content
+
+	// msgs and hasher let PromptHash hash the prompt only when a sink asks.
+	msgs   []Message
+	hasher *promptHasher
+}
+
+// PromptHash returns the SHA-256 of the prompt's canonical form (see
+// HashPrompt), computing it on first use, and stores it in Prompt.Hash. The
+// router leaves hashing to the sinks that want it, so a request whose sinks
+// never ask pays nothing for it.
+func (r *Record) PromptHash() Hash {
+	if r.msgs != nil {
+		h := r.hasher
+		if h == nil {
+			h = new(promptHasher)
+		}
+		r.Prompt.Hash = h.sum(r.msgs)
+		r.msgs = nil
+	}
+	return r.Prompt.Hash
 }
 
 // CandidateRecord is what the router did with one candidate deployment.
@@ -121,7 +142,8 @@ const (
 
 // PromptInfo describes a prompt without its text.
 type PromptInfo struct {
-	// Hash is the SHA-256 of the prompt's canonical form (see HashPrompt).
+	// Hash is the SHA-256 of the prompt's canonical form (see HashPrompt);
+	// in a Record given to a Sink, read it with Record.PromptHash.
 	Hash Hash
 	// Messages, Bytes and Tokens count the messages, the bytes of text, and
 	// the estimated input tokens.
@@ -147,7 +169,9 @@ type Content struct {
 
 // Clone returns a deep copy of r that the caller may keep.
 func (r *Record) Clone() *Record {
+	r.PromptHash()
 	c := *r
+	c.hasher = nil
 	c.Policies = append([]string(nil), r.Policies...)
 	c.Candidates = append([]CandidateRecord(nil), r.Candidates...)
 	c.Attempts = append([]AttemptRecord(nil), r.Attempts...)

@@ -8,8 +8,9 @@ import (
 )
 
 // AppendJSON appends the record as one JSON object, with snake_case keys
-// and empty fields left out, to b. Durations are in milliseconds, times in
-// RFC 3339 with nanoseconds, cost in US dollars. It allocates nothing when
+// and empty fields left out, to b. Durations are in milliseconds, the
+// request's start in RFC 3339 with nanoseconds and each attempt's start as
+// offset_ms from it, cost in US dollars. It allocates nothing when
 // b has room (labels are sorted by key, which allocates).
 func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `{"request_id":`...)
@@ -73,7 +74,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		b = appendJSONString(b, a.Deployment)
 		b = appendStringField(b, "provider", a.Provider)
 		b = appendStringField(b, "model", a.Model)
-		b = appendTimeField(b, "start", a.Start)
+		if !a.Start.IsZero() {
+			b = appendMillisField(b, "offset_ms", max(a.Start.Sub(r.Start), 0))
+		}
 		b = appendMillisField(b, "duration_ms", a.Duration)
 		b = appendMillisField(b, "ttft_ms", a.TTFT)
 		b = appendStringField(b, "status", a.Status)
@@ -105,7 +108,8 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = strconv.AppendFloat(b, r.Cost, 'g', -1, 64)
 	if r.Prompt.Messages > 0 {
 		b = append(b, `,"prompt":{"hash":"`...)
-		b = appendHex(b, r.Prompt.Hash[:])
+		h := r.PromptHash()
+		b = appendHex(b, h[:])
 		b = append(b, `","messages":`...)
 		b = strconv.AppendInt(b, int64(r.Prompt.Messages), 10)
 		b = append(b, `,"bytes":`...)
@@ -187,7 +191,31 @@ func appendMillisField(b []byte, key string, d time.Duration) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', -1, 64)
+	return appendMillis(b, d)
+}
+
+// appendMillis appends d in milliseconds, as a decimal with up to six
+// fractional digits and no trailing zeros.
+func appendMillis(b []byte, d time.Duration) []byte {
+	if d < 0 {
+		return append(b, '0')
+	}
+	b = strconv.AppendInt(b, int64(d/time.Millisecond), 10)
+	frac := int64(d % time.Millisecond)
+	if frac == 0 {
+		return b
+	}
+	var digits [7]byte
+	digits[0] = '.'
+	for i := 6; i >= 1; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	n := 7
+	for digits[n-1] == '0' {
+		n--
+	}
+	return append(b, digits[:n]...)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -199,6 +227,14 @@ func appendHex(b, src []byte) []byte {
 	return b
 }
 
+// jsonSafe marks the ASCII bytes a JSON string may hold as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string, escaping what JSON requires
 // plus <, > and & (as encoding/json does), and replacing invalid UTF-8 with
 // U+FFFD.
@@ -208,7 +244,7 @@ func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}

@@ -84,7 +84,10 @@ func policyNames(ps []Policy) string {
 // path.Match syntax ("eu-*", "us-east-?"). A deployment with no Region is
 // refused.
 func RegionIn(patterns ...string) Policy {
-	patterns = append([]string(nil), patterns...)
+	globs := make([]glob, len(patterns))
+	for i, p := range patterns {
+		globs[i] = compileGlob(p)
+	}
 	reason := "region not in " + strings.Join(patterns, ", ")
 	return Policy{
 		Name: "region-in(" + strings.Join(patterns, ",") + ")",
@@ -92,8 +95,8 @@ func RegionIn(patterns ...string) Policy {
 			if d.Region == "" {
 				return false, "region unknown"
 			}
-			for _, p := range patterns {
-				if globMatch(p, d.Region) {
+			for i := range globs {
+				if globs[i].match(d.Region) {
 					return true, ""
 				}
 			}
@@ -102,16 +105,39 @@ func RegionIn(patterns ...string) Policy {
 	}
 }
 
-// globMatch matches s against a path.Match pattern, with fast paths for the
-// common exact and trailing-star patterns.
-func globMatch(pattern, s string) bool {
-	if !strings.ContainsAny(pattern, `*?[\`) {
-		return pattern == s
+// glob is a path.Match pattern sorted once into the common exact and
+// trailing-star forms, which match without path.Match.
+type glob struct {
+	pattern string
+	kind    uint8 // globExact, globPrefix or globFull
+	prefix  string
+}
+
+const (
+	globExact = iota
+	globPrefix
+	globFull
+)
+
+func compileGlob(pattern string) glob {
+	const meta = `*?[\`
+	switch n := len(pattern) - 1; {
+	case !strings.ContainsAny(pattern, meta):
+		return glob{pattern: pattern, kind: globExact}
+	case pattern[n] == '*' && !strings.ContainsAny(pattern[:n], meta):
+		return glob{pattern: pattern, kind: globPrefix, prefix: pattern[:n]}
 	}
-	if n := len(pattern) - 1; pattern[n] == '*' && !strings.ContainsAny(pattern[:n], `*?[\`) {
-		return strings.HasPrefix(s, pattern[:n])
+	return glob{pattern: pattern, kind: globFull}
+}
+
+func (g *glob) match(s string) bool {
+	switch g.kind {
+	case globExact:
+		return g.pattern == s
+	case globPrefix:
+		return strings.HasPrefix(s, g.prefix)
 	}
-	ok, _ := path.Match(pattern, s)
+	ok, _ := path.Match(g.pattern, s)
 	return ok
 }
 

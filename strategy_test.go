@@ -136,3 +136,31 @@ func TestDeploymentRPMRoutesAround(t *testing.T) {
 	_, _ = r.Chat(context.Background(), hello("chat"))
 	assert.Equal(t, 3, pa.CallCount(), "a new minute, a new window")
 }
+
+// headroom answers and announces that its request budget is spent.
+type headroom struct{ *fake.Provider }
+
+func (h headroom) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (*llmrouter.Response, error) {
+	resp, err := h.Provider.Chat(ctx, d, req)
+	if resp != nil {
+		resp.RateLimit = &llmrouter.RateLimit{RemainingRequests: 0, RemainingTokens: -1, ResetRequests: 20 * time.Second}
+	}
+	return resp, err
+}
+
+func TestAnnouncedHeadroomSteersAwayBefore429(t *testing.T) {
+	clk := newClock()
+	pa, pb := headroom{fake.New("pa")}, fake.New("pb")
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", pa), dep("b", pb)), llmrouter.WithClock(clk.Now),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}, {"b"}}}))
+	require.NoError(t, err)
+	for _, want := range []string{"a", "b", "b"} {
+		resp, err := r.Chat(context.Background(), hello("chat"))
+		require.NoError(t, err)
+		assert.Equal(t, want, resp.Deployment)
+	}
+	clk.Advance(20 * time.Second)
+	resp, err := r.Chat(context.Background(), hello("chat"))
+	require.NoError(t, err)
+	assert.Equal(t, "a", resp.Deployment, "back once the window resets")
+}

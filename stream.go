@@ -167,6 +167,9 @@ func (s *Stream) read() (bool, *ProviderError) {
 	if u := s.cur.Usage; u != nil {
 		s.usage, s.hasUsage = *u, true
 	}
+	if rl := s.cur.RateLimit; rl != nil {
+		s.d.steer(rl, s.c.r.now())
+	}
 	if s.cur.FinishReason != "" {
 		s.finish = s.cur.FinishReason
 	}

@@ -99,24 +99,23 @@ func (r *Request) validateMessage(i int) error {
 	}
 	for j := range m.Content {
 		p := &m.Content[j]
-		field := "Content[" + strconv.Itoa(j) + "]"
 		switch p.Type {
 		case PartText:
 			if !utf8.ValidString(p.Text) {
-				return fieldErr("Messages", i, field+".Text", "not valid UTF-8")
+				return fieldErr("Messages", i, partField(j, ".Text"), "not valid UTF-8")
 			}
 		case PartImage:
 			if m.Role != RoleUser {
-				return fieldErr("Messages", i, field, "images are allowed in user messages only")
+				return fieldErr("Messages", i, partField(j, ""), "images are allowed in user messages only")
 			}
 			if p.Image == nil || (p.Image.URL == "" && len(p.Image.Data) == 0) {
-				return fieldErr("Messages", i, field+".Image", "needs a URL or Data")
+				return fieldErr("Messages", i, partField(j, ".Image"), "needs a URL or Data")
 			}
 			if len(p.Image.Data) > 0 && p.Image.MediaType == "" {
-				return fieldErr("Messages", i, field+".Image.MediaType", "empty: inline image data needs a media type")
+				return fieldErr("Messages", i, partField(j, ".Image.MediaType"), "empty: inline image data needs a media type")
 			}
 		default:
-			return fieldErr("Messages", i, field+".Type", "unknown part type "+strconv.Quote(string(p.Type)))
+			return fieldErr("Messages", i, partField(j, ".Type"), "unknown part type "+strconv.Quote(string(p.Type)))
 		}
 	}
 	if len(m.ToolCalls) > 0 && m.Role != RoleAssistant {
@@ -167,6 +166,9 @@ func (r *Request) hasTool(name string) bool {
 	}
 	return false
 }
+
+// partField names field of content part j, built only on failure.
+func partField(j int, field string) string { return "Content[" + strconv.Itoa(j) + "]" + field }
 
 func fieldErr(list string, i int, field, reason string) error {
 	return &RequestError{Field: list + "[" + strconv.Itoa(i) + "]." + field, Reason: reason}
