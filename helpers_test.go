@@ -8,7 +8,11 @@ import (
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the package if any test leaves a goroutine behind.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // recorder is a lineage sink that keeps a copy of every record.
 type recorder struct {
