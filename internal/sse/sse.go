@@ -37,6 +37,25 @@ type Reader struct {
 	id      string
 	started bool
 	line    []byte
+	names   []string // event names seen, so that each is allocated once
+}
+
+// eventName returns the current event name as a string, reusing a string seen
+// before: streams use a handful of names over and over.
+func (r *Reader) eventName() string {
+	if len(r.name) == 0 {
+		return ""
+	}
+	for _, n := range r.names {
+		if n == string(r.name) { // no allocation for the comparison
+			return n
+		}
+	}
+	n := string(r.name)
+	if len(r.names) < 32 {
+		r.names = append(r.names, n)
+	}
+	return n
 }
 
 // NewReader returns a reader of the events in r.
@@ -56,7 +75,7 @@ func (r *Reader) Next() (Event, error) {
 		line, err := r.readLine()
 		if err != nil {
 			if err == io.EOF && pending {
-				return Event{Name: string(r.name), Data: r.data, ID: r.id}, io.ErrUnexpectedEOF
+				return Event{Name: r.eventName(), Data: r.data, ID: r.id}, io.ErrUnexpectedEOF
 			}
 			return Event{}, err
 		}
@@ -68,7 +87,7 @@ func (r *Reader) Next() (Event, error) {
 				pending = false
 				continue
 			}
-			return Event{Name: string(r.name), Data: r.data, ID: r.id}, nil
+			return Event{Name: r.eventName(), Data: r.data, ID: r.id}, nil
 		}
 		if line[0] == ':' {
 			continue // comment (keep-alive)
