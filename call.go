@@ -24,6 +24,7 @@ type call struct {
 	attBuf   [4]AttemptRecord
 	polBuf   [8]string
 	triesBuf [8]uint8
+	holdBuf  [8]int64
 	resBuf   [2]Reservation
 	pickBuf  [8]Candidate
 	idxBuf   [8]int
@@ -52,12 +53,13 @@ type callState struct {
 	attempts   int
 	waits      int
 	tries      []uint8     // calls per route member
-	retry      int         // member to call again next, or -1
+	hold       []int64     // per route member: not before this router-clock time (a Retry-After)
 	minWindow  int         // after a context-length failure: windows must exceed it
 	done       func(error) // the breaker permit of the attempt in flight
 	acquiredAt time.Time   // when its call slot was taken
 	reserved   int64       // tokens it reserved against its deployment's limits
 	until      int64       // set by try: when a refused member may be usable
+	budgetOut  bool        // a retry was refused by the retry budget
 	lastNow    time.Time   // the end of the last attempt, when nothing came after
 	failures   []*ProviderError
 	bo         *backoff.ExponentialBackOff
@@ -74,11 +76,11 @@ func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
 	c := r.calls.Get().(*call)
 	c.r, c.parent, c.ctx, c.req, c.stream = r, ctx, ctx, req, stream
 	c.start = r.now()
-	c.retry = -1
 	c.rec.Candidates = c.candBuf[:0]
 	c.rec.Attempts = c.attBuf[:0]
 	c.rec.Policies = c.polBuf[:0]
 	c.tries = c.triesBuf[:0]
+	c.hold = c.holdBuf[:0]
 	c.res = c.resBuf[:0]
 	c.rec.RequestID = req.ID
 	if c.rec.RequestID == "" {
@@ -96,6 +98,7 @@ func (c *call) release() {
 	clear(c.polBuf[:min(len(c.rec.Policies), len(c.polBuf))])
 	clear(c.resBuf[:min(len(c.res), len(c.resBuf))])
 	clear(c.pickBuf[:])
+	clear(c.holdBuf[:])
 	c.callState = callState{}
 	r.calls.Put(c)
 }
@@ -151,6 +154,7 @@ func (c *call) prepare() error {
 		}
 		c.rec.Candidates = append(c.rec.Candidates, cr)
 		c.tries = append(c.tries, 0)
+		c.hold = append(c.hold, 0)
 	}
 	if allowed == 0 {
 		return c.routeError(ErrPolicyDenied)

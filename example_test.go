@@ -10,8 +10,8 @@ import (
 	"github.com/llmrouter/llmrouter/providers/fake"
 )
 
-// A route with two tiers: the primary fails with a 503, is retried once,
-// and the request fails over to the secondary.
+// A route with two tiers: the primary fails with a 503 and the request
+// fails over to the secondary at once.
 func Example() {
 	primary := fake.New("openai", fake.WithDefault(fake.Fail(llmrouter.KindServer, 503)))
 	secondary := fake.New("anthropic", fake.WithDefault(fake.Reply("Bonjour!")))
@@ -40,7 +40,6 @@ func Example() {
 	}
 	fmt.Println(resp.Deployment, resp.Text)
 	// Output:
-	// attempt gpt: error server
 	// attempt gpt: error server
 	// attempt claude: ok unknown
 	// claude Bonjour!

@@ -53,6 +53,13 @@ func (c *call) spent(i int) bool {
 
 // next returns the route member to call, holding a call slot on it (its
 // breaker permit is in c.done), or the error that ends the request.
+//
+// It looks at the route in tier order twice: first for candidates this
+// request has not called yet, then, when none is usable, for those it may
+// call again (a retry, after the request's backoff and within the retry
+// budget). So a transient failure moves to the next deployment at once, and
+// the request backs off only when every candidate has failed. Within a
+// tier, the route's Strategy picks among the usable candidates.
 func (c *call) next() (int, error) {
 	for {
 		if c.ctx.Err() != nil {
@@ -65,54 +72,105 @@ func (c *call) next() (int, error) {
 		if c.attempts > 0 || c.waits > 0 {
 			now = c.r.now()
 		}
-		if i := c.retry; i >= 0 {
-			c.retry = -1
-			if c.try(i, now) {
-				return i, nil
-			}
-		}
 		var wakeAt int64 // earliest time a skipped candidate may be usable
-		for tier := 0; tier < c.rt.tiers; tier++ {
-			cands, idx := c.pickBuf[:0], c.idxBuf[:0]
-			for i, d := range c.rt.members {
-				if c.rt.tierOf[i] != tier || c.spent(i) || c.rec.Candidates[i].Status == CandidateRefused {
-					continue
-				}
-				if c.minWindow > 0 && d.ContextWindow != 0 && d.ContextWindow <= c.minWindow {
-					c.skip(i, "context window too small for the request")
-					continue
-				}
-				if reason, until := d.unavailable(now.UnixNano()); reason != "" {
-					c.skip(i, reason)
-					wakeAt = earliest(wakeAt, until)
-					continue
-				}
-				cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load()})
-				idx = append(idx, i)
-			}
-			for len(cands) > 0 {
-				k := 0
-				if len(cands) > 1 {
-					k = c.rt.strategy.Pick(c.req, cands)
-					if k < 0 || k >= len(cands) {
-						k = 0
+		for pass := 0; pass < 2; pass++ {
+			retrying := pass == 1
+			for tier := 0; tier < c.rt.tiers; tier++ {
+				cands, idx := c.pickBuf[:0], c.idxBuf[:0]
+				for i, d := range c.rt.members {
+					if c.rt.tierOf[i] != tier || (c.tries[i] > 0) != retrying || c.spent(i) ||
+						c.rec.Candidates[i].Status == CandidateRefused {
+						continue
 					}
+					if c.minWindow > 0 && d.ContextWindow != 0 && d.ContextWindow <= c.minWindow {
+						c.skip(i, "context window too small for the request")
+						continue
+					}
+					if h := c.hold[i]; h > now.UnixNano() {
+						c.skip(i, "asked to retry later")
+						wakeAt = earliest(wakeAt, h)
+						continue
+					}
+					if reason, until := d.unavailable(now.UnixNano()); reason != "" {
+						c.skip(i, reason)
+						wakeAt = earliest(wakeAt, until)
+						continue
+					}
+					cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load()})
+					idx = append(idx, i)
 				}
-				i := idx[k]
-				if c.try(i, now) {
-					return i, nil
+				for len(cands) > 0 {
+					k := 0
+					if len(cands) > 1 {
+						k = c.rt.strategy.Pick(c.req, cands)
+						if k < 0 || k >= len(cands) {
+							k = 0
+						}
+					}
+					i := idx[k]
+					if retrying {
+						ok, err := c.backOff(i)
+						if err != nil {
+							return -1, err
+						}
+						if ok {
+							now = c.r.now()
+						}
+						if ok && c.try(i, now) {
+							return i, nil
+						}
+					} else if c.try(i, now) {
+						return i, nil
+					}
+					if u := c.until; u > 0 {
+						wakeAt = earliest(wakeAt, u)
+					}
+					cands = append(cands[:k], cands[k+1:]...)
+					idx = append(idx[:k], idx[k+1:]...)
 				}
-				if u := c.until; u > 0 {
-					wakeAt = earliest(wakeAt, u)
-				}
-				cands = append(cands[:k], cands[k+1:]...)
-				idx = append(idx[:k], idx[k+1:]...)
 			}
 		}
 		if err := c.waitFor(wakeAt, now); err != nil {
 			return -1, err
 		}
 	}
+}
+
+// backOff waits the request's next backoff before member i is called
+// again. It reports false, leaving the member, when the retry budget is
+// spent or the wait would not fit; it returns an error when the request's
+// context ends meanwhile.
+func (c *call) backOff(i int) (bool, error) {
+	if !c.r.budget.allow() {
+		c.skip(i, "retry budget exhausted")
+		c.budgetOut = true
+		return false, nil
+	}
+	if c.hold[i] != 0 {
+		// The provider said when to come back, and that time has come:
+		// its Retry-After was the wait.
+		c.hold[i] = 0
+		return true, nil
+	}
+	if c.bo == nil {
+		c.bo = backoff.NewExponentialBackOff(
+			backoff.WithInitialInterval(c.r.retry.InitialBackoff),
+			backoff.WithMaxInterval(c.r.retry.MaxBackoff),
+			backoff.WithMultiplier(2),
+			backoff.WithRandomizationFactor(0.5),
+			backoff.WithMaxElapsedTime(0),
+		)
+	}
+	wait := c.bo.NextBackOff()
+	if wait > c.r.retry.MaxWait || !c.fits(wait) {
+		c.tries[i] = spentTries
+		c.skip(i, "backoff would outlast the deadline")
+		return false, nil
+	}
+	if c.r.sleep(c.ctx, wait) != nil {
+		return false, c.ctxError()
+	}
+	return true, nil
 }
 
 // try rechecks every policy for member i and takes a call slot on it. On
@@ -160,6 +218,9 @@ func earliest(a, b int64) int64 {
 // request's deadline. It returns the error that ends the request when
 // waiting cannot help.
 func (c *call) waitFor(wakeAt int64, now time.Time) error {
+	if c.budgetOut {
+		return c.routeError(ErrRetryBudget)
+	}
 	if wakeAt == 0 || c.waits >= maxWaits {
 		return c.routeError(ErrNoRoute)
 	}
@@ -189,14 +250,20 @@ func (c *call) failed(i int, pe *ProviderError) error {
 		return c.ctxError()
 	}
 	if pe.Kind == KindRateLimited || pe.RetryAfter > 0 {
-		// The provider asked for a pause: cool the deployment for every
-		// request, and try others meanwhile. next waits for the cooldown
-		// only when nothing else can serve.
+		// The provider asked for a pause. This request leaves the
+		// deployment alone until then and tries others meanwhile (next
+		// waits only when nothing else can serve); after CooldownAfter
+		// throttled calls in a row, the deployment cools down for every
+		// request.
 		wait := pe.RetryAfter
 		if wait <= 0 {
 			wait = c.r.retry.Cooldown
 		}
-		d.coolDown(c.r.now().Add(wait).UnixNano())
+		until := c.r.now().Add(wait).UnixNano()
+		c.hold[i] = until
+		if pe.Kind == KindRateLimited && int(d.throttled.Add(1)) >= c.r.retry.CooldownAfter {
+			d.coolDown(until)
+		}
 	}
 	if pe.Kind == KindContextLength {
 		c.tries[i] = spentTries
@@ -212,29 +279,8 @@ func (c *call) failed(i int, pe *ProviderError) error {
 		c.tries[i] = spentTries
 		return nil
 	}
-	// ClassRetry: back off and call the same deployment again, unless it
-	// is spent or cooling down (then another is tried, or next waits).
-	if c.spent(i) || pe.Kind == KindRateLimited || pe.RetryAfter > 0 {
-		return nil
-	}
-	if c.bo == nil {
-		c.bo = backoff.NewExponentialBackOff(
-			backoff.WithInitialInterval(c.r.retry.InitialBackoff),
-			backoff.WithMaxInterval(c.r.retry.MaxBackoff),
-			backoff.WithMultiplier(2),
-			backoff.WithRandomizationFactor(0.5),
-			backoff.WithMaxElapsedTime(0),
-		)
-	}
-	wait := c.bo.NextBackOff()
-	if wait > c.r.retry.MaxWait || !c.fits(wait) {
-		c.tries[i] = spentTries
-		return nil
-	}
-	if c.r.sleep(c.ctx, wait) != nil {
-		return c.ctxError()
-	}
-	c.retry = i
+	// ClassRetry: the deployment may be called again, after the others
+	// (next backs off first).
 	return nil
 }
 
@@ -291,6 +337,15 @@ func (c *call) attemptChat(i int) (*Response, *ProviderError) {
 // endAttempt settles the call slot of member i's attempt and records it.
 func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 	d := c.rt.members[i]
+	switch {
+	case pe == nil:
+		c.r.budget.success()
+		if d.throttled.Load() != 0 {
+			d.throttled.Store(0)
+		}
+	case countsAgainstBreaker(pe.Kind) || pe.Kind == KindRateLimited:
+		c.r.budget.failure()
+	}
 	if c.done != nil {
 		if pe != nil {
 			c.done(pe)

@@ -26,6 +26,9 @@ type deployment struct {
 	// deployment is skipped after a rate limit.
 	cooldownUntil atomic.Int64
 	inFlight      atomic.Int64
+	// throttled counts the deployment's consecutive rate-limited calls; at
+	// RetryPolicy.CooldownAfter it cools down for every request.
+	throttled atomic.Int32
 
 	limits  []Limit // the deployment's RPM and TPM, if any
 	limiter *bucket // counts against limits; nil without them

@@ -127,9 +127,17 @@ type RetryPolicy struct {
 	// other can serve. A longer wait fails over, or fails the request when
 	// there is nowhere left to go. Default 10s.
 	MaxWait time.Duration
-	// Cooldown is how long a deployment is skipped after it throttled a call
-	// without saying for how long (a 429 without Retry-After). Default 5s.
+	// Cooldown is how long a throttled call's deployment is avoided when
+	// the provider did not say for how long (a 429 without Retry-After).
+	// Default 5s.
 	Cooldown time.Duration
+	// CooldownAfter is how many rate-limited calls in a row make a
+	// deployment cool down for every request, for the Retry-After (or
+	// Cooldown). Before that, only the request that was throttled avoids
+	// it. Default 3.
+	CooldownAfter int
+	// Budget bounds retries and failovers across all requests.
+	Budget RetryBudget
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
@@ -139,6 +147,8 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	def(&p.MaxBackoff, 8*time.Second)
 	def(&p.MaxWait, 10*time.Second)
 	def(&p.Cooldown, 5*time.Second)
+	def(&p.CooldownAfter, 3)
+	p.Budget = p.Budget.withDefaults()
 	return p
 }
 

@@ -82,21 +82,41 @@ func TestRateLimitFailsOverInsteadOfWaiting(t *testing.T) {
 	require.NoError(t, err)
 	s := &sleeps{clk: clk}
 	llmrouter.SetSleep(r, s.sleep)
+	for i := range 3 {
+		resp, err := r.Chat(context.Background(), hello("chat"))
+		require.NoError(t, err)
+		assert.Equal(t, "b", resp.Deployment)
+		assert.Equal(t, i+1, a.CallCount())
+	}
+	assert.Empty(t, s.all(), "no sleep when another deployment can serve")
+
+	// Three 429s in a row cool "a" for every request until the Retry-After
+	// ends.
+	stats := r.Stats()
+	assert.True(t, clk.Now().Add(5*time.Second).Equal(stats[0].CoolingUntil), "cooling until %v", stats[0].CoolingUntil)
 	resp, err := r.Chat(context.Background(), hello("chat"))
 	require.NoError(t, err)
 	assert.Equal(t, "b", resp.Deployment)
-	assert.Empty(t, s.all(), "no sleep when another deployment can serve")
-
-	// The 429 cools "a" for every request until its Retry-After ends.
-	stats := r.Stats()
-	assert.True(t, clk.Now().Add(5*time.Second).Equal(stats[0].CoolingUntil), "cooling until %v", stats[0].CoolingUntil)
-	resp, err = r.Chat(context.Background(), hello("chat"))
-	require.NoError(t, err)
-	assert.Equal(t, "b", resp.Deployment)
-	assert.Equal(t, 1, a.CallCount(), "a cooling deployment is not called")
+	assert.Equal(t, 3, a.CallCount(), "a cooling deployment is not called")
 	clk.Advance(5 * time.Second)
 	_, _ = r.Chat(context.Background(), hello("chat"))
-	assert.Equal(t, 2, a.CallCount(), "called again once the cooldown ends")
+	assert.Equal(t, 4, a.CallCount(), "called again once the cooldown ends")
+}
+
+func TestSingleRateLimitDoesNotCoolForEveryone(t *testing.T) {
+	a := fake.New("pa", fake.WithScript(fake.RateLimited(time.Minute)))
+	b := fake.New("pb")
+	r, err := llmrouter.New(
+		llmrouter.WithDeployments(dep("a", a), dep("b", b)),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}, {"b"}}}),
+	)
+	require.NoError(t, err)
+	resp, err := r.Chat(context.Background(), hello("chat"))
+	require.NoError(t, err)
+	assert.Equal(t, "b", resp.Deployment, "the throttled request moves on")
+	resp, err = r.Chat(context.Background(), hello("chat"))
+	require.NoError(t, err)
+	assert.Equal(t, "a", resp.Deployment, "one 429 does not take the deployment away from other requests")
 }
 
 func TestRetryAfterLongerThanMaxWaitFailsFast(t *testing.T) {

@@ -35,6 +35,7 @@ type Router struct {
 	now            func() time.Time
 	capture        bool
 	sleep          func(ctx context.Context, d time.Duration) error
+	budget         *budget
 	calls          sync.Pool // *call
 }
 
@@ -74,6 +75,7 @@ func New(opts ...Option) (*Router, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.budget = newBudget(r.retry.Budget)
 	if tp := c.tracerProvider; tp != nil {
 		if _, isNoop := tp.(noop.TracerProvider); !isNoop {
 			r.tracer = tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version))
@@ -251,8 +253,11 @@ func (c *config) validate() error {
 		}
 	}
 	p := c.retry
-	if p.MaxAttempts < 0 || p.AttemptsPerDeployment < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxWait < 0 || p.Cooldown < 0 {
+	if p.MaxAttempts < 0 || p.AttemptsPerDeployment < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxWait < 0 || p.Cooldown < 0 || p.CooldownAfter < 0 {
 		return &ConfigError{"Retry", "negative setting"}
+	}
+	if b := p.Budget; b.Tokens < 0 || b.Ratio < 0 || math.IsNaN(b.Tokens) || math.IsNaN(b.Ratio) {
+		return &ConfigError{"Retry.Budget", "negative setting"}
 	}
 	t := c.timeouts
 	if t.Total < 0 || t.Attempt < 0 || t.FirstToken < 0 || t.Idle < 0 {

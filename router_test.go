@@ -60,7 +60,7 @@ func TestChatFailsOverAcrossProviders(t *testing.T) {
 	assert.Equal(t, llmrouter.CandidateChosen, rec.Candidates[1].Status)
 }
 
-func TestChatRetriesSameDeploymentThenFailsOver(t *testing.T) {
+func TestChatFailsOverFirstThenRetriesWithBackoff(t *testing.T) {
 	a := fake.New("pa", fake.WithDefault(fake.ServerError()))
 	b := fake.New("pb", fake.WithDefault(fake.Reply("b")))
 	r, err := llmrouter.New(
@@ -69,10 +69,20 @@ func TestChatRetriesSameDeploymentThenFailsOver(t *testing.T) {
 		fastRetry,
 	)
 	require.NoError(t, err)
+	s := &sleeps{}
+	llmrouter.SetSleep(r, s.sleep)
 	_, err = r.Chat(context.Background(), hello("chat"))
 	require.NoError(t, err)
-	assert.Equal(t, 2, a.CallCount(), "a 5xx is retried AttemptsPerDeployment times")
-	assert.Equal(t, 1, b.CallCount())
+	assert.Equal(t, 1, a.CallCount(), "a 5xx moves to the next deployment at once")
+	assert.Empty(t, s.all(), "without sleeping")
+
+	// When every deployment has failed, the request backs off and retries.
+	b.Script(fake.ServerError())
+	a.Script(fake.ServerError(), fake.Reply("a on retry"))
+	resp, err := r.Chat(context.Background(), hello("chat"))
+	require.NoError(t, err)
+	assert.Equal(t, "a", resp.Deployment)
+	assert.Len(t, s.all(), 1, "one backoff before the retry")
 }
 
 func TestChatAllFailReportsEveryAttempt(t *testing.T) {
@@ -91,9 +101,9 @@ func TestChatAllFailReportsEveryAttempt(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	require.Len(t, re.Attempts, 3)
 	assert.Equal(t, llmrouter.KindServer, re.Attempts[0].Kind)
-	assert.Equal(t, llmrouter.KindServer, re.Attempts[1].Kind)
-	assert.Equal(t, llmrouter.KindBilling, re.Attempts[2].Kind)
-	assert.Contains(t, err.Error(), "attempt 3: pb (b): 402 billing")
+	assert.Equal(t, llmrouter.KindBilling, re.Attempts[1].Kind, "fail over first")
+	assert.Equal(t, llmrouter.KindServer, re.Attempts[2].Kind, "then retry the retryable one")
+	assert.Contains(t, err.Error(), "attempt 2: pb (b): 402 billing")
 	var pe *llmrouter.ProviderError
 	require.True(t, errors.As(err, &pe))
 	rec := sink.only(t)

@@ -1,7 +1,7 @@
 // Command quickstart routes one request over two fake providers, with no
-// keys and no network: the primary is overloaded, so the router retries it,
-// fails over to the secondary, and prints the answer and the request's
-// lineage record.
+// keys and no network: the primary is overloaded, so the router fails over
+// to the secondary, and prints the answer and the request's lineage record
+// (what was considered, what a policy refused and why, every attempt).
 //
 //	go run ./examples/quickstart
 package main
