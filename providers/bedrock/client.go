@@ -1,0 +1,159 @@
+package bedrock
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/aws/smithy-go/encoding/httpbinding"
+
+	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+// maxResponse is the most of a Converse response body the adapter reads.
+const maxResponse = 64 << 20
+
+const userAgent = "llmrouter-bedrock"
+
+// Chat implements llmrouter.Provider with Converse.
+func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (*llmrouter.Response, error) {
+	resp, c, err := p.send(ctx, d, req, false)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return nil, c.transport(ctx, err)
+	}
+	out, pe := decodeResponse(c, body)
+	if pe != nil {
+		return nil, pe
+	}
+	out.ID = c.requestID
+	out.Model = d.UpstreamModel()
+	return out, nil
+}
+
+// Stream implements llmrouter.Provider with ConverseStream.
+func (p *Provider) Stream(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (llmrouter.ChunkStream, error) {
+	resp, c, err := p.send(ctx, d, req, true)
+	if err != nil {
+		return nil, err
+	}
+	return newStream(ctx, c, resp.Body), nil
+}
+
+// call is what one call's errors need to know: where it went, its request
+// id, and the secrets that must never appear in them.
+type call struct {
+	deployment string
+	requestID  string
+	secrets    [3]string
+}
+
+// redact removes every secret of the call from s.
+func (c *call) redact(s string) string {
+	for _, sec := range c.secrets {
+		s = wire.Redact(s, sec)
+	}
+	return s
+}
+
+// fail returns a classified error of the call.
+func (c *call) fail(kind llmrouter.Kind, status int, code, msg string) *llmrouter.ProviderError {
+	return &llmrouter.ProviderError{Provider: ProviderName, Deployment: c.deployment, Kind: kind,
+		StatusCode: status, Code: code, Message: c.redact(msg), RequestID: c.requestID}
+}
+
+// transport classifies a failure to send the request or read the answer.
+func (c *call) transport(ctx context.Context, err error) *llmrouter.ProviderError {
+	pe := wire.TransportError(ctx, ProviderName, c.deployment, err)
+	pe.Message = c.redact(pe.Message)
+	pe.RequestID = c.requestID
+	if pe.Err != nil && c.redact(pe.Err.Error()) != pe.Err.Error() {
+		pe.Err = errors.New(c.redact(pe.Err.Error()))
+	}
+	return pe
+}
+
+// send encodes, signs and sends one request and returns the response of a
+// 200; any other status is returned as a classified error.
+func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request, stream bool) (*http.Response, *call, error) {
+	c := &call{deployment: d.Name}
+	region := d.Region
+	if region == "" {
+		region = p.region
+	}
+	if region == "" {
+		pe := c.fail(llmrouter.KindBadRequest, 0, "no_region", "no AWS region: set Deployment.Region or bedrock.WithRegion")
+		pe.Class = llmrouter.ClassFailover // this deployment's configuration, not the request, is at fault
+		return nil, nil, pe
+	}
+	body, err := encodeRequest(d, req, stream)
+	if err != nil {
+		pe := c.fail(llmrouter.KindBadRequest, 0, "invalid_request", err.Error())
+		pe.Class = llmrouter.ClassStop
+		return nil, nil, pe
+	}
+
+	op := "/converse"
+	if stream {
+		op = "/converse-stream"
+	}
+	u := p.endpoint(region) + "/model/" + httpbinding.EscapePath(d.UpstreamModel(), true) + op
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		pe := c.fail(llmrouter.KindBadRequest, 0, "bad_endpoint", "building the request URL: "+err.Error())
+		pe.Class = llmrouter.ClassFailover
+		return nil, nil, pe
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	// No Accept header: as in the AWS SDKs, Converse does not negotiate
+	// its content type (on InvokeModel, Accept means the model's type).
+	hreq.Header.Set("User-Agent", userAgent)
+	if pe := p.authorize(ctx, c, hreq, body, region); pe != nil {
+		return nil, nil, pe
+	}
+
+	resp, err := p.client.Do(hreq)
+	if err != nil {
+		return nil, nil, c.transport(ctx, err)
+	}
+	c.requestID = resp.Header.Get("X-Amzn-Requestid")
+	if resp.StatusCode != http.StatusOK {
+		b := wire.ReadErrorBody(resp)
+		return nil, nil, errorFromResponse(c, resp.StatusCode, resp.Header, b)
+	}
+	return resp, c, nil
+}
+
+// authorize adds the Bedrock API key, or signs hreq with SigV4.
+func (p *Provider) authorize(ctx context.Context, c *call, hreq *http.Request, body []byte, region string) *llmrouter.ProviderError {
+	if p.apiKey != "" {
+		c.secrets[0] = p.apiKey
+		hreq.Header.Set("Authorization", "Bearer "+p.apiKey)
+		return nil
+	}
+	if p.creds == nil {
+		return c.fail(llmrouter.KindAuth, 0, "no_credentials", "no AWS credentials configured (bedrock.WithCredentials, WithStaticCredentials or WithAPIKey)")
+	}
+	creds, err := p.creds.Retrieve(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return c.transport(ctx, ctx.Err())
+		}
+		return c.fail(llmrouter.KindAuth, 0, "credentials", "retrieving AWS credentials: "+err.Error())
+	}
+	c.secrets[1], c.secrets[2] = creds.SecretAccessKey, creds.SessionToken
+	sum := sha256.Sum256(body)
+	if err := p.signer.SignHTTP(ctx, creds, hreq, hex.EncodeToString(sum[:]), SigningName, region, p.now()); err != nil {
+		return c.fail(llmrouter.KindAuth, 0, "signing", "signing the request: "+err.Error())
+	}
+	return nil
+}

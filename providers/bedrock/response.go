@@ -1,0 +1,122 @@
+package bedrock
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/llmrouter/llmrouter"
+)
+
+// converseResponse is the part of a Converse response the adapter reads.
+type converseResponse struct {
+	Output *struct {
+		Message *struct {
+			Role    string         `json:"role"`
+			Content []contentBlock `json:"content"`
+		} `json:"message"`
+		// Type is set when Bedrock answers 200 with a Coral error envelope
+		// ({"Output":{"__type":"..."}}) instead of an answer.
+		Type string `json:"__type"`
+	} `json:"output"`
+	StopReason string      `json:"stopReason"`
+	Usage      *tokenUsage `json:"usage"`
+	// Message is set by error-shaped bodies.
+	Message string `json:"message"`
+}
+
+type contentBlock struct {
+	Text    *string `json:"text"`
+	ToolUse *struct {
+		ToolUseID string          `json:"toolUseId"`
+		Name      string          `json:"name"`
+		Input     json.RawMessage `json:"input"`
+	} `json:"toolUse"`
+	ReasoningContent *struct {
+		ReasoningText *struct {
+			Text string `json:"text"`
+		} `json:"reasoningText"`
+	} `json:"reasoningContent"`
+}
+
+// tokenUsage is Bedrock's TokenUsage. inputTokens excludes the cache reads
+// and writes.
+type tokenUsage struct {
+	InputTokens           int `json:"inputTokens"`
+	OutputTokens          int `json:"outputTokens"`
+	CacheReadInputTokens  int `json:"cacheReadInputTokens"`
+	CacheWriteInputTokens int `json:"cacheWriteInputTokens"`
+}
+
+// usage normalises Bedrock's counts: InputTokens includes the cache reads
+// and writes.
+func (u *tokenUsage) usage() llmrouter.Usage {
+	return llmrouter.Usage{
+		InputTokens:       u.InputTokens + u.CacheReadInputTokens + u.CacheWriteInputTokens,
+		OutputTokens:      u.OutputTokens,
+		CachedInputTokens: u.CacheReadInputTokens,
+		CacheWriteTokens:  u.CacheWriteInputTokens,
+	}
+}
+
+// finishReason normalises a Converse stopReason.
+func finishReason(stop string) llmrouter.FinishReason {
+	switch stop {
+	case "end_turn", "stop_sequence":
+		return llmrouter.FinishStop
+	case "max_tokens", "model_context_window_exceeded":
+		return llmrouter.FinishLength
+	case "tool_use":
+		return llmrouter.FinishToolCalls
+	case "guardrail_intervened", "content_filtered":
+		return llmrouter.FinishContentFilter
+	}
+	return llmrouter.FinishOther
+}
+
+// decodeResponse reads a 200 Converse body. A body without an answer
+// (Bedrock's 200 with no output, or an empty message) is KindMalformed.
+func decodeResponse(c *call, body []byte) (*llmrouter.Response, *llmrouter.ProviderError) {
+	var r converseResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, c.fail(llmrouter.KindMalformed, 200, "", "unreadable Converse response: "+err.Error())
+	}
+	if r.Output == nil || r.Output.Message == nil || len(r.Output.Message.Content) == 0 {
+		code, msg := "", "Converse answered 200 without output"
+		if r.Output != nil && r.Output.Type != "" {
+			code = sanitizeCode(r.Output.Type)
+			msg += " (" + code + ")"
+		}
+		if r.Message != "" {
+			msg += ": " + r.Message
+		}
+		return nil, c.fail(llmrouter.KindMalformed, 200, code, msg)
+	}
+	out := &llmrouter.Response{FinishReason: finishReason(r.StopReason)}
+	if r.StopReason == "" {
+		out.FinishReason = llmrouter.FinishOther
+	}
+	var text, reasoning strings.Builder
+	for _, b := range r.Output.Message.Content {
+		switch {
+		case b.Text != nil:
+			text.WriteString(*b.Text)
+		case b.ToolUse != nil:
+			args := strings.TrimSpace(string(b.ToolUse.Input))
+			if args == "" || args == "null" {
+				args = "{}"
+			}
+			out.ToolCalls = append(out.ToolCalls, llmrouter.ToolCall{ID: b.ToolUse.ToolUseID, Name: b.ToolUse.Name, Arguments: args})
+		case b.ReasoningContent != nil && b.ReasoningContent.ReasoningText != nil:
+			reasoning.WriteString(b.ReasoningContent.ReasoningText.Text)
+		}
+	}
+	out.Text = text.String()
+	out.Reasoning = reasoning.String()
+	if out.FinishReason == llmrouter.FinishContentFilter {
+		out.Refusal = out.Text
+	}
+	if r.Usage != nil {
+		out.Usage = r.Usage.usage()
+	}
+	return out, nil
+}
