@@ -20,14 +20,18 @@ type call struct {
 	callState
 	hasher promptHasher // kept across reuse
 
-	candBuf  [8]CandidateRecord
-	attBuf   [4]AttemptRecord
-	polBuf   [8]string
-	triesBuf [8]uint8
-	holdBuf  [8]int64
+	// Inline room for the usual request: a route of up to four deployments,
+	// two attempts, six policies, two quota rules. Larger ones spill to the
+	// heap. (Sized so that a call fits 2 KiB: an in-flight request must
+	// hold little memory.)
+	candBuf  [4]CandidateRecord
+	attBuf   [2]AttemptRecord
+	polBuf   [6]string
+	triesBuf [4]uint8
+	holdBuf  [4]int64
 	resBuf   [2]Reservation
-	pickBuf  [8]Candidate
-	idxBuf   [8]int
+	pickBuf  [4]Candidate
+	idxBuf   [4]int
 }
 
 // callState is the part of a call cleared wholesale between requests; the
