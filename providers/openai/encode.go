@@ -1,0 +1,327 @@
+package openai
+
+import (
+	"encoding/base64"
+	"errors"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/llmrouter/llmrouter"
+)
+
+// appendBody appends the JSON body of a chat request for deployment d. It
+// writes the JSON by hand, in a fixed field order, allocating nothing but
+// dst's growth. The router has validated req (llmrouter.Request.Validate).
+func (p *Provider) appendBody(dst []byte, d *llmrouter.Deployment, req *llmrouter.Request, stream bool) ([]byte, error) {
+	dst = append(dst, '{')
+	if !p.omitModel {
+		dst = appendString(append(dst, `"model":`...), d.UpstreamModel())
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"messages":[`...)
+	for i := range req.Messages {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = p.appendMessage(dst, &req.Messages[i])
+	}
+	dst = append(dst, ']')
+
+	if len(req.Tools) > 0 {
+		dst = append(dst, `,"tools":[`...)
+		for i := range req.Tools {
+			t := &req.Tools[i]
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(append(dst, `{"type":"function","function":{"name":`...), t.Name)
+			if t.Description != "" {
+				dst = appendString(append(dst, `,"description":`...), t.Description)
+			}
+			if raw := trimSpace(t.Parameters); len(raw) > 0 {
+				dst = append(append(dst, `,"parameters":`...), raw...)
+			}
+			dst = append(dst, "}}"...)
+		}
+		dst = append(dst, ']')
+		switch tc := req.ToolChoice; tc.Mode {
+		case llmrouter.ToolAuto, llmrouter.ToolNone, llmrouter.ToolRequired:
+			dst = append(append(append(dst, `,"tool_choice":"`...), tc.Mode...), '"')
+		case llmrouter.ToolForced:
+			dst = appendString(append(dst, `,"tool_choice":{"type":"function","function":{"name":`...), tc.Name)
+			dst = append(dst, "}}"...)
+		}
+	}
+
+	switch rf := &req.ResponseFormat; rf.Type {
+	case llmrouter.FormatJSON:
+		dst = append(dst, `,"response_format":{"type":"json_object"}`...)
+	case llmrouter.FormatJSONSchema:
+		name := rf.Name
+		if name == "" {
+			name = "response"
+		}
+		dst = appendString(append(dst, `,"response_format":{"type":"json_schema","json_schema":{"name":`...), name)
+		if raw := trimSpace(rf.Schema); len(raw) > 0 {
+			dst = append(append(dst, `,"schema":`...), raw...)
+		}
+		if rf.Strict {
+			dst = append(dst, `,"strict":true`...)
+		}
+		dst = append(dst, "}}"...)
+	}
+
+	if req.MaxOutputTokens > 0 {
+		dst = append(append(append(dst, `,"`...), p.maxTokens...), `":`...)
+		dst = strconv.AppendInt(dst, int64(req.MaxOutputTokens), 10)
+	}
+	if req.Temperature != nil {
+		if !finite(*req.Temperature) {
+			return dst, errors.New("temperature is not a finite number")
+		}
+		dst = appendFloat(append(dst, `,"temperature":`...), *req.Temperature)
+	}
+	if req.TopP != nil {
+		if !finite(*req.TopP) {
+			return dst, errors.New("top_p is not a finite number")
+		}
+		dst = appendFloat(append(dst, `,"top_p":`...), *req.TopP)
+	}
+	if len(req.Stop) > 0 {
+		dst = appendStrings(append(dst, `,"stop":`...), req.Stop)
+	}
+	if req.Seed != nil {
+		dst = strconv.AppendInt(append(dst, `,"seed":`...), *req.Seed, 10)
+	}
+	if req.User != "" {
+		dst = appendString(append(dst, `,"user":`...), req.User)
+	}
+	if stream {
+		dst = append(dst, `,"stream":true`...)
+		if !p.noUsage {
+			dst = append(dst, `,"stream_options":{"include_usage":true}`...)
+		}
+	}
+	var err error
+	if d.Extra != nil {
+		dst, err = appendExtra(dst, d.Extra)
+	}
+	return append(dst, '}'), err
+}
+
+func (p *Provider) appendMessage(dst []byte, m *llmrouter.Message) []byte {
+	role := m.Role
+	if role == llmrouter.RoleDeveloper && p.devSystem {
+		role = llmrouter.RoleSystem
+	}
+	dst = appendString(append(dst, `{"role":`...), string(role))
+	switch m.Role {
+	case llmrouter.RoleTool:
+		dst = appendString(append(dst, `,"tool_call_id":`...), m.ToolCallID)
+		dst = appendText(append(dst, `,"content":`...), m.Content)
+	case llmrouter.RoleUser:
+		dst = append(dst, `,"content":`...)
+		if hasImage(m.Content) {
+			dst = appendParts(dst, m.Content)
+		} else {
+			dst = appendText(dst, m.Content)
+		}
+	case llmrouter.RoleAssistant:
+		if len(m.ToolCalls) == 0 || hasText(m.Content) {
+			dst = appendText(append(dst, `,"content":`...), m.Content)
+		}
+		if len(m.ToolCalls) > 0 {
+			dst = append(dst, `,"tool_calls":[`...)
+			for i := range m.ToolCalls {
+				c := &m.ToolCalls[i]
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendString(append(dst, `{"id":`...), c.ID)
+				dst = appendString(append(dst, `,"type":"function","function":{"name":`...), c.Name)
+				args := c.Arguments
+				if args == "" {
+					args = "{}"
+				}
+				dst = appendString(append(dst, `,"arguments":`...), args)
+				dst = append(dst, "}}"...)
+			}
+			dst = append(dst, ']')
+		}
+	default: // system, developer
+		dst = appendText(append(dst, `,"content":`...), m.Content)
+	}
+	return append(dst, '}')
+}
+
+func hasImage(parts []llmrouter.Part) bool {
+	for i := range parts {
+		if parts[i].Type == llmrouter.PartImage && parts[i].Image != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func hasText(parts []llmrouter.Part) bool {
+	for i := range parts {
+		if parts[i].Type == llmrouter.PartText && parts[i].Text != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// appendText appends the text parts joined, as one JSON string.
+func appendText(dst []byte, parts []llmrouter.Part) []byte {
+	dst = append(dst, '"')
+	for i := range parts {
+		if parts[i].Type == llmrouter.PartText {
+			dst = appendEscaped(dst, parts[i].Text)
+		}
+	}
+	return append(dst, '"')
+}
+
+// appendParts appends content parts as an array of text and image_url parts.
+func appendParts(dst []byte, parts []llmrouter.Part) []byte {
+	dst = append(dst, '[')
+	n := 0
+	for i := range parts {
+		pt := &parts[i]
+		switch {
+		case pt.Type == llmrouter.PartText:
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(append(dst, `{"type":"text","text":`...), pt.Text)
+			dst = append(dst, '}')
+		case pt.Type == llmrouter.PartImage && pt.Image != nil:
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"type":"image_url","image_url":{"url":"`...)
+			if img := pt.Image; len(img.Data) > 0 {
+				dst = append(dst, "data:"...)
+				dst = appendEscaped(dst, img.MediaType)
+				dst = append(dst, ";base64,"...)
+				dst = base64.StdEncoding.AppendEncode(dst, img.Data)
+			} else {
+				dst = appendEscaped(dst, img.URL)
+			}
+			dst = append(dst, `"}}`...)
+		default:
+			continue
+		}
+		n++
+	}
+	return append(dst, ']')
+}
+
+func appendStrings(dst []byte, v []string) []byte {
+	dst = append(dst, '[')
+	for i, s := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, s)
+	}
+	return append(dst, ']')
+}
+
+func appendBool(dst []byte, v bool) []byte {
+	if v {
+		return append(dst, "true"...)
+	}
+	return append(dst, "false"...)
+}
+
+// appendString appends s as a JSON string.
+func appendString(dst []byte, s string) []byte {
+	return append(appendEscaped(append(dst, '"'), s), '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendEscaped appends s escaped for the inside of a JSON string. Invalid
+// UTF-8 becomes U+FFFD, as encoding/json does.
+func appendEscaped(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			// Valid JSON, but escaped as encoding/json does, for JavaScript.
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(dst, s[start:]...)
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// appendFloat appends f as encoding/json writes a float64.
+func appendFloat(dst []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9.
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+// trimSpace trims JSON white space around raw.
+func trimSpace(raw []byte) []byte {
+	for len(raw) > 0 && isSpace(raw[0]) {
+		raw = raw[1:]
+	}
+	for len(raw) > 0 && isSpace(raw[len(raw)-1]) {
+		raw = raw[:len(raw)-1]
+	}
+	return raw
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

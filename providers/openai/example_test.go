@@ -1,0 +1,63 @@
+package openai_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/providers/openai"
+)
+
+func Example() {
+	// A stand-in for https://api.openai.com/v1.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Ratelimit-Remaining-Requests", "499")
+		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini-2024-07-18",
+			"choices":[{"index":0,"message":{"role":"assistant","content":"Bonjour !"},"finish_reason":"stop"}],
+			"usage":{"prompt_tokens":21,"completion_tokens":4,"total_tokens":25,"prompt_tokens_details":{"cached_tokens":0}}}`)
+	}))
+	defer srv.Close()
+
+	p := openai.New(openai.WithAPIKey("sk-example"), openai.WithBaseURL(srv.URL+"/v1"))
+	d := &llmrouter.Deployment{Name: "fast", Provider: p, Model: "gpt-4o-mini"}
+	resp, err := p.Chat(context.Background(), d, &llmrouter.Request{
+		Model:    "fast",
+		Messages: []llmrouter.Message{llmrouter.System("Answer in French."), llmrouter.User("Say hello.")},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Text, resp.FinishReason, resp.Usage.InputTokens, resp.Usage.OutputTokens, resp.RateLimit.RemainingRequests)
+	// Output: Bonjour ! stop 21 4 499
+}
+
+// An OpenRouter deployment with routing preferences, and a LiteLLM proxy
+// deployment with spend-tracking tags.
+func ExampleOpenRouterPreferences() {
+	openrouter := openai.New(openai.OpenRouter(), openai.WithAPIKey("sk-or-..."),
+		openai.WithOpenRouterApp("https://example.com", "Example"))
+	litellm := openai.New(openai.LiteLLM("http://litellm:4000"), openai.WithAPIKey("sk-litellm-..."))
+	deployments := []llmrouter.Deployment{
+		{Name: "llama-70b", Provider: openrouter, Model: "meta-llama/llama-3.3-70b-instruct",
+			Extra: openai.OpenRouterPreferences{
+				Order:          []string{"groq", "cerebras"},
+				AllowFallbacks: llmrouter.Ptr(false),
+				DataCollection: "deny",
+				ZDR:            true,
+				MaxPrice:       &openai.OpenRouterMaxPrice{Prompt: 1, Completion: 2},
+			}},
+		{Name: "claude-via-proxy", Provider: litellm, Model: "claude-sonnet",
+			Extra: openai.LiteLLMMetadata{Tags: []string{"team:search"}, Metadata: map[string]any{"app": "indexer"}}},
+	}
+	for _, d := range deployments {
+		fmt.Println(d.Name, d.Provider.Name())
+	}
+	// Output:
+	// llama-70b openrouter
+	// claude-via-proxy litellm
+}
