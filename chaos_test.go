@@ -132,7 +132,7 @@ func chaosRouter(t testing.TB, deps []llmrouter.Deployment, sink llmrouter.Sink)
 			// Nearly half the attempts fail here: the budget must let a
 			// retry follow each success for the healthy half to get through.
 			Budget: llmrouter.RetryBudget{Tokens: 100, Ratio: 1}}),
-		llmrouter.WithTimeouts(llmrouter.Timeouts{Attempt: 10 * time.Millisecond, FirstToken: 10 * time.Millisecond, Idle: 20 * time.Millisecond}),
+		llmrouter.WithTimeouts(llmrouter.Timeouts{Attempt: 50 * time.Millisecond, FirstToken: 50 * time.Millisecond, Idle: 100 * time.Millisecond}),
 		llmrouter.WithBreaker(llmrouter.BreakerPolicy{ConsecutiveFailures: 8, OpenFor: 5 * time.Millisecond}),
 		llmrouter.WithLineage(sink),
 	)
