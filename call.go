@@ -68,11 +68,12 @@ type callState struct {
 	failures   []*ProviderError
 	bo         *backoff.ExponentialBackOff
 
-	served  *deployment
-	usage   Usage
-	cost    float64
-	content Content
-	rec     Record
+	served   *deployment
+	servedBy string // the upstream behind a router-like provider
+	usage    Usage
+	cost     float64
+	content  Content
+	rec      Record
 }
 
 // begin takes a call from the pool and starts the request.

@@ -326,6 +326,7 @@ func (c *call) attemptChat(i int) (*Response, *ProviderError) {
 		return nil, pe
 	}
 	resp.Provider = d.provider
+	c.servedBy = resp.ServedBy
 	if resp.RateLimit != nil {
 		d.steer(resp.RateLimit, end)
 	}

@@ -28,6 +28,7 @@ func (c *call) finish(resp *Response, err error) {
 	}
 	if d := c.served; d != nil {
 		rec.Deployment, rec.Provider, rec.Model = d.Name, d.provider, d.UpstreamModel()
+		rec.ServedBy = c.servedBy
 	}
 	rec.Usage, rec.Cost = c.usage, c.cost
 	c.settleQuota()

@@ -43,10 +43,13 @@ type Record struct {
 	// Outcome says how the request ended; Error is its error, if any.
 	Outcome Outcome
 	Error   string
-	// Deployment, Provider and Model name what served the answer.
+	// Deployment, Provider and Model name what served the answer;
+	// ServedBy, the upstream that actually served it when the provider is
+	// itself a router (a marketplace or a gateway) and says so.
 	Deployment string
 	Provider   string
 	Model      string
+	ServedBy   string
 	// Usage sums the usage of every attempt that reported one; Cost is its
 	// price in US dollars.
 	Usage Usage

@@ -102,6 +102,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = appendStringField(b, "deployment", r.Deployment)
 	b = appendStringField(b, "provider", r.Provider)
 	b = appendStringField(b, "model", r.Model)
+	b = appendStringField(b, "served_by", r.ServedBy)
 	b = append(b, `,"usage":`...)
 	b = r.Usage.appendJSON(b)
 	b = append(b, `,"cost_usd":`...)

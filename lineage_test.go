@@ -89,6 +89,24 @@ func TestOneRecordPerRequestOnEveryPath(t *testing.T) {
 	}
 }
 
+func TestServedByReachesLineage(t *testing.T) {
+	sink := &recorder{}
+	p := fake.New("openrouter", fake.WithDefault(fake.Step{Text: "hi", ServedBy: "DeepInfra"}))
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p)), llmrouter.WithLineage(sink))
+	require.NoError(t, err)
+	resp, err := r.Chat(context.Background(), hello("a"))
+	require.NoError(t, err)
+	assert.Equal(t, "DeepInfra", resp.ServedBy)
+	s, err := r.ChatStream(context.Background(), hello("a"))
+	require.NoError(t, err)
+	read(s)
+	s.Close()
+	for _, rec := range sink.all() {
+		assert.Equal(t, "DeepInfra", rec.ServedBy)
+		assert.Contains(t, string(rec.AppendJSON(nil)), `"served_by":"DeepInfra"`)
+	}
+}
+
 func TestPanicIsRecoveredIntoTypedError(t *testing.T) {
 	a := fake.New("pa", fake.WithDefault(fake.Panic("nil map")))
 	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", a)))

@@ -105,9 +105,15 @@ type Chunk struct {
 	// Usage, when not nil, is the usage of the whole call so far; the last
 	// one seen wins. Adapters send it once, at the end, where they can.
 	Usage *Usage
+	// Refusal is the next piece of a refusal message, when the model
+	// declines to answer (the stream then finishes with content_filter).
+	Refusal string
 	// RateLimit, when not nil, is the headroom the provider announced; the
 	// adapter sets it on the first chunk, from the response headers.
 	RateLimit *RateLimit
+	// ServedBy, on the first chunk, names the upstream that actually serves
+	// the stream when the provider is itself a router and says so.
+	ServedBy string
 }
 
 // RateLimit is the headroom a provider announces in its rate-limit headers
@@ -124,11 +130,11 @@ type RateLimit struct {
 }
 
 // visible reports whether the chunk carries content a caller would show:
-// text, reasoning or a tool-call delta. Chunks before the first visible one
+// text, reasoning, a refusal or a tool-call delta. Chunks before the first visible one
 // (role announcements, keep-alives, filter annotations) are a preamble the
 // router holds back so that a failure there can still fail over unseen.
 func (c *Chunk) visible() bool {
-	return c.Text != "" || c.Reasoning != "" || len(c.ToolCalls) > 0
+	return c.Text != "" || c.Reasoning != "" || c.Refusal != "" || len(c.ToolCalls) > 0
 }
 
 // ToolCallDelta is a piece of a streamed tool call. The first piece of each

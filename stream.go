@@ -167,6 +167,9 @@ func (s *Stream) read() (bool, *ProviderError) {
 	if u := s.cur.Usage; u != nil {
 		s.usage, s.hasUsage = *u, true
 	}
+	if s.cur.ServedBy != "" {
+		s.c.servedBy = s.cur.ServedBy
+	}
 	if rl := s.cur.RateLimit; rl != nil {
 		s.d.steer(rl, s.c.r.now())
 	}

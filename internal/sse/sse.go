@@ -63,6 +63,14 @@ func NewReader(r io.Reader) *Reader {
 	return &Reader{r: bufio.NewReaderSize(r, 16<<10)}
 }
 
+// Reset makes the reader read events from r afresh, keeping its buffers,
+// so that adapters can pool readers across streams.
+func (r *Reader) Reset(rd io.Reader) {
+	r.r.Reset(rd)
+	r.data, r.name, r.line = r.data[:0], r.name[:0], r.line[:0]
+	r.id, r.started = "", false
+}
+
 // Next returns the next event. At the end of the stream it returns io.EOF;
 // an event not yet terminated by a blank line when the stream ends is
 // returned with io.ErrUnexpectedEOF, so callers can tell a cut stream.

@@ -79,7 +79,7 @@ func BenchmarkReader(b *testing.B) {
 	rd := NewReader(r)
 	for b.Loop() {
 		r.Reset(in)
-		rd.r.Reset(r)
+		rd.Reset(r)
 		for {
 			if _, err := rd.Next(); err != nil {
 				break

@@ -34,6 +34,10 @@ func KindForStatus(status int) llmrouter.Kind {
 		return llmrouter.KindTimeout
 	case status == http.StatusTooManyRequests:
 		return llmrouter.KindRateLimited
+	case status == http.StatusConflict:
+		// A lock or concurrent-update conflict: transient, and the
+		// providers' own SDKs retry it.
+		return llmrouter.KindServer
 	case status == http.StatusRequestEntityTooLarge:
 		return llmrouter.KindContextLength
 	case status >= 500:
@@ -80,12 +84,14 @@ func scrubURL(msg string) string {
 }
 
 // RetryAfter reads how long a response asks the caller to wait, from
-// retry-after-ms (OpenAI, Azure), retry-after (seconds or an HTTP date),
-// or 0 when it says nothing.
+// retry-after-ms (OpenAI), x-ms-retry-after-ms (Azure), retry-after
+// (seconds or an HTTP date), or 0 when it says nothing.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
+	for _, name := range [...]string{"Retry-After-Ms", "X-Ms-Retry-After-Ms"} {
+		if v := h.Get(name); v != "" {
+			if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+				return time.Duration(ms * float64(time.Millisecond))
+			}
 		}
 	}
 	if v := h.Get("Retry-After"); v != "" {

@@ -22,6 +22,7 @@ func TestRetryAfter(t *testing.T) {
 		{http.Header{"Retry-After": {now.Add(10 * time.Second).Format(http.TimeFormat)}}, 10 * time.Second},
 		{http.Header{"Retry-After": {"soon"}}, 0},
 		{http.Header{"Retry-After-Ms": {"20"}, "Retry-After": {"1"}}, 20 * time.Millisecond},
+		{http.Header{"X-Ms-Retry-After-Ms": {"250"}}, 250 * time.Millisecond},
 		{http.Header{}, 0},
 	}
 	for _, c := range cases {
@@ -34,7 +35,7 @@ func TestRetryAfter(t *testing.T) {
 func TestKindForStatus(t *testing.T) {
 	for status, want := range map[int]llmrouter.Kind{
 		400: llmrouter.KindBadRequest, 401: llmrouter.KindAuth, 403: llmrouter.KindAuth, 402: llmrouter.KindBilling,
-		404: llmrouter.KindNotFound, 408: llmrouter.KindTimeout, 413: llmrouter.KindContextLength, 422: llmrouter.KindBadRequest,
+		404: llmrouter.KindNotFound, 408: llmrouter.KindTimeout, 409: llmrouter.KindServer, 413: llmrouter.KindContextLength, 422: llmrouter.KindBadRequest,
 		429: llmrouter.KindRateLimited, 500: llmrouter.KindServer, 503: llmrouter.KindServer, 529: llmrouter.KindServer,
 	} {
 		if got := KindForStatus(status); got != want {

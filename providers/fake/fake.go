@@ -163,6 +163,7 @@ func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmro
 		ToolCalls:    s.ToolCalls,
 		FinishReason: s.finishReason(),
 		Usage:        usageOf(&s, req),
+		ServedBy:     s.ServedBy,
 	}
 	if resp.Model == "" {
 		resp.Model = d.UpstreamModel()

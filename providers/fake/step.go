@@ -21,6 +21,10 @@ type Step struct {
 	// Model is reported as the answering model; empty means the
 	// deployment's upstream model.
 	Model string
+	// ServedBy is reported as the upstream that served the call (as a
+	// marketplace like OpenRouter reports it), on the response and on the
+	// first chunk of a stream.
+	ServedBy string
 
 	// Latency delays the answer (or the error); the call ends early, with a
 	// cancellation or timeout error, if its context ends first.

@@ -76,7 +76,8 @@ func (s *stream) Next() bool {
 		case 0:
 			s.phase = 1
 			s.sent++
-			return true // the empty preamble chunk
+			s.cur.ServedBy = st.ServedBy
+			return true // the preamble chunk
 		case 1:
 			if s.rest == "" {
 				s.phase = 2

@@ -84,9 +84,7 @@ func (p *Provider) jsonStream(ctx context.Context, d *llmrouter.Deployment, resp
 	if u := out.Usage; u != (llmrouter.Usage{}) {
 		c.Usage = &u
 	}
-	if out.Refusal != "" && c.Text == "" {
-		c.Text = out.Refusal
-	}
+	c.Refusal, c.ServedBy = out.Refusal, out.ServedBy
 	for i, tc := range out.ToolCalls {
 		c.ToolCalls = append(c.ToolCalls, llmrouter.ToolCallDelta{Index: i, ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
 	}
@@ -104,13 +102,14 @@ type stream struct {
 	sc   scanner
 	rl   *llmrouter.RateLimit // for the first chunk
 
-	cur     llmrouter.Chunk
-	tcs     []llmrouter.ToolCallDelta // reused while decoding a chunk
-	pending []llmrouter.Chunk         // chunks to serve before reading on
-	refusal bool                      // the model refused: finish is content_filter
-	err     error
-	ended   bool // [DONE], an error, or Close
-	closed  bool
+	cur      llmrouter.Chunk
+	tcs      []llmrouter.ToolCallDelta // reused while decoding a chunk
+	pending  []llmrouter.Chunk         // chunks to serve before reading on
+	refusal  bool                      // the model refused: finish is content_filter
+	servedBy bool                      // ServedBy was reported on a chunk already
+	err      error
+	ended    bool // [DONE], an error, or Close
+	closed   bool
 }
 
 // Next advances to the next chunk.
@@ -156,7 +155,7 @@ func (s *stream) Next() bool {
 			return false
 		}
 		c := &s.cur
-		if c.Text == "" && c.Reasoning == "" && len(c.ToolCalls) == 0 && c.FinishReason == "" && c.Usage == nil {
+		if c.Text == "" && c.Reasoning == "" && c.Refusal == "" && len(c.ToolCalls) == 0 && c.FinishReason == "" && c.Usage == nil && c.ServedBy == "" {
 			continue // role announcements, filter annotations, keep-alives
 		}
 		if s.rl != nil {
@@ -249,6 +248,14 @@ func (s *stream) decode(data []byte) (errObj, failed bool, err error) {
 				if f := s.decodeChoice(); f {
 					failed = true
 				}
+			}
+		case "provider": // OpenRouter: the upstream serving the stream
+			if sc.peek() != '"' {
+				sc.skip()
+				continue
+			}
+			if v := sc.str(); len(v) > 0 && !s.servedBy {
+				c.ServedBy, s.servedBy = string(v), true
 			}
 		case "usage":
 			if sc.peek() == 'n' {
@@ -374,10 +381,9 @@ func (s *stream) decodeDelta(c *llmrouter.Chunk, keep bool) {
 				c.Reasoning = string(v)
 			}
 		case "refusal":
-			// Chunks have no refusal field: the refusal is the answer's
-			// text, and the answer finishes as content_filter.
+			// The answer then finishes as content_filter.
 			if v := sc.str(); len(v) > 0 {
-				c.Text += string(v)
+				c.Refusal += string(v)
 				if keep {
 					s.refusal = true
 				}

@@ -90,7 +90,11 @@ func TestStreamFixtures(t *testing.T) {
 			`data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\n"+"data: [DONE]\n\n", nil))
 		st, _ := p.Stream(ctx10s(t), testDeployment(p), simpleRequest())
 		chunks, err := collect(t, st)
-		if err != nil || joinText(chunks) != "I can't help." || chunks[len(chunks)-1].FinishReason != llmrouter.FinishContentFilter {
+		refusal := ""
+		for _, c := range chunks {
+			refusal += c.Refusal
+		}
+		if err != nil || refusal != "I can't help." || joinText(chunks) != "" || chunks[len(chunks)-1].FinishReason != llmrouter.FinishContentFilter {
 			t.Errorf("refusal stream = %+v, %v", chunks, err)
 		}
 	})
