@@ -114,7 +114,7 @@ func TestPolicyPropertyNoCallReachesARefusedDeployment(t *testing.T) {
 			if rng.IntN(4) == 0 {
 				req.Policies = []llmrouter.Policy{policyPool[rng.IntN(len(policyPool))]()}
 			}
-			inForce := append(append(append([]llmrouter.Policy(nil), global...), req.Policies...))
+			inForce := append(append([]llmrouter.Policy(nil), global...), req.Policies...)
 			if req.Tenant == "t" {
 				inForce = append(inForce, tenant...)
 			}
