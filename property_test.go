@@ -26,7 +26,9 @@ func TestPolicyPropertyNoCallReachesARefusedDeployment(t *testing.T) {
 		func() llmrouter.Policy { return llmrouter.RegionIn("eu-*") },
 		func() llmrouter.Policy { return llmrouter.RegionIn("us-*", "ap-*") },
 		func() llmrouter.Policy { return llmrouter.RequireZeroRetention() },
-		func() llmrouter.Policy { return llmrouter.AllowProviders(providerNames[rng.IntN(4)], providerNames[rng.IntN(4)]) },
+		func() llmrouter.Policy {
+			return llmrouter.AllowProviders(providerNames[rng.IntN(4)], providerNames[rng.IntN(4)])
+		},
 		func() llmrouter.Policy { return llmrouter.DenyProviders(providerNames[rng.IntN(4)]) },
 		func() llmrouter.Policy { return llmrouter.MaxPrice(float64(1+rng.IntN(10)), 0) },
 		func() llmrouter.Policy { return llmrouter.ContextFits() },
