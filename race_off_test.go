@@ -1,0 +1,5 @@
+//go:build !race
+
+package llmrouter_test
+
+const raceEnabled = false
