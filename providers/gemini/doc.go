@@ -1,0 +1,49 @@
+// Package gemini is the llmrouter adapter for the Google Gemini Developer
+// API (generativelanguage.googleapis.com, v1beta): generateContent for whole
+// answers and streamGenerateContent?alt=sse for streams.
+//
+//	p := gemini.New(gemini.WithAPIKey(os.Getenv("GEMINI_API_KEY")))
+//	r, err := llmrouter.New(llmrouter.WithDeployments(
+//		llmrouter.Deployment{Name: "flash", Provider: p, Model: "gemini-2.5-flash"},
+//	))
+//
+// The key is sent only in the x-goog-api-key header, never in the URL. A
+// Provider is safe for concurrent use and holds no per-call state; its
+// options are fixed by New. Per-deployment settings (safety settings,
+// thinking, cached content) go in Deployment.Extra as an Extra or *Extra.
+//
+// # Mapping
+//
+// System and developer messages, wherever they appear, become the
+// systemInstruction; assistant turns become role "model"; tool results
+// become functionResponse parts of a user turn, named after the tool call
+// they answer (consecutive results share one turn, as Gemini requires for
+// parallel calls); a tool result that is not a JSON object is sent as
+// {"content": ...}. Images given by URL are sent as fileData, inline bytes
+// and data: URLs as inlineData. Tool parameters and JSON response schemas are passed
+// through as JSON Schema (parametersJsonSchema, responseJsonSchema; see
+// WithOpenAPISchemas for the older OpenAPI-subset fields).
+//
+// Gemini gives function calls no id on most models: the adapter names them
+// "call_0", "call_1", ... in answer order (stable for a given answer), and
+// uses Gemini's id when it sends one. Parts marked thought:true are the
+// Reasoning. usageMetadata is normalised: InputTokens is promptTokenCount
+// (cached tokens included) plus toolUsePromptTokenCount, OutputTokens is
+// candidatesTokenCount plus thoughtsTokenCount.
+//
+// A prompt blocked by Gemini's safety system (promptFeedback.blockReason,
+// no candidates) is not an error: Chat returns a Response with
+// FinishContentFilter and the block reason in Refusal, and a stream ends
+// with FinishContentFilter. An answer cut by a safety finish reason
+// (SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII, IMAGE_SAFETY...)
+// is reported the same way.
+//
+// Gemini announces no rate-limit headroom headers, so Response.RateLimit is
+// nil; on 429 the RetryInfo.retryDelay of the error body gives RetryAfter.
+//
+// Thought signatures: Gemini 3 models reject a replayed functionCall part
+// that lacks the thoughtSignature they issued with it. The canonical
+// ToolCall has no field to carry it, so by default the adapter replays
+// Google's documented placeholder signature on such parts for models other
+// than gemini-1.x and gemini-2.x (see WithThoughtSignatureFallback).
+package gemini
