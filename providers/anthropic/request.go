@@ -1,0 +1,339 @@
+package anthropic
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/llmrouter/llmrouter"
+)
+
+// The wire request of POST /v1/messages, as far as the adapter sends it.
+type wireRequest struct {
+	Model         string          `json:"model"`
+	MaxTokens     int             `json:"max_tokens"`
+	System        any             `json:"system,omitempty"` // string or []wireBlock
+	Messages      []wireMessage   `json:"messages"`
+	Tools         []wireTool      `json:"tools,omitempty"`
+	ToolChoice    *wireToolChoice `json:"tool_choice,omitempty"`
+	OutputConfig  *wireOutput     `json:"output_config,omitempty"`
+	Temperature   *float64        `json:"temperature,omitempty"`
+	TopP          *float64        `json:"top_p,omitempty"`
+	TopK          int             `json:"top_k,omitempty"`
+	StopSequences []string        `json:"stop_sequences,omitempty"`
+	Metadata      *wireMetadata   `json:"metadata,omitempty"`
+	Stream        bool            `json:"stream,omitempty"`
+}
+
+type wireMessage struct {
+	Role    string      `json:"role"`
+	Content []wireBlock `json:"content"`
+}
+
+// wireBlock is a request content block: text, image, tool_use or
+// tool_result.
+type wireBlock struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text,omitempty"`
+	Source    *wireSource     `json:"source,omitempty"`
+	ID        string          `json:"id,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	ToolUseID string          `json:"tool_use_id,omitempty"`
+	Content   any             `json:"content,omitempty"` // tool_result: string or []wireBlock
+}
+
+type wireSource struct {
+	Type      string `json:"type"` // base64 or url
+	MediaType string `json:"media_type,omitempty"`
+	Data      string `json:"data,omitempty"`
+	URL       string `json:"url,omitempty"`
+}
+
+type wireTool struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+type wireToolChoice struct {
+	Type string `json:"type"`
+	Name string `json:"name,omitempty"`
+}
+
+type wireOutput struct {
+	Format wireFormat `json:"format"`
+}
+
+type wireFormat struct {
+	Type   string          `json:"type"`
+	Schema json.RawMessage `json:"schema"`
+}
+
+type wireMetadata struct {
+	UserID string `json:"user_id"`
+}
+
+// jsonInstruction is added to the system prompt when JSON is asked for and
+// the API cannot enforce it.
+const jsonInstruction = "Respond with a single valid JSON object and nothing else: no prose, no code fences."
+
+var emptyObjectSchema = json.RawMessage(`{"type":"object"}`)
+
+// encodeRequest builds the JSON body for req sent to deployment d.
+func encodeRequest(req *llmrouter.Request, d *llmrouter.Deployment, s *Settings, defMax int, stream bool) ([]byte, *llmrouter.ProviderError) {
+	w := wireRequest{
+		Model:         d.UpstreamModel(),
+		MaxTokens:     maxTokens(req, d, defMax),
+		Messages:      make([]wireMessage, 0, len(req.Messages)),
+		Temperature:   req.Temperature,
+		TopP:          req.TopP,
+		StopSequences: req.Stop,
+		Stream:        stream,
+	}
+	if s != nil && s.TopK > 0 {
+		w.TopK = s.TopK
+	}
+	if req.User != "" {
+		w.Metadata = &wireMetadata{UserID: req.User}
+	}
+	var system []string
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		switch m.Role {
+		case llmrouter.RoleSystem, llmrouter.RoleDeveloper:
+			if t := m.Text(); t != "" {
+				system = append(system, t)
+			}
+			continue
+		}
+		if err := appendMessage(&w, m, i); err != nil {
+			return nil, err
+		}
+	}
+	switch rf := req.ResponseFormat; rf.Type {
+	case llmrouter.FormatJSON:
+		system = append(system, jsonInstruction)
+	case llmrouter.FormatJSONSchema:
+		if s != nil && s.JSONSchemaInSystem || len(rf.Schema) == 0 {
+			instr := jsonInstruction
+			if len(rf.Schema) > 0 {
+				instr = "Respond with a single valid JSON object matching this JSON Schema, and nothing else: no prose, no code fences.\n" + compact(rf.Schema)
+			}
+			system = append(system, instr)
+		} else {
+			w.OutputConfig = &wireOutput{Format: wireFormat{Type: "json_schema", Schema: rf.Schema}}
+		}
+	}
+	switch len(system) {
+	case 0:
+	case 1:
+		w.System = system[0]
+	default:
+		blocks := make([]wireBlock, len(system))
+		for i, t := range system {
+			blocks[i] = wireBlock{Type: "text", Text: t}
+		}
+		w.System = blocks
+	}
+	if len(req.Tools) > 0 {
+		w.Tools = make([]wireTool, len(req.Tools))
+		for i, t := range req.Tools {
+			schema := t.Parameters
+			if len(bytes.TrimSpace(schema)) == 0 {
+				schema = emptyObjectSchema
+			}
+			w.Tools[i] = wireTool{Name: t.Name, Description: t.Description, InputSchema: schema}
+		}
+		switch tc := req.ToolChoice; tc.Mode {
+		case llmrouter.ToolNone:
+			w.ToolChoice = &wireToolChoice{Type: "none"}
+		case llmrouter.ToolRequired:
+			w.ToolChoice = &wireToolChoice{Type: "any"}
+		case llmrouter.ToolForced:
+			w.ToolChoice = &wireToolChoice{Type: "tool", Name: tc.Name}
+		}
+	}
+	b, err := json.Marshal(&w)
+	if err != nil {
+		// Only a tool schema or a response schema that is not valid JSON
+		// gets here.
+		return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: "encoding the request: " + err.Error()}
+	}
+	return b, nil
+}
+
+// maxTokens is the max_tokens to send: the request's, else the
+// deployment's, else the provider default.
+func maxTokens(req *llmrouter.Request, d *llmrouter.Deployment, def int) int {
+	switch {
+	case req.MaxOutputTokens > 0:
+		return req.MaxOutputTokens
+	case d.MaxOutputTokens > 0:
+		return d.MaxOutputTokens
+	}
+	return def
+}
+
+// appendMessage adds m (a user, assistant or tool message) to the
+// conversation, merging it into the last turn when that has the same wire
+// role.
+func appendMessage(w *wireRequest, m *llmrouter.Message, idx int) *llmrouter.ProviderError {
+	role := "user"
+	var blocks []wireBlock
+	switch m.Role {
+	case llmrouter.RoleUser:
+		var err *llmrouter.ProviderError
+		if blocks, err = contentBlocks(m.Content, idx); err != nil {
+			return err
+		}
+	case llmrouter.RoleAssistant:
+		role = "assistant"
+		for _, p := range m.Content {
+			if p.Type == llmrouter.PartText && p.Text != "" {
+				blocks = append(blocks, wireBlock{Type: "text", Text: p.Text})
+			}
+		}
+		for _, tc := range m.ToolCalls {
+			blocks = append(blocks, wireBlock{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: toolInput(tc.Arguments)})
+		}
+	case llmrouter.RoleTool:
+		content, err := toolResultContent(m.Content, idx)
+		if err != nil {
+			return err
+		}
+		blocks = []wireBlock{{Type: "tool_result", ToolUseID: m.ToolCallID, Content: content}}
+	default:
+		return &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest,
+			Message: "Messages[" + strconv.Itoa(idx) + "].Role " + strconv.Quote(string(m.Role)) + " is not supported"}
+	}
+	if len(blocks) == 0 {
+		return nil
+	}
+	if n := len(w.Messages); n > 0 && w.Messages[n-1].Role == role {
+		last := &w.Messages[n-1]
+		last.Content = append(last.Content, blocks...)
+		if role == "user" {
+			toolResultsFirst(last.Content)
+		}
+		return nil
+	}
+	w.Messages = append(w.Messages, wireMessage{Role: role, Content: blocks})
+	return nil
+}
+
+// toolResultsFirst moves the tool_result blocks of a user turn before its
+// other blocks, keeping each group's order, as the API requires.
+func toolResultsFirst(bs []wireBlock) {
+	seenOther := false
+	for _, b := range bs {
+		if b.Type != "tool_result" {
+			seenOther = true
+		} else if seenOther {
+			goto reorder
+		}
+	}
+	return
+reorder:
+	out := make([]wireBlock, 0, len(bs))
+	for _, b := range bs {
+		if b.Type == "tool_result" {
+			out = append(out, b)
+		}
+	}
+	for _, b := range bs {
+		if b.Type != "tool_result" {
+			out = append(out, b)
+		}
+	}
+	copy(bs, out)
+}
+
+// contentBlocks converts the text and image parts of a user message.
+func contentBlocks(parts []llmrouter.Part, idx int) ([]wireBlock, *llmrouter.ProviderError) {
+	blocks := make([]wireBlock, 0, len(parts))
+	for j, p := range parts {
+		switch p.Type {
+		case llmrouter.PartText, "":
+			if p.Text != "" {
+				blocks = append(blocks, wireBlock{Type: "text", Text: p.Text})
+			}
+		case llmrouter.PartImage:
+			src, err := imageSource(p.Image)
+			if err != nil {
+				err.Message = "Messages[" + strconv.Itoa(idx) + "].Content[" + strconv.Itoa(j) + "]: " + err.Message
+				return nil, err
+			}
+			blocks = append(blocks, wireBlock{Type: "image", Source: src})
+		default:
+			return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest,
+				Message: "Messages[" + strconv.Itoa(idx) + "].Content[" + strconv.Itoa(j) + "]: unsupported part type " + strconv.Quote(string(p.Type))}
+		}
+	}
+	return blocks, nil
+}
+
+// toolResultContent is a tool_result's content: a string when the result is
+// text only, else text and image blocks.
+func toolResultContent(parts []llmrouter.Part, idx int) (any, *llmrouter.ProviderError) {
+	textOnly := true
+	for _, p := range parts {
+		if p.Type == llmrouter.PartImage {
+			textOnly = false
+		}
+	}
+	if textOnly {
+		m := llmrouter.Message{Content: parts}
+		return m.Text(), nil
+	}
+	return contentBlocks(parts, idx)
+}
+
+// imageSource converts an image to a base64 or url source.
+func imageSource(img *llmrouter.Image) (*wireSource, *llmrouter.ProviderError) {
+	switch {
+	case img == nil:
+		return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: "image part without an image"}
+	case len(img.Data) > 0:
+		if img.MediaType == "" {
+			return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: "inline image without a media type"}
+		}
+		return &wireSource{Type: "base64", MediaType: img.MediaType, Data: base64.StdEncoding.EncodeToString(img.Data)}, nil
+	case strings.HasPrefix(img.URL, "data:"):
+		// data:[<media type>][;base64],<data>
+		meta, data, ok := strings.Cut(img.URL[len("data:"):], ",")
+		mediaType, isBase64 := strings.CutSuffix(meta, ";base64")
+		if !ok || !isBase64 || mediaType == "" {
+			return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: "image data: URL must be base64 with a media type"}
+		}
+		if i := strings.IndexByte(mediaType, ';'); i >= 0 {
+			mediaType = mediaType[:i]
+		}
+		return &wireSource{Type: "base64", MediaType: mediaType, Data: data}, nil
+	case img.URL != "":
+		return &wireSource{Type: "url", URL: img.URL}, nil
+	}
+	return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: "image without URL or data"}
+}
+
+// toolInput is a tool call's arguments as the JSON object the API wants
+// for input: empty or invalid arguments (a model's truncated call, say)
+// become {} rather than failing the whole request.
+func toolInput(args string) json.RawMessage {
+	b := []byte(strings.TrimSpace(args))
+	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+		return json.RawMessage("{}")
+	}
+	return b
+}
+
+// compact returns the JSON text of raw without insignificant space.
+func compact(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}

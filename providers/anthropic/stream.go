@@ -1,0 +1,270 @@
+package anthropic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+// stream reads a Messages API event stream: message_start, then for each
+// content block content_block_start, content_block_delta..., and
+// content_block_stop, then message_delta and message_stop, with ping events
+// anywhere. An error event ends it with that error; the end of the body
+// before message_stop is a cut (KindTransport). It is not safe for
+// concurrent use.
+type stream struct {
+	p     *Provider
+	d     *llmrouter.Deployment
+	ctx   context.Context
+	body  io.ReadCloser
+	rd    *sse.Reader
+	reqID string
+
+	ev     streamEvent // reused for every event
+	buf    []byte      // scratch for unescaping strings
+	cur    llmrouter.Chunk
+	delta  [1]llmrouter.ToolCallDelta
+	tools  []toolBlock
+	counts usageCounts
+	stop   string
+	usage  llmrouter.Usage
+	rl     *llmrouter.RateLimit // set on the first chunk, then nil
+
+	err    error
+	done   bool
+	closed bool
+}
+
+// toolBlock is a tool_use content block of the stream.
+type toolBlock struct {
+	block int    // content block index
+	input string // the input of content_block_start, when not {}
+	args  bool   // an input_json_delta was sent
+}
+
+// streamEvent holds the fields of every event the stream reads.
+type streamEvent struct {
+	Type    string `json:"type"`
+	Index   int    `json:"index"`
+	Message struct {
+		Usage wireUsage `json:"usage"`
+	} `json:"message"`
+	ContentBlock wireContent `json:"content_block"`
+	Delta        struct {
+		Type        string `json:"type"`
+		Text        string `json:"text"`
+		Thinking    string `json:"thinking"`
+		PartialJSON string `json:"partial_json"`
+		StopReason  string `json:"stop_reason"`
+	} `json:"delta"`
+	Usage wireUsage `json:"usage"`
+}
+
+func newStream(ctx context.Context, p *Provider, d *llmrouter.Deployment, resp *http.Response) *stream {
+	return &stream{
+		p: p, d: d, ctx: ctx, body: resp.Body, rd: sse.NewReader(resp.Body),
+		reqID: resp.Header.Get("Request-Id"),
+		rl:    rateLimit(resp.Header, nowFunc()),
+	}
+}
+
+// Next implements llmrouter.ChunkStream.
+func (s *stream) Next() bool {
+	if s.closed || s.err != nil || s.done {
+		return false
+	}
+	if err := s.ctx.Err(); err != nil {
+		s.fail(wire.TransportError(s.ctx, name, s.d.Name, err))
+		return false
+	}
+	s.cur = llmrouter.Chunk{}
+	for {
+		ev, err := s.rd.Next()
+		if err != nil {
+			s.fail(s.readError(err))
+			return false
+		}
+		typ := ev.Name
+		switch typ {
+		case "ping":
+			continue
+		case "error":
+			pe := decodeStreamError(ev.Data)
+			if pe.RequestID == "" {
+				pe.RequestID = s.reqID
+			}
+			s.fail(pe)
+			return false
+		case "", "message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop":
+		default:
+			continue // an event type added after this adapter was written
+		}
+		s.ev = streamEvent{}
+		if typ != "content_block_delta" || !scanDelta(ev.Data, &s.ev, &s.buf) {
+			s.ev = streamEvent{}
+			if err := json.Unmarshal(ev.Data, &s.ev); err != nil {
+				s.fail(malformed("unreadable " + eventName(typ) + " event: " + err.Error()))
+				return false
+			}
+		}
+		if typ == "" {
+			// A data-only event: its data names its type.
+			switch typ = s.ev.Type; typ {
+			case "error":
+				s.fail(decodeStreamError(ev.Data))
+				return false
+			}
+		}
+		if s.handle(typ) {
+			if s.rl != nil {
+				s.cur.RateLimit, s.rl = s.rl, nil
+			}
+			return true
+		}
+		if s.err != nil {
+			return false
+		}
+	}
+}
+
+// handle applies the event in s.ev and reports whether it made a chunk.
+func (s *stream) handle(typ string) bool {
+	ev := &s.ev
+	switch typ {
+	case "message_start":
+		s.counts.merge(&ev.Message.Usage)
+	case "content_block_start":
+		switch b := &ev.ContentBlock; b.Type {
+		case "text":
+			s.cur.Text = b.Text
+			return b.Text != ""
+		case "thinking":
+			s.cur.Reasoning = b.Thinking
+			return b.Thinking != ""
+		case "tool_use":
+			tb := toolBlock{block: ev.Index}
+			if in := b.Input; len(in) > 0 && string(in) != "{}" && string(in) != "null" {
+				args, err := toolArguments(in)
+				if err != nil {
+					s.fail(err)
+					return false
+				}
+				if args != "{}" {
+					tb.input = args
+				}
+			}
+			s.tools = append(s.tools, tb)
+			s.delta[0] = llmrouter.ToolCallDelta{Index: len(s.tools) - 1, ID: b.ID, Name: b.Name}
+			s.cur.ToolCalls = s.delta[:]
+			return true
+		}
+	case "content_block_delta":
+		switch d := &ev.Delta; d.Type {
+		case "text_delta":
+			s.cur.Text = d.Text
+			return d.Text != ""
+		case "thinking_delta":
+			s.cur.Reasoning = d.Thinking
+			return d.Thinking != ""
+		case "input_json_delta":
+			i := s.tool(ev.Index)
+			if i < 0 || d.PartialJSON == "" {
+				return false // a server tool's input, or nothing
+			}
+			s.tools[i].args = true
+			s.delta[0] = llmrouter.ToolCallDelta{Index: i, Arguments: d.PartialJSON}
+			s.cur.ToolCalls = s.delta[:]
+			return true
+		}
+	case "content_block_stop":
+		i := s.tool(ev.Index)
+		if i < 0 || s.tools[i].args {
+			return false
+		}
+		// A call whose arguments never came in deltas: send them whole.
+		s.tools[i].args = true
+		args := s.tools[i].input
+		if args == "" {
+			args = "{}"
+		}
+		s.delta[0] = llmrouter.ToolCallDelta{Index: i, Arguments: args}
+		s.cur.ToolCalls = s.delta[:]
+		return true
+	case "message_delta":
+		if ev.Delta.StopReason != "" {
+			s.stop = ev.Delta.StopReason
+		}
+		s.counts.merge(&ev.Usage)
+	case "message_stop":
+		s.done = true
+		s.cur.FinishReason = finishReason(s.stop)
+		s.usage = s.counts.usage()
+		s.cur.Usage = &s.usage
+		return true
+	}
+	return false
+}
+
+// tool returns the index among tool calls of content block b, or -1.
+func (s *stream) tool(b int) int {
+	for i := range s.tools {
+		if s.tools[i].block == b {
+			return i
+		}
+	}
+	return -1
+}
+
+// readError classifies a failure to read the next event.
+func (s *stream) readError(err error) *llmrouter.ProviderError {
+	switch {
+	case err == io.EOF:
+		return &llmrouter.ProviderError{Kind: llmrouter.KindTransport, Message: "stream ended before message_stop", Err: io.ErrUnexpectedEOF}
+	case errors.Is(err, sse.ErrLineTooLong):
+		return malformed("event line longer than " + strconv.Itoa(sse.MaxLine) + " bytes")
+	case err == io.ErrUnexpectedEOF && s.ctx.Err() == nil:
+		return &llmrouter.ProviderError{Kind: llmrouter.KindTransport, Message: "stream cut mid-event", Err: err}
+	}
+	return wire.TransportError(s.ctx, name, s.d.Name, err)
+}
+
+// fail ends the stream with pe.
+func (s *stream) fail(pe *llmrouter.ProviderError) {
+	pe.Provider = name
+	pe.Deployment = s.d.Name
+	pe.Message = clip(wire.Redact(pe.Message, s.p.apiKey))
+	s.err = pe
+	s.cur = llmrouter.Chunk{}
+}
+
+// Current implements llmrouter.ChunkStream. Its ToolCalls slice is reused
+// by the next call to Next.
+func (s *stream) Current() llmrouter.Chunk { return s.cur }
+
+// Err implements llmrouter.ChunkStream.
+func (s *stream) Err() error { return s.err }
+
+// Close implements llmrouter.ChunkStream: it closes the response body,
+// which ends the upstream call if it still runs.
+func (s *stream) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	_ = s.body.Close()
+	return nil
+}
+
+func eventName(typ string) string {
+	if typ == "" {
+		return "data-only"
+	}
+	return typ
+}
