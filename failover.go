@@ -347,14 +347,8 @@ func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 	case countsAgainstBreaker(pe.Kind) || pe.Kind == KindRateLimited:
 		c.r.budget.failure()
 	}
-	if c.done != nil {
-		if pe != nil {
-			c.done(pe)
-		} else {
-			c.done(nil)
-		}
-		c.done = nil
-	}
+	d.settleBreaker(c.done, pe)
+	c.done = nil
 	d.release(c.reserved, int64(u.Total()), c.acquiredAt)
 	a.Usage = u
 	cr := &c.rec.Candidates[i]

@@ -17,6 +17,15 @@ type deployment struct {
 	provider string // Provider.Name(), read once
 
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}] // nil when disabled
+	// closed mirrors "the breaker is closed", and unsettled counts the
+	// failures reported to it since it was last told of a success. While
+	// the breaker is closed with nothing unsettled and trips on consecutive
+	// failures only, a call skips the breaker (its mutex, its clock reads
+	// and its permit): a success would change nothing it counts. Failures
+	// are always reported.
+	closed    atomic.Bool
+	unsettled atomic.Int32
+	fastPath  bool // breaker trips on consecutive failures only
 	// openUntil mirrors the breaker: while it is open, the real-time Unix
 	// nanosecond at which it turns half-open; 0 otherwise. The breaker sets
 	// it from OnStateChange, which only stores it (no user code runs under
@@ -46,6 +55,8 @@ func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
 		dep.limiter = &bucket{}
 	}
 	if !bp.Disabled {
+		dep.closed.Store(true)
+		dep.fastPath = bp.FailureRatio == 0
 		dep.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 			Name:        d.Name,
 			MaxRequests: bp.HalfOpenProbes,
@@ -59,6 +70,7 @@ func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
 					float64(c.TotalFailures) >= bp.FailureRatio*float64(c.Requests)
 			},
 			OnStateChange: func(_ string, _, to gobreaker.State) {
+				dep.closed.Store(to == gobreaker.StateClosed)
 				if to == gobreaker.StateOpen {
 					dep.openUntil.Store(time.Now().Add(bp.OpenFor).UnixNano())
 				} else {
@@ -114,7 +126,8 @@ func (d *deployment) coolDown(until int64) {
 
 // acquire takes a call slot: a breaker permit, a concurrency slot and the
 // deployment's own rate limits for tokens. It returns the breaker's done
-// callback, or why the deployment cannot be called and until when.
+// callback (nil on the breaker's fast path; settleBreaker takes either),
+// or why the deployment cannot be called and until when.
 func (d *deployment) acquire(tokens int64, now time.Time) (done func(error), reason string, until int64) {
 	if d.MaxConcurrency > 0 {
 		if d.inFlight.Add(1) > int64(d.MaxConcurrency) {
@@ -133,7 +146,7 @@ func (d *deployment) acquire(tokens int64, now time.Time) (done func(error), rea
 			return nil, "at its " + qe.Limit.String() + " limit", now.Add(qe.RetryAfter).UnixNano()
 		}
 	}
-	if d.breaker != nil {
+	if d.breaker != nil && !(d.fastPath && d.closed.Load() && d.unsettled.Load() == 0) {
 		var err error
 		if done, err = d.breaker.Allow(); err != nil {
 			d.refund(tokens, now)
@@ -176,5 +189,31 @@ func (d *deployment) steer(rl *RateLimit, now time.Time) {
 	}
 	if rl.RemainingTokens == 0 && rl.ResetTokens > 0 {
 		d.coolDown(now.Add(rl.ResetTokens).UnixNano())
+	}
+}
+
+// settleBreaker tells the breaker how a call went. done is the permit
+// acquire took, or nil when the call took the fast path; a failure on the
+// fast path is reported with a permit taken now.
+func (d *deployment) settleBreaker(done func(error), pe *ProviderError) {
+	if d.breaker == nil {
+		return
+	}
+	switch {
+	case done != nil && pe == nil:
+		done(nil)
+		if d.unsettled.Load() != 0 {
+			d.unsettled.Store(0)
+		}
+	case done != nil:
+		done(pe)
+		if countsAgainstBreaker(pe.Kind) {
+			d.unsettled.Add(1)
+		}
+	case pe != nil && countsAgainstBreaker(pe.Kind):
+		if late, err := d.breaker.Allow(); err == nil {
+			late(pe)
+		}
+		d.unsettled.Add(1)
 	}
 }

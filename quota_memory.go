@@ -3,7 +3,7 @@ package llmrouter
 import (
 	"context"
 	"sync"
-	"sync/atomic"
+	"math/rand/v2"
 	"time"
 )
 
@@ -13,10 +13,10 @@ import (
 // NewMemoryQuotaStore.
 //
 // Buckets whose windows have all ended and that hold no request in flight
-// are swept away every sweepEvery reservations, by the reserving goroutine.
+// are swept away about every sweepEvery reservations, by the reserving
+// goroutine.
 type MemoryQuotaStore struct {
-	buckets  sync.Map // bucketKey -> *bucket
-	reserves atomic.Uint64
+	buckets sync.Map // bucketKey -> *bucket
 }
 
 const sweepEvery = 4096
@@ -28,7 +28,9 @@ func NewMemoryQuotaStore() *MemoryQuotaStore { return &MemoryQuotaStore{} }
 
 // Reserve implements QuotaStore.
 func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
-	if s.reserves.Add(1)%sweepEvery == 0 {
+	// A shared counter would bounce between cores; a per-P random draw
+	// sweeps about as often.
+	if rand.Uint32()%sweepEvery == 0 {
 		s.Sweep(r.Time)
 	}
 	k := bucketKey{r.Rule, r.Key}
