@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 )
 
 // MaxLine is the longest line the reader accepts.
@@ -61,6 +62,27 @@ func (r *Reader) eventName() string {
 // NewReader returns a reader of the events in r.
 func NewReader(r io.Reader) *Reader {
 	return &Reader{r: bufio.NewReaderSize(r, 16<<10)}
+}
+
+var pool = sync.Pool{New: func() any { return &Reader{r: bufio.NewReaderSize(nil, 16<<10)} }}
+
+// Get returns a pooled reader of the events in r: streams reuse one
+// another's buffers instead of allocating 16 KiB each. Give it back with Put
+// once the stream is done with it and with every Event it returned.
+func Get(r io.Reader) *Reader {
+	rd := pool.Get().(*Reader)
+	rd.Reset(r)
+	return rd
+}
+
+// Put returns a reader taken with Get to the pool. The reader must not be
+// used again.
+func Put(r *Reader) {
+	r.Reset(nil)
+	if cap(r.data) > 64<<10 || cap(r.line) > 64<<10 {
+		return // keep outsized buffers out of the pool
+	}
+	pool.Put(r)
 }
 
 // Reset makes the reader read events from r afresh, keeping its buffers,

@@ -69,7 +69,7 @@ type streamEvent struct {
 
 func newStream(ctx context.Context, p *Provider, d *llmrouter.Deployment, resp *http.Response) *stream {
 	return &stream{
-		p: p, d: d, ctx: ctx, body: resp.Body, rd: sse.NewReader(resp.Body),
+		p: p, d: d, ctx: ctx, body: resp.Body, rd: sse.Get(resp.Body),
 		reqID: resp.Header.Get("Request-Id"),
 		rl:    rateLimit(resp.Header, nowFunc()),
 	}
@@ -259,6 +259,8 @@ func (s *stream) Close() error {
 	}
 	s.closed = true
 	_ = s.body.Close()
+	sse.Put(s.rd) // Next reads no more once closed
+	s.rd = nil
 	return nil
 }
 

@@ -52,7 +52,7 @@ type stream struct {
 }
 
 func newStream(ctx context.Context, p *Provider, d *llmrouter.Deployment, body io.ReadCloser) *stream {
-	s := &stream{p: p, ctx: ctx, d: d, body: body, rd: sse.NewReader(body)}
+	s := &stream{p: p, ctx: ctx, d: d, body: body, rd: sse.Get(body)}
 	s.dec = json.NewDecoder(&s.feed)
 	return s
 }
@@ -234,6 +234,8 @@ func (s *stream) Close() error {
 	if !s.closed {
 		s.closed = true
 		s.closeBody()
+		sse.Put(s.rd) // Next reads no more once closed
+		s.rd = nil
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func (p *Provider) openStream(ctx context.Context, d *llmrouter.Deployment, resp
 	putWork(w)
 	return &stream{
 		p: p, ctx: ctx, dep: d.Name, resp: resp,
-		r:  sse.NewReader(resp.Body),
+		r:  sse.Get(resp.Body),
 		rl: parseRateLimit(resp.Header),
 	}, nil
 }
@@ -202,6 +202,8 @@ func (s *stream) release() {
 	if !s.closed {
 		s.closed = true
 		_ = s.resp.Body.Close()
+		sse.Put(s.r)
+		s.r = nil
 	}
 }
 
