@@ -3,6 +3,7 @@ package llmrouter_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -153,6 +154,7 @@ func TestQuotaExactUnderConcurrency(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	fmt.Printf("quota-exactness: requests=1000 budget=100 admitted=%d refused=%d upstream_calls=%d\n", ok.Load(), refused.Load(), p.CallCount())
 	assert.Equal(t, int64(100), ok.Load())
 	assert.Equal(t, int64(900), refused.Load())
 	assert.Equal(t, 100, p.CallCount())

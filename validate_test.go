@@ -3,6 +3,7 @@ package llmrouter_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -40,9 +41,14 @@ func TestBadRequestsAreTypedAndNeverSent(t *testing.T) {
 		{"policy without check", llmrouter.Request{Model: "chat", Messages: msgs(llmrouter.User("x")), Policies: []llmrouter.Policy{{Name: "p"}}}, "Policies[0]"},
 		{"huge invalid", llmrouter.Request{Model: "chat", Messages: msgs(llmrouter.User(strings.Repeat("a", 1<<20) + "\xc3"))}, "Messages[0].Content[0].Text"},
 	}
+	var typed, sent, records int
+	defer func() {
+		fmt.Printf("bad-input: requests=%d typed_errors=%d sent_upstream=%d lineage_records=%d\n", len(cases), typed, sent, records)
+	}()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := fake.New("p")
+			defer func() { sent += p.CallCount() }()
 			sink := &recorder{}
 			r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p)),
 				llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}}}), llmrouter.WithLineage(sink))
@@ -52,6 +58,8 @@ func TestBadRequestsAreTypedAndNeverSent(t *testing.T) {
 			require.ErrorIs(t, err, llmrouter.ErrInvalidRequest)
 			var re *llmrouter.RequestError
 			require.ErrorAs(t, err, &re)
+			typed++
+			records += len(sink.all())
 			assert.True(t, strings.HasPrefix(re.Field, c.field), "field %q, want %q (%v)", re.Field, c.field, err)
 			assert.Equal(t, 0, p.CallCount(), "nothing is sent")
 			assert.Equal(t, llmrouter.OutcomeInvalid, sink.only(t).Outcome, "and the record is not lost")
