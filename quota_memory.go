@@ -2,8 +2,8 @@ package llmrouter
 
 import (
 	"context"
-	"sync"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
