@@ -173,15 +173,20 @@ func (c *call) backOff(i int) (bool, error) {
 	return true, nil
 }
 
-// try rechecks every policy for member i and takes a call slot on it. On
-// refusal it records why, and c.until says when the member may be usable.
+// try rechecks every policy for member i (unless prepare has just checked
+// them, for the first attempt) and takes a call slot on it. On refusal it
+// records why, and c.until says when the member may be usable.
 func (c *call) try(i int, now time.Time) bool {
 	d := c.rt.members[i]
 	c.until = 0
-	if policy, reason, ok := c.allows(d); !ok {
-		cr := &c.rec.Candidates[i]
-		cr.Status, cr.Policy, cr.Reason = CandidateRefused, policy, reason
-		return false
+	// prepare checked every policy a moment ago; from the second attempt
+	// on (and after any wait), check them again.
+	if c.attempts > 0 || c.waits > 0 {
+		if policy, reason, ok := c.allows(d); !ok {
+			cr := &c.rec.Candidates[i]
+			cr.Status, cr.Policy, cr.Reason = CandidateRefused, policy, reason
+			return false
+		}
 	}
 	if c.minWindow > 0 && d.ContextWindow != 0 && d.ContextWindow <= c.minWindow {
 		c.skip(i, "context window too small for the request")
