@@ -62,9 +62,9 @@ func TestNoLeaksOnEarlyCloseCancelAndHang(t *testing.T) {
 	hang := fake.New("hang", fake.WithDefault(fake.Step{Text: "a b c", HangAfter: 1}))
 	hung := fake.New("hung", fake.WithDefault(fake.Hang()))
 	r, err := llmrouter.New(llmrouter.WithDeployments(dep("stall", hang), dep("hung", hung)),
-		llmrouter.WithTimeouts(llmrouter.Timeouts{Idle: 20 * time.Millisecond, FirstToken: 20 * time.Millisecond, Attempt: 20 * time.Millisecond}))
+		llmrouter.WithTimeouts(llmrouter.Timeouts{Idle: 100 * time.Millisecond, FirstToken: 100 * time.Millisecond, Attempt: 100 * time.Millisecond}))
 	require.NoError(t, err)
-	for range 50 {
+	for range 10 {
 		// Closed early.
 		s, err := r.ChatStream(context.Background(), hello("stall"))
 		require.NoError(t, err)

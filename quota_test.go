@@ -115,7 +115,7 @@ func TestQuotaUSDBudget(t *testing.T) {
 }
 
 func TestQuotaConcurrencyLimit(t *testing.T) {
-	p := fake.New("p", fake.WithDefault(fake.Step{Text: "slow", Latency: 100 * time.Millisecond}))
+	p := fake.New("p", fake.WithDefault(fake.Step{Text: "slow", Latency: 500 * time.Millisecond}))
 	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p)),
 		llmrouter.WithQuota(llmrouter.NewMemoryQuotaStore(), llmrouter.PerTenant(llmrouter.MaxConcurrent(1))))
 	require.NoError(t, err)

@@ -29,7 +29,7 @@ func TestWeightedRandomFollowsWeights(t *testing.T) {
 }
 
 func TestLeastBusyPicksFewestInFlight(t *testing.T) {
-	slow := fake.New("slow", fake.WithDefault(fake.Step{Text: "slow", Latency: 200 * time.Millisecond}))
+	slow := fake.New("slow", fake.WithDefault(fake.Step{Text: "slow", Latency: 500 * time.Millisecond}))
 	quick := fake.New("quick")
 	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", slow), dep("b", quick)),
 		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a", "b"}}, Strategy: llmrouter.LeastBusy}))
@@ -98,7 +98,7 @@ func TestTiersFallBackInOrder(t *testing.T) {
 }
 
 func TestDeploymentConcurrencyLimitRoutesAround(t *testing.T) {
-	slow := fake.New("slow", fake.WithDefault(fake.Step{Text: "slow", Latency: 200 * time.Millisecond}))
+	slow := fake.New("slow", fake.WithDefault(fake.Step{Text: "slow", Latency: 500 * time.Millisecond}))
 	other := fake.New("other")
 	a := dep("a", slow)
 	a.MaxConcurrency = 1

@@ -68,7 +68,7 @@ func TestStreamFailsOverBeforeFirstToken(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a := fake.New("pa", fake.WithDefault(step))
 			b := fake.New("pb", fake.WithDefault(fake.Reply("from b")))
-			r, sink := streamRouter(t, a, b, llmrouter.WithTimeouts(llmrouter.Timeouts{FirstToken: 30 * time.Millisecond}))
+			r, sink := streamRouter(t, a, b, llmrouter.WithTimeouts(llmrouter.Timeouts{FirstToken: 200 * time.Millisecond}))
 			s, err := r.ChatStream(context.Background(), hello("chat"))
 			require.NoError(t, err)
 			assert.Equal(t, "from b", read(s), "the failed attempt's chunks never reach the caller")
@@ -133,13 +133,13 @@ func TestStreamIdleTimeout(t *testing.T) {
 
 func TestStreamIdleTimeoutSparesASlowReader(t *testing.T) {
 	a := fake.New("pa", fake.WithDefault(fake.Reply("one two three")))
-	r, _ := streamRouter(t, a, fake.New("pb"), llmrouter.WithTimeouts(llmrouter.Timeouts{Idle: 20 * time.Millisecond}))
+	r, _ := streamRouter(t, a, fake.New("pb"), llmrouter.WithTimeouts(llmrouter.Timeouts{Idle: 60 * time.Millisecond}))
 	s, err := r.ChatStream(context.Background(), hello("chat"))
 	require.NoError(t, err)
 	var text string
 	for s.Next() {
 		text += s.Current().Text
-		time.Sleep(30 * time.Millisecond) // the caller is slow, not the upstream
+		time.Sleep(100 * time.Millisecond) // the caller is slow, not the upstream
 	}
 	require.NoError(t, s.Err())
 	assert.Equal(t, "one two three", text)
