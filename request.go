@@ -155,6 +155,11 @@ type ToolCall struct {
 	Name string
 	// Arguments is the JSON text of the arguments.
 	Arguments string
+	// Signature is an opaque token the provider issued with the call (a
+	// Gemini thought signature, which carries the model's reasoning) and
+	// wants back, unchanged, when the conversation is sent to it again.
+	// Keep it with the call; adapters that have no use for it ignore it.
+	Signature string
 }
 
 // ToolChoiceMode says how the model may use tools.

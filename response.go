@@ -145,4 +145,6 @@ type ToolCallDelta struct {
 	ID        string
 	Name      string
 	Arguments string
+	// Signature, when set, is the call's ToolCall.Signature.
+	Signature string
 }

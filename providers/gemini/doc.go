@@ -42,8 +42,11 @@
 // nil; on 429 the RetryInfo.retryDelay of the error body gives RetryAfter.
 //
 // Thought signatures: Gemini 3 models reject a replayed functionCall part
-// that lacks the thoughtSignature they issued with it. The canonical
-// ToolCall has no field to carry it, so by default the adapter replays
-// Google's documented placeholder signature on such parts for models other
-// than gemini-1.x and gemini-2.x (see WithThoughtSignatureFallback).
+// that lacks the thoughtSignature they issued with it. The adapter reads
+// each call's signature into ToolCall.Signature (ToolCallDelta.Signature
+// in streams) and sends it back with the call; keep it with the call in
+// your conversation history. A call without one (made by another provider,
+// say) gets Google's documented placeholder on the first functionCall part
+// of its turn, for models other than gemini-1.x and gemini-2.x (see
+// WithThoughtSignatureFallback).
 package gemini

@@ -49,8 +49,9 @@ func WithSafetySettings(s ...SafetySetting) Option {
 func WithOpenAPISchemas() Option { return func(p *Provider) { p.openAPI = true } }
 
 // WithThoughtSignatureFallback sets the thoughtSignature replayed on the
-// first functionCall part of each assistant turn, for models other than
-// gemini-1.x and gemini-2.x. Default DefaultThoughtSignature; "" sends none.
+// first functionCall part of an assistant turn whose call carries no
+// ToolCall.Signature of its own, for models other than gemini-1.x and
+// gemini-2.x. Default DefaultThoughtSignature; "" sends none.
 func WithThoughtSignatureFallback(sig string) Option {
 	return func(p *Provider) { p.thoughtSig = sig }
 }

@@ -138,8 +138,11 @@ func (p *Provider) encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request
 					names[tc.ID] = tc.Name
 				}
 				part := wirePart{FunctionCall: &wireFunctionCall{Name: tc.Name, Args: argsObject(tc.Arguments)}}
-				if j == 0 {
-					part.ThoughtSignature = sig
+				switch {
+				case tc.Signature != "":
+					part.ThoughtSignature = tc.Signature // the model's own, as issued
+				case j == 0:
+					part.ThoughtSignature = sig // the documented fallback
 				}
 				parts = append(parts, part)
 			}

@@ -37,9 +37,10 @@ type wireRespContent struct {
 }
 
 type wireRespPart struct {
-	Text         string                `json:"text"`
-	Thought      bool                  `json:"thought"`
-	FunctionCall *wireRespFunctionCall `json:"functionCall"`
+	Text             string                `json:"text"`
+	Thought          bool                  `json:"thought"`
+	FunctionCall     *wireRespFunctionCall `json:"functionCall"`
+	ThoughtSignature string                `json:"thoughtSignature"`
 }
 
 type wireRespFunctionCall struct {
@@ -179,7 +180,8 @@ func decodeResponse(body []byte) (*llmrouter.Response, *llmrouter.ProviderError)
 		case part.FunctionCall != nil:
 			fc := part.FunctionCall
 			out.ToolCalls = append(out.ToolCalls, llmrouter.ToolCall{
-				ID: callID(fc.ID, len(out.ToolCalls)), Name: fc.Name, Arguments: argsText(fc.Args, &scratch)})
+				ID: callID(fc.ID, len(out.ToolCalls)), Name: fc.Name, Arguments: argsText(fc.Args, &scratch),
+				Signature: part.ThoughtSignature})
 		case part.Thought:
 			reasoning.WriteString(part.Text)
 		default:

@@ -44,7 +44,8 @@ func TestDecodeResponseFixtures(t *testing.T) {
 		{"response_function_call.json", llmrouter.Response{
 			ID: "Xh2maKWDMLCp1dkP7MnX8Ac", Model: "gemini-3-pro-preview",
 			ToolCalls: []llmrouter.ToolCall{
-				{ID: "call_0", Name: "set_light_values", Arguments: `{"brightness":25,"color_temp":"warm"}`},
+				{ID: "call_0", Name: "set_light_values", Arguments: `{"brightness":25,"color_temp":"warm"}`,
+					Signature: "CpkCAdHtim9mnmfKxTrg3EZ2LRXXRh1tJ5YQ3mJt2cpbOnXQzcRsAlH2q4pl"},
 				{ID: "call_1", Name: "get_current_temperature", Arguments: `{"location":"London"}`},
 			},
 			FinishReason: llmrouter.FinishToolCalls,

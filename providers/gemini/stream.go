@@ -186,7 +186,8 @@ func (s *stream) event(data []byte) (ok, stop bool) {
 		case part.FunctionCall != nil:
 			fc := part.FunctionCall
 			s.deltas = append(s.deltas, llmrouter.ToolCallDelta{
-				Index: s.calls, ID: callID(fc.ID, s.calls), Name: fc.Name, Arguments: argsText(fc.Args, &s.scratch)})
+				Index: s.calls, ID: callID(fc.ID, s.calls), Name: fc.Name, Arguments: argsText(fc.Args, &s.scratch),
+				Signature: part.ThoughtSignature})
 			s.calls++
 		case part.Thought:
 			s.cur.Reasoning = s.join(s.cur.Reasoning, part.Text, &thoughtParts)
