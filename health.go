@@ -34,7 +34,12 @@ type deployment struct {
 	// cooldownUntil is the router-clock Unix nanosecond before which the
 	// deployment is skipped after a rate limit.
 	cooldownUntil atomic.Int64
-	inFlight      atomic.Int64
+	// inFlight is written twice per call by every core; it sits on a cache
+	// line of its own so that those writes do not evict the read-mostly
+	// state above and below from the other cores' caches.
+	_        [64]byte
+	inFlight atomic.Int64
+	_        [56]byte
 	// throttled counts the deployment's consecutive rate-limited calls; at
 	// RetryPolicy.CooldownAfter it cools down for every request.
 	throttled atomic.Int32
