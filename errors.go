@@ -203,6 +203,7 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error describes the failure on one line.
 func (e *PanicError) Error() string { return fmt.Sprintf("provider panicked: %v", e.Value) }
 
 // classify turns any error from a provider into a *ProviderError. Adapters
@@ -242,6 +243,7 @@ type RequestError struct {
 	Reason string
 }
 
+// Error describes the failure on one line.
 func (e *RequestError) Error() string {
 	return "llmrouter: invalid request: " + e.Field + ": " + e.Reason
 }
@@ -257,6 +259,7 @@ type ConfigError struct {
 	Reason string
 }
 
+// Error describes the failure on one line.
 func (e *ConfigError) Error() string {
 	return "llmrouter: invalid configuration: " + e.Field + ": " + e.Reason
 }
@@ -290,6 +293,7 @@ type Skip struct {
 	Reason string
 }
 
+// Error describes the failure on one line.
 func (e *RouteError) Error() string {
 	var b strings.Builder
 	b.WriteString("llmrouter: route ")
@@ -341,6 +345,7 @@ type StreamError struct {
 	Err *ProviderError
 }
 
+// Error describes the failure on one line.
 func (e *StreamError) Error() string {
 	return "llmrouter: stream interrupted after content was sent (" + e.Deployment + "): " +
 		strings.TrimPrefix(e.Err.Error(), "llmrouter: ")

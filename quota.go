@@ -160,6 +160,7 @@ type QuotaError struct {
 	TooLarge bool
 }
 
+// Error names the bucket, the limit reached and when to retry.
 func (e *QuotaError) Error() string {
 	s := "llmrouter: quota exceeded: " + e.Rule + " " + strconv.Quote(e.Key) + ": " + e.Limit.String()
 	switch {
