@@ -1,0 +1,72 @@
+package llmrouter_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/providers/fake"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPlanExplainsWithoutSending(t *testing.T) {
+	eu, us, down := fake.New("openai"), fake.New("anthropic"), fake.New("gemini", fake.WithDefault(fake.ServerError()))
+	a, b, c := dep("eu", eu), dep("us", us), dep("down", down)
+	a.Region, b.Region, c.Region = "eu-west-1", "us-east-1", "eu-north-1"
+	sink := &recorder{}
+	r, err := llmrouter.New(llmrouter.WithDeployments(a, b, c),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"down"}, {"eu", "us"}}}),
+		llmrouter.WithPolicies(llmrouter.RegionIn("eu-*")),
+		llmrouter.WithBreaker(llmrouter.BreakerPolicy{ConsecutiveFailures: 1, OpenFor: time.Hour}),
+		llmrouter.WithQuota(llmrouter.NewMemoryQuotaStore(), llmrouter.PerTenant(llmrouter.RPM(1))),
+		llmrouter.WithLineage(sink))
+	require.NoError(t, err)
+	_, _ = r.Chat(context.Background(), hello("down")) // trips the breaker
+	req := hello("chat")
+	req.Tenant = "acme"
+	for range 3 {
+		plan, err := r.Plan(req, false)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"eu"}, plan.Eligible())
+		assert.Equal(t, []string{"capabilities", "region-in(eu-*)"}, plan.Policies)
+		assert.Equal(t, llmrouter.CandidateSkipped, plan.Candidates[0].Status)
+		assert.Equal(t, "circuit breaker open", plan.Candidates[0].Reason)
+		assert.Equal(t, llmrouter.CandidateRefused, plan.Candidates[2].Status)
+		assert.Equal(t, "region-in(eu-*)", plan.Candidates[2].Policy)
+	}
+	assert.Zero(t, eu.CallCount()+us.CallCount(), "nothing is sent")
+	assert.Len(t, sink.all(), 1, "no lineage for plans")
+	_, err = r.Chat(context.Background(), req)
+	require.NoError(t, err, "plans reserve no quota: RPM(1) still admits")
+
+	_, err = r.Plan(hello("nope"), false)
+	assert.ErrorIs(t, err, llmrouter.ErrInvalidRequest)
+}
+
+// Plan says, before anything is sent, where a request may go and why not
+// elsewhere.
+func ExampleRouter_Plan() {
+	router, _ := llmrouter.New(
+		llmrouter.WithDeployments(
+			llmrouter.Deployment{Name: "gpt-eu", Provider: fake.New("openai"), Region: "eu-west-1", Retention: llmrouter.ZeroRetention},
+			llmrouter.Deployment{Name: "gpt-us", Provider: fake.New("openai"), Region: "us-east-1", Retention: llmrouter.ZeroRetention},
+			llmrouter.Deployment{Name: "llama-eu", Provider: fake.New("together"), Region: "eu-central-1", Retention: llmrouter.StoredRetention},
+		),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"gpt-eu", "gpt-us"}, {"llama-eu"}}}),
+		llmrouter.WithPolicies(llmrouter.RegionIn("eu-*")),
+		llmrouter.WithTenantPolicies("bank", llmrouter.RequireZeroRetention()),
+	)
+	plan, _ := router.Plan(&llmrouter.Request{Model: "chat", Tenant: "bank",
+		Messages: []llmrouter.Message{llmrouter.User("hi")}}, false)
+	for _, c := range plan.Candidates {
+		fmt.Println(strings.TrimSpace(fmt.Sprintf("%-8s tier %d %-8s %s %s", c.Deployment, c.Tier, c.Status, c.Policy, c.Reason)))
+	}
+	// Output:
+	// gpt-eu   tier 0 eligible
+	// gpt-us   tier 0 refused  region-in(eu-*) region not in eu-*
+	// llama-eu tier 1 refused  zero-retention provider stores data
+}
