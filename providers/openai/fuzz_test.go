@@ -86,7 +86,8 @@ func FuzzStream(f *testing.F) {
 		n := 0
 		for st.Next() {
 			c := st.Current()
-			if c.Text == "" && c.Reasoning == "" && len(c.ToolCalls) == 0 && c.FinishReason == "" && c.Usage == nil {
+			if c.Text == "" && c.Reasoning == "" && c.Refusal == "" && len(c.ToolCalls) == 0 &&
+				c.FinishReason == "" && c.Usage == nil && c.ServedBy == "" {
 				t.Fatalf("empty chunk %+v", c)
 			}
 			n++
