@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"runtime"
 	"strconv"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/faults"
 	"github.com/llmrouter/llmrouter/providers/fake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,50 +23,22 @@ import (
 // day. Faults are drawn from a seeded generator keyed by (request, attempt),
 // so a run is reproducible whatever the goroutine schedule.
 
-const chaosSeed = 20261127
-
-// faultMix is the share of attempts that fail each way.
-type faultMix struct {
-	server, rateLimited, hang, streamCut, malformed float64
-}
-
-var issueMix = faultMix{server: 0.30, rateLimited: 0.10, hang: 0.05, streamCut: 0.05, malformed: 0.02}
-
 // injector decides each attempt's fate from (seed, request id, attempt).
 // Deployments in healthy never fail.
 type injector struct {
 	seed     uint64
-	mix      faultMix
+	mix      []float64 // shares, in faults.Pick's order
 	healthy  map[string]bool
 	attempts sync.Map // request id -> *atomic.Int64
 	counts   [6]atomic.Int64
 }
 
-const (
-	fateOK = iota
-	fateServer
-	fateRateLimited
-	fateHang
-	fateStreamCut
-	fateMalformed
-)
-
-func (in *injector) fate(reqID string, stream bool) int {
+func (in *injector) fate(reqID string, stream bool) faults.Fate {
 	v, _ := in.attempts.LoadOrStore(reqID, new(atomic.Int64))
 	n := v.(*atomic.Int64).Add(1)
-	h := fnv.New64a()
-	h.Write([]byte(reqID))
-	x := float64(splitmix64(h.Sum64()^in.seed^uint64(n)*0x9e3779b97f4a7c15)>>11) / (1 << 53)
-	f := fateOK
-	for i, p := range []float64{in.mix.server, in.mix.rateLimited, in.mix.hang, in.mix.streamCut, in.mix.malformed} {
-		if x < p {
-			f = i + 1
-			break
-		}
-		x -= p
-	}
-	if f == fateStreamCut && !stream {
-		f = fateOK // a cut needs a stream to cut
+	f := faults.Pick(faults.Draw(in.seed, reqID, n), in.mix...)
+	if f == faults.StreamCut && !stream {
+		f = faults.OK // a cut needs a stream to cut
 	}
 	in.counts[f].Add(1)
 	return f
@@ -77,32 +49,24 @@ func (in *injector) step(c fake.Call) fake.Step {
 		return fake.Reply("a healthy answer")
 	}
 	switch in.fate(c.Request.ID, c.Stream) {
-	case fateServer:
+	case faults.Server:
 		return fake.ServerError()
-	case fateRateLimited:
+	case faults.RateLimited:
 		return fake.RateLimited(2 * time.Millisecond)
-	case fateHang:
+	case faults.Hang:
 		return fake.Hang()
-	case fateStreamCut:
+	case faults.StreamCut:
 		return fake.StreamCut("partial answer that gets cut", 2)
-	case fateMalformed:
+	case faults.Malformed:
 		return fake.Fail(llmrouter.KindMalformed, 200)
 	}
 	return fake.Reply("a healthy answer")
 }
 
-// splitmix64 scrambles x into a well-mixed 64-bit value.
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
 // chaosResult is what a chaos run measured.
 type chaosResult struct {
-	requests, successes, typedFailures, untyped, interrupted, cutsSurfaced int64
-	policyViolations, records, leaked, noRoute                             int64
+	requests, successes, typedFailures, untyped, interrupted int64
+	policyViolations, records, leaked, noRoute               int64
 }
 
 func (r chaosResult) String() string {
@@ -207,7 +171,6 @@ func runChaos(t *testing.T, r *llmrouter.Router, n int, sink *countSink, refused
 	}
 	wg.Wait()
 	res.records = sink.n.Load()
-	res.cutsSurfaced = res.interrupted
 	res.policyViolations = sink.violations(refused)
 	deadline := time.Now().Add(2 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
@@ -247,10 +210,9 @@ func (s *countSink) violations(refused func(string) bool) int64 {
 			v += int64(n)
 		}
 	}
-	for id, n := range s.ids {
+	for _, n := range s.ids {
 		if n != 1 {
 			v += 1000 // a request with other than one record is as bad
-			_ = id
 		}
 	}
 	return v
@@ -268,7 +230,7 @@ func TestChaosFake(t *testing.T) {
 	// a deployment that would serve it, so every request must get through,
 	// apart from streams cut after their content began (which must surface
 	// as *StreamError).
-	in := &injector{seed: chaosSeed, mix: issueMix, healthy: map[string]bool{"gemini-eu": true}}
+	in := &injector{seed: faults.Seed, mix: faults.IssueMix, healthy: map[string]bool{"gemini-eu": true}}
 	providers := []*fake.Provider{
 		fake.New("openai", fake.WithFunc(in.step), fake.WithCallRecording(true)),
 		fake.New("anthropic", fake.WithFunc(in.step), fake.WithCallRecording(true)),
@@ -301,7 +263,7 @@ func TestChaosFake(t *testing.T) {
 	// fails the test above). On a loaded machine a few cut attempts are
 	// abandoned by the first-token timeout before their content arrives,
 	// and fail over unseen instead.
-	assert.LessOrEqual(t, res.interrupted, in.counts[fateStreamCut].Load())
+	assert.LessOrEqual(t, res.interrupted, in.counts[faults.StreamCut].Load())
 	assert.Positive(t, res.interrupted, "cuts after content surface as *StreamError")
 	assert.EqualValues(t, n, res.successes+res.interrupted, "every request with a healthy, allowed deployment got through")
 }

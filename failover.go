@@ -188,10 +188,6 @@ func (c *call) try(i int, now time.Time) bool {
 			return false
 		}
 	}
-	if c.minWindow > 0 && d.ContextWindow != 0 && d.ContextWindow <= c.minWindow {
-		c.skip(i, "context window too small for the request")
-		return false
-	}
 	tokens := int64(c.estInput + c.estOutput)
 	done, reason, until := d.acquire(tokens, now)
 	if reason != "" {

@@ -106,7 +106,7 @@ func countsAgainstBreaker(k Kind) bool {
 // unavailable says why the deployment cannot take a call now, or "" if it
 // can, and until when (router-clock nanoseconds; 0 when no wait helps).
 func (d *deployment) unavailable(now int64) (reason string, until int64) {
-	if t := d.openUntil.Load(); t != 0 && time.Now().UnixNano() < t {
+	if d.breakerOpen() {
 		return "circuit breaker open", 0
 	}
 	if t := d.cooldownUntil.Load(); now < t {
@@ -116,6 +116,13 @@ func (d *deployment) unavailable(now int64) (reason string, until int64) {
 		return "at its concurrency limit", 0
 	}
 	return "", 0
+}
+
+// breakerOpen reports whether the breaker keeps the deployment out now
+// (open, and not yet due to turn half-open; breakers keep real time).
+func (d *deployment) breakerOpen() bool {
+	t := d.openUntil.Load()
+	return t != 0 && time.Now().UnixNano() < t
 }
 
 // coolDown skips the deployment until the router-clock time until, unless a

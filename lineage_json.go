@@ -1,6 +1,7 @@
 package llmrouter
 
 import (
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"time"
@@ -15,7 +16,7 @@ import (
 // b has room (labels are sorted by key, which allocates).
 func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `{"request_id":`...)
-	b = appendJSONString(b, r.RequestID)
+	b = jsonx.AppendString(b, r.RequestID)
 	b = appendStringField(b, "route", r.Route)
 	b = appendStringField(b, "tenant", r.Tenant)
 	b = appendStringField(b, "user", r.User)
@@ -30,9 +31,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = jsonx.AppendString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, r.Labels[k])
+			b = jsonx.AppendString(b, r.Labels[k])
 		}
 		b = append(b, '}')
 	}
@@ -47,7 +48,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, p)
+		b = jsonx.AppendString(b, p)
 	}
 	b = append(b, `],"candidates":[`...)
 	for i := range r.Candidates {
@@ -56,7 +57,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"deployment":`...)
-		b = appendJSONString(b, c.Deployment)
+		b = jsonx.AppendString(b, c.Deployment)
 		b = appendStringField(b, "provider", c.Provider)
 		b = append(b, `,"tier":`...)
 		b = strconv.AppendInt(b, int64(c.Tier), 10)
@@ -72,7 +73,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"deployment":`...)
-		b = appendJSONString(b, a.Deployment)
+		b = jsonx.AppendString(b, a.Deployment)
 		b = appendStringField(b, "provider", a.Provider)
 		b = appendStringField(b, "model", a.Model)
 		if !a.Start.IsZero() {
@@ -111,7 +112,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	if r.Prompt.Messages > 0 {
 		b = append(b, `,"prompt":{"hash":"`...)
 		h := r.PromptHash()
-		b = appendHex(b, h[:])
+		b = hex.AppendEncode(b, h[:])
 		b = append(b, `","messages":`...)
 		b = strconv.AppendInt(b, int64(r.Prompt.Messages), 10)
 		b = append(b, `,"bytes":`...)
@@ -128,13 +129,13 @@ func (r *Record) AppendJSON(b []byte) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"role":`...)
-			b = appendJSONString(b, string(m.Role))
+			b = jsonx.AppendString(b, string(m.Role))
 			b = append(b, `,"text":`...)
-			b = appendJSONString(b, m.Text())
+			b = jsonx.AppendString(b, m.Text())
 			b = append(b, '}')
 		}
 		b = append(b, `],"output":`...)
-		b = appendJSONString(b, r.Content.Output)
+		b = jsonx.AppendString(b, r.Content.Output)
 		b = append(b, '}')
 	}
 	return append(b, '}')
@@ -172,7 +173,7 @@ func appendStringField(b []byte, key, v string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return appendJSONString(b, v)
+	return jsonx.AppendString(b, v)
 }
 
 func appendTimeField(b []byte, key string, t time.Time) []byte {
@@ -219,14 +220,3 @@ func appendMillis(b []byte, d time.Duration) []byte {
 	}
 	return append(b, digits[:n]...)
 }
-
-const hexDigits = "0123456789abcdef"
-
-func appendHex(b, src []byte) []byte {
-	for _, c := range src {
-		b = append(b, hexDigits[c>>4], hexDigits[c&15])
-	}
-	return b
-}
-
-func appendJSONString(b []byte, s string) []byte { return jsonx.AppendString(b, s) }

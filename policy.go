@@ -2,6 +2,7 @@ package llmrouter
 
 import (
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -148,7 +149,7 @@ func AllowProviders(names ...string) Policy {
 	return Policy{
 		Name: "allow-providers(" + strings.Join(names, ",") + ")",
 		Check: func(_ *Request, d *Deployment) (bool, string) {
-			if contains(names, d.Provider.Name()) {
+			if slices.Contains(names, d.Provider.Name()) {
 				return true, ""
 			}
 			return false, reason
@@ -163,21 +164,12 @@ func DenyProviders(names ...string) Policy {
 	return Policy{
 		Name: "deny-providers(" + strings.Join(names, ",") + ")",
 		Check: func(_ *Request, d *Deployment) (bool, string) {
-			if contains(names, d.Provider.Name()) {
+			if slices.Contains(names, d.Provider.Name()) {
 				return false, reason
 			}
 			return true, ""
 		},
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // RequireZeroRetention allows only deployments declared ZeroRetention.

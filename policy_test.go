@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/racedetect"
 	"github.com/llmrouter/llmrouter/providers/fake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -173,7 +174,7 @@ func TestPolicyAllowPathDoesNotAllocate(t *testing.T) {
 	req := hello("x")
 	ps := []llmrouter.Policy{llmrouter.RegionIn("eu-*"), llmrouter.RequireZeroRetention(), llmrouter.AllowProviders("openai"),
 		llmrouter.MaxPrice(10, 10), llmrouter.ContextFits(), llmrouter.RequireCapabilities(0)}
-	if raceEnabled {
+	if racedetect.Enabled {
 		t.Skip("allocation counts are not checked under the race detector")
 	}
 	allocs := testing.AllocsPerRun(100, func() {

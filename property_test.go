@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/faults"
 	"github.com/llmrouter/llmrouter/providers/fake"
 	"github.com/stretchr/testify/require"
 )
@@ -18,7 +19,7 @@ import (
 // matters most: whatever fails, retries or falls back, no call reaches a
 // deployment that a policy in force refuses. The fake records every call.
 func TestPolicyPropertyNoCallReachesARefusedDeployment(t *testing.T) {
-	rng := rand.New(rand.NewPCG(chaosSeed, 7))
+	rng := rand.New(rand.NewPCG(faults.Seed, 7))
 	regions := []string{"eu-west-1", "eu-central-1", "us-east-1", "us-west-2", "ap-south-1", ""}
 	providerNames := []string{"openai", "anthropic", "gcp.gemini", "aws.bedrock"}
 	retentions := []llmrouter.Retention{llmrouter.RetentionUnknown, llmrouter.ZeroRetention, llmrouter.LimitedRetention, llmrouter.StoredRetention}
@@ -55,8 +56,8 @@ func TestPolicyPropertyNoCallReachesARefusedDeployment(t *testing.T) {
 				return faults[frng.IntN(len(faults))]
 			}))
 		}
-		// Serialise the per-provider generators: calls come from one
-		// goroutine per request here, so no lock is needed.
+		// Each provider's generator is used by one goroutine at a time:
+		// requests here run one after another.
 		n := 2 + rng.IntN(6)
 		var deps []llmrouter.Deployment
 		var names []string

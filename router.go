@@ -157,9 +157,7 @@ func (r *Router) Stats() []DeploymentStats {
 	out := make([]DeploymentStats, len(r.deployments))
 	now := r.now().UnixNano()
 	for i, d := range r.deployments {
-		out[i] = DeploymentStats{Name: d.Name, InFlight: d.inFlight.Load()}
-		reason, _ := d.unavailable(now)
-		out[i].BreakerOpen = reason == "circuit breaker open"
+		out[i] = DeploymentStats{Name: d.Name, InFlight: d.inFlight.Load(), BreakerOpen: d.breakerOpen()}
 		if t := d.cooldownUntil.Load(); t > now {
 			out[i].CoolingUntil = time.Unix(0, t)
 		}

@@ -293,7 +293,6 @@ func (s *Stream) end(pe *ProviderError, closed bool) {
 	a := s.attemptRecord()
 	u := s.attemptUsage(true)
 	c.endAttempt(s.i, &a, pe, u)
-	c.served = s.d
 	endAttemptSpan(s.span, &a, nil)
 	var err error
 	if pe != nil {

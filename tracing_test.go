@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/racedetect"
 	"github.com/llmrouter/llmrouter/providers/fake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,7 +97,7 @@ func TestTracingOffCostsNothing(t *testing.T) {
 		ctx := context.Background()
 		// The fake allocates its response; the router adds nothing for
 		// tracing (compare BenchmarkRouterChat).
-		if raceEnabled {
+		if racedetect.Enabled {
 			t.Skip("allocation counts are not checked under the race detector")
 		}
 		allocs := testing.AllocsPerRun(200, func() { _, _ = r.Chat(ctx, req) })

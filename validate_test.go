@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/racedetect"
 	"github.com/llmrouter/llmrouter/providers/fake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -82,7 +83,7 @@ func TestValidRequestPasses(t *testing.T) {
 		Temperature:    llmrouter.Ptr(0.0), TopP: llmrouter.Ptr(1.0), Seed: llmrouter.Ptr(int64(7)), Stop: []string{"END"},
 	}
 	require.NoError(t, req.Validate())
-	if raceEnabled {
+	if racedetect.Enabled {
 		t.Skip("allocation counts are not checked under the race detector")
 	}
 	allocs := testing.AllocsPerRun(100, func() { _ = req.Validate() })

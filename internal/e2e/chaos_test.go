@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/faults"
+	"github.com/llmrouter/llmrouter/internal/racedetect"
 	"github.com/llmrouter/llmrouter/providers/anthropic"
 	"github.com/llmrouter/llmrouter/providers/gemini"
 	"github.com/llmrouter/llmrouter/providers/openai"
@@ -22,33 +23,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const chaosSeed = 20261127
-
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
 // issueFaults draws each attempt's fate with the issue's mix: 30% 5xx, 10%
 // 429 with Retry-After, 5% hangs, 5% streams cut after content, 2%
 // malformed bodies.
 func issueFaults(server string, counts *[6]atomic.Int64) decider {
-	return func(id string, n int64, stream bool) fate {
-		h := fnv.New64a()
-		h.Write([]byte(server + "/" + id))
-		x := float64(splitmix64(h.Sum64()^chaosSeed^uint64(n)*0x9e3779b97f4a7c15)>>11) / (1 << 53)
-		f := fateOK
-		for i, p := range []float64{0.30, 0.10, 0.05, 0.05, 0.02} {
-			if x < p {
-				f = fate(i + 1)
-				break
-			}
-			x -= p
-		}
-		if f == fateStreamCut && !stream {
-			f = fateOK
+	return func(id string, n int64, stream bool) faults.Fate {
+		f := faults.Pick(faults.Draw(faults.Seed, server+"/"+id, n), faults.IssueMix...)
+		if f == faults.StreamCut && !stream {
+			f = faults.OK
 		}
 		counts[f].Add(1)
 		return f
@@ -111,7 +93,7 @@ func TestChaosHTTP(t *testing.T) {
 	require.NoError(t, err)
 
 	n := 10_000
-	if raceEnabled {
+	if racedetect.Enabled {
 		n = 2_000 // the race detector slows HTTP ten-fold
 	}
 	before := runtime.NumGoroutine()
@@ -200,7 +182,7 @@ func TestChaosHTTP(t *testing.T) {
 	// Clean ends with a partial answer fail the test above; every cut that
 	// reached the caller's content is a *StreamError. (A cut attempt whose
 	// first chunk misses the first-token timeout fails over unseen.)
-	assert.LessOrEqual(t, interrupted.Load(), counts[fateStreamCut].Load())
+	assert.LessOrEqual(t, interrupted.Load(), counts[faults.StreamCut].Load())
 	assert.Positive(t, interrupted.Load(), "cuts after content surface as *StreamError")
 	assert.Zero(t, leaked, "no goroutine outlives its request")
 }

@@ -11,22 +11,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// A fate is what a mock upstream does with one call.
-type fate int
-
-const (
-	fateOK fate = iota
-	fateServer
-	fateRateLimited
-	fateHang
-	fateStreamCut
-	fateMalformed
+	"github.com/llmrouter/llmrouter/internal/faults"
 )
 
 // decider picks the fate of the n-th call (from 1) of request id.
-type decider func(reqID string, n int64, stream bool) fate
+type decider func(reqID string, n int64, stream bool) faults.Fate
 
 // upstream is a loopback server speaking one provider's wire format, with
 // faults chosen by a decider. Requests carry their id in the prompt text
@@ -62,21 +52,21 @@ func newUpstream(t testing.TB, d dialect, decide decider) *upstream {
 		a, _ := u.attempts.LoadOrStore(id, new(atomic.Int64))
 		n := a.(*atomic.Int64).Add(1)
 		stream := d.stream(r, body)
-		f := fateOK
+		f := faults.OK
 		if u.decide != nil {
 			f = u.decide(id, n, stream)
 		}
 		switch f {
-		case fateServer:
+		case faults.Server:
 			d.serverError(w)
-		case fateRateLimited:
+		case faults.RateLimited:
 			d.rateLimited(w)
-		case fateHang:
+		case faults.Hang:
 			<-r.Context().Done()
-		case fateMalformed:
+		case faults.Malformed:
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, `{"choices":[{"message":{"content":`)
-		case fateStreamCut:
+		case faults.StreamCut:
 			if stream {
 				d.streamAnswer(w, true)
 				return

@@ -4,20 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the testdata/*.golden files")
 
 // richRequest uses every part of the canonical request the adapter sends.
 func richRequest() *llmrouter.Request {
@@ -101,8 +97,8 @@ func TestGoldenRequest(t *testing.T) {
 		t.Fatalf("body is not JSON: %v\n%s", err, c.body)
 	}
 	body.WriteByte('\n')
-	golden(t, "request_rich.golden", body.Bytes())
-	golden(t, "request_rich_headers.golden", headerText(c.header))
+	golden.Check(t, "request_rich.golden", body.Bytes())
+	golden.Check(t, "request_rich_headers.golden", headerText(c.header))
 }
 
 func TestGoldenJSONRequest(t *testing.T) {
@@ -124,8 +120,8 @@ func TestGoldenJSONRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	body.WriteByte('\n')
-	golden(t, "request_json.golden", body.Bytes())
-	golden(t, "request_json_headers.golden", headerText(c.header))
+	golden.Check(t, "request_json.golden", body.Bytes())
+	golden.Check(t, "request_json_headers.golden", headerText(c.header))
 }
 
 // headerText lists the headers the adapter sets, one per line, the key
@@ -146,23 +142,6 @@ func headerText(h http.Header) []byte {
 	}
 	sort.Strings(lines)
 	return []byte(strings.Join(lines, "\n") + "\n")
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
 }
 
 func encode(t *testing.T, req *llmrouter.Request, d *llmrouter.Deployment, s *Settings) map[string]any {

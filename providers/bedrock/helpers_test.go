@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -22,8 +21,6 @@ import (
 
 	"github.com/llmrouter/llmrouter"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // Test credentials, in the style of the AWS documentation's examples.
 const (

@@ -10,8 +10,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/golden"
 )
 
 // capture is an http.RoundTripper that records requests and answers with
@@ -133,24 +132,6 @@ func dumpRequest(r *http.Request) string {
 	return b.String()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n got: %s\nwant: %s", name, got, want)
-	}
-}
-
 func TestGoldenRequest(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		name := "converse"
@@ -178,8 +159,8 @@ func TestGoldenRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, body := c.reqs[0], c.bodies[0]
-			golden(t, name+".body.golden", body)
-			golden(t, name+".headers.golden", []byte(dumpRequest(r)))
+			golden.Check(t, name+".body.golden", body)
+			golden.Check(t, name+".headers.golden", []byte(dumpRequest(r)))
 
 			// The URL escapes the ARN's ':' and '/' once; the signer
 			// escapes the path again for the canonical request.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/racedetect"
 	"github.com/llmrouter/llmrouter/providers/fake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -124,10 +125,12 @@ func TestStreamBreaksAndStalls(t *testing.T) {
 	assert.Equal(t, llmrouter.KindTimeout, pe.Kind)
 }
 
-func TestDefaultPathTakesNoLock(t *testing.T) {
+// TestDefaultPathRecordsNothing: with recording off and no script, a call
+// allocates only its response and leaves no record, only the count.
+func TestDefaultPathRecordsNothing(t *testing.T) {
 	p := fake.New("p", fake.WithCallRecording(false))
 	r := req()
-	if raceEnabled {
+	if racedetect.Enabled {
 		t.Skip("allocation counts are not checked under the race detector")
 	}
 	allocs := testing.AllocsPerRun(100, func() { _, _ = p.Chat(context.Background(), d, r) })

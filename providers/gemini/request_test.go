@@ -5,20 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/golden"
 	"github.com/llmrouter/llmrouter/providers/providertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // richRequest uses every feature the adapter encodes.
 func richRequest() *llmrouter.Request {
@@ -91,23 +87,6 @@ func (r recorded) golden(t *testing.T) []byte {
 	return b.Bytes()
 }
 
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden: %v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs; got:\n%s", name, got)
-	}
-}
-
 // recordingProvider returns a provider whose server records each request
 // and answers with a minimal complete answer.
 func recordingProvider(t *testing.T, opts ...Option) (*Provider, *[]recorded) {
@@ -152,8 +131,8 @@ func TestGoldenRequests(t *testing.T) {
 			t.Errorf("the route name was sent upstream")
 		}
 	}
-	checkGolden(t, "request_chat.golden", (*reqs)[0].golden(t))
-	checkGolden(t, "request_stream.golden", (*reqs)[1].golden(t))
+	golden.Check(t, "request_chat.golden", (*reqs)[0].golden(t))
+	golden.Check(t, "request_stream.golden", (*reqs)[1].golden(t))
 }
 
 // Options that change the encoding: OpenAPI-subset schemas, global safety

@@ -3,19 +3,15 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // richRequest uses every part of the canonical request the adapter maps.
 func richRequest() *llmrouter.Request {
@@ -110,23 +106,6 @@ func captureRequest(t *testing.T, stream bool, d func(p llmrouter.Provider) *llm
 	return &got
 }
 
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n got: %s\nwant: %s", name, got, want)
-	}
-}
-
 func TestGoldenRequests(t *testing.T) {
 	plain := func(p llmrouter.Provider) *llmrouter.Deployment {
 		return &llmrouter.Deployment{Name: "gpt4o", Provider: p, Model: "gpt-4o-2024-08-06"}
@@ -170,7 +149,7 @@ func TestGoldenRequests(t *testing.T) {
 			if bytes.Contains(got.body, []byte("route-name-never-sent")) {
 				t.Errorf("the route name was sent upstream")
 			}
-			checkGolden(t, tc.name, []byte(got.String()))
+			golden.Check(t, tc.name+".golden", []byte(got.String()))
 		})
 	}
 }

@@ -71,15 +71,6 @@ func (s *scanner) end() error {
 	return s.err
 }
 
-// null consumes a null and reports whether there was one.
-func (s *scanner) null() bool {
-	if s.peek() == 'n' {
-		s.literal("null")
-		return true
-	}
-	return false
-}
-
 func (s *scanner) literal(lit string) {
 	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
 		s.fail(errSyntax)
@@ -397,22 +388,6 @@ func (s *scanner) int() int {
 		return -v
 	}
 	return v
-}
-
-// bool reads true, false or null (false).
-func (s *scanner) bool() bool {
-	switch s.peek() {
-	case 't':
-		s.literal("true")
-		return true
-	case 'f':
-		s.literal("false")
-	case 'n':
-		s.literal("null")
-	default:
-		s.fail(errSyntax)
-	}
-	return false
 }
 
 // skip reads and discards any value, checking its syntax, and returns the

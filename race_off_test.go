@@ -1,5 +1,0 @@
-//go:build !race
-
-package llmrouter_test
-
-const raceEnabled = false
