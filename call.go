@@ -3,7 +3,6 @@ package llmrouter
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -54,19 +53,19 @@ type callState struct {
 	estMicroUSD    int64 // most the request may cost
 	res            []Reservation
 
-	attempts   int
-	waits      int
-	tries      []uint8     // calls per route member
-	hold       []int64     // per route member: not before this router-clock time (a Retry-After)
-	minWindow  int         // after a context-length failure: windows must exceed it
-	done       func(error) // the breaker permit of the attempt in flight
-	acquiredAt time.Time   // when its call slot was taken
-	reserved   int64       // tokens it reserved against its deployment's limits
-	until      int64       // set by try: when a refused member may be usable
-	budgetOut  bool        // a retry was refused by the retry budget
-	lastNow    time.Time   // the end of the last attempt, when nothing came after
-	failures   []*ProviderError
-	bo         *backoff.ExponentialBackOff
+	attempts  int
+	waits     int
+	tries     []uint8   // calls per route member
+	hold      []int64   // per route member: not before this router-clock time (a Retry-After)
+	minWindow int       // after a context-length failure: windows must exceed it
+	held      slot      // the call slot of the attempt in flight
+	orphans   bool      // an attempt was abandoned to a provider ignoring its context
+	invalid   error     // a nil request or context, found by begin
+	until     int64     // set by try: when a refused member may be usable
+	budgetOut bool      // a retry was refused by the retry budget
+	lastNow   time.Time // the end of the last attempt, when nothing came after
+	failures  []*ProviderError
+	bo        *backoff.ExponentialBackOff
 
 	served   *deployment
 	servedBy string // the upstream behind a router-like provider
@@ -79,6 +78,12 @@ type callState struct {
 // begin takes a call from the pool and starts the request.
 func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
 	c := r.calls.Get().(*call)
+	if req == nil {
+		req, c.invalid = &Request{}, &RequestError{Field: "Request", Reason: "nil: pass a *Request"}
+	}
+	if ctx == nil {
+		ctx, c.invalid = context.Background(), &RequestError{Field: "ctx", Reason: "nil context: pass context.Background() or a request's context"}
+	}
 	c.r, c.parent, c.ctx, c.req, c.stream = r, ctx, ctx, req, stream
 	c.start = r.now()
 	c.rec.Candidates = c.candBuf[:0]
@@ -121,6 +126,9 @@ func newRequestID() string {
 // through every policy, and admits it against quotas.
 func (c *call) prepare() error {
 	req := c.req
+	if c.invalid != nil {
+		return c.invalid
+	}
 	if err := req.Validate(); err != nil {
 		return err
 	}
@@ -177,75 +185,14 @@ func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
 		return builtinCapabilityCheck, "lacks " + (c.needs &^ d.Capabilities).lowest().String(), false
 	}
 	for _, list := range [...][]Policy{c.r.policies, c.tenantPolicies, c.req.Policies} {
-		for _, p := range list {
-			if ok, reason := p.Check(c.req, &d.Deployment); !ok {
+		for k := range list {
+			p := &list[k]
+			if ok, reason := safeCheck(&list[k], c.req, &d.Deployment); !ok {
 				return p.Name, reason, false
 			}
 		}
 	}
 	return "", "", true
-}
-
-// admit reserves the request's estimate in every quota rule that applies.
-func (c *call) admit() error {
-	if c.r.quota == nil {
-		return nil
-	}
-	amount := Amount{Requests: 1, Tokens: int64(c.estInput + c.estOutput), MicroUSD: c.estMicroUSD}
-	now := c.start
-	for _, rule := range c.r.quotaRules {
-		key := rule.Key(c.req)
-		if key == "" {
-			continue
-		}
-		res := Reservation{Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now}
-		if err := c.r.quota.Reserve(c.ctx, res); err != nil {
-			c.cancelQuota()
-			var qe *QuotaError
-			if errors.As(err, &qe) {
-				return err
-			}
-			return &RouteError{Route: c.req.Model, Err: errors.Join(errors.New("llmrouter: quota store failed"), err)}
-		}
-		c.res = append(c.res, res)
-	}
-	return nil
-}
-
-// settleQuota settles every reservation with the request's actual usage,
-// refunding requests that consumed nothing. When usage is only an estimate
-// (a stream cut or closed before the provider reported it), it charges at
-// least what was reserved.
-func (c *call) settleQuota() {
-	if len(c.res) == 0 {
-		return
-	}
-	ctx := c.ctx
-	if ctx.Err() != nil {
-		ctx = context.WithoutCancel(ctx)
-	}
-	actual := Amount{Requests: 1, Tokens: int64(c.usage.Total()), MicroUSD: toMicroUSD(c.cost)}
-	for _, res := range c.res {
-		switch {
-		case c.usage.Total() == 0:
-			_ = c.r.quota.Cancel(ctx, res)
-		case c.usage.Estimated:
-			_ = c.r.quota.Settle(ctx, res, Amount{
-				Requests: 1,
-				Tokens:   max(actual.Tokens, res.Amount.Tokens),
-				MicroUSD: max(actual.MicroUSD, res.Amount.MicroUSD),
-			})
-		default:
-			_ = c.r.quota.Settle(ctx, res, actual)
-		}
-	}
-}
-
-func (c *call) cancelQuota() {
-	for _, res := range c.res {
-		_ = c.r.quota.Cancel(c.ctx, res)
-	}
-	c.res = c.res[:0]
 }
 
 // routeError builds the *RouteError ending the request with cause.

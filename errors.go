@@ -3,7 +3,6 @@ package llmrouter
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -161,6 +160,13 @@ func (e *ProviderError) EffectiveClass() Class {
 func (e *ProviderError) Error() string {
 	var b strings.Builder
 	b.WriteString("llmrouter: ")
+	e.write(&b, true)
+	return b.String()
+}
+
+// write describes the failure; without text, it leaves out the provider's
+// message and any error text that may quote it (see errorText).
+func (e *ProviderError) write(b *strings.Builder, text bool) {
 	b.WriteString(e.Provider)
 	if e.Deployment != "" {
 		b.WriteString(" (")
@@ -183,28 +189,55 @@ func (e *ProviderError) Error() string {
 		b.WriteString(e.RetryAfter.String())
 		b.WriteString(")")
 	}
-	if e.Message != "" {
+	switch {
+	case !text:
+		switch e.Kind {
+		case KindTransport, KindTimeout, KindCanceled:
+			// Network and context failures: Go's own text, which quotes
+			// no upstream body (adapters scrub URLs' queries).
+			if e.Err != nil {
+				b.WriteString(": ")
+				b.WriteString(e.Err.Error())
+			}
+		case KindPanic:
+			b.WriteString(": ")
+			b.WriteString(e.Message)
+		}
+	case e.Message != "":
 		b.WriteString(": ")
 		b.WriteString(e.Message)
-	} else if e.Err != nil {
+	case e.Err != nil:
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
-	return b.String()
 }
 
 // Unwrap returns the underlying error.
 func (e *ProviderError) Unwrap() error { return e.Err }
 
-// PanicError is a panic in a provider, recovered by the router and reported
-// as a *ProviderError of KindPanic.
+// PanicError is a panic in user code, recovered by the router. A panic in
+// a provider (or its stream) is reported as a *ProviderError of KindPanic
+// wrapping it, and the router fails over; a panicking Strategy, quota store
+// or quota rule key ends the request with a *RouteError wrapping it; a
+// panicking Policy refuses the deployment it was asked about; a panicking
+// Sink is dropped. Whatever panics, the request releases every slot it
+// holds and writes its one record.
 type PanicError struct {
+	// In says what panicked: "provider", "provider stream", "strategy",
+	// "policy", "quota store", "quota rule key" or "router".
+	In    string
 	Value any
 	Stack []byte
 }
 
 // Error describes the failure on one line.
-func (e *PanicError) Error() string { return fmt.Sprintf("provider panicked: %v", e.Value) }
+func (e *PanicError) Error() string {
+	in := e.In
+	if in == "" {
+		in = inProvider
+	}
+	return in + " panicked: " + panicValue(e.Value)
+}
 
 // classify turns any error from a provider into a *ProviderError. Adapters
 // should return *ProviderError themselves; an unclassified error gets
@@ -213,6 +246,11 @@ func (e *PanicError) Error() string { return fmt.Sprintf("provider panicked: %v"
 func classify(err error, p Provider, d *Deployment) *ProviderError {
 	var pe *ProviderError
 	if errors.As(err, &pe) {
+		if pe == nil {
+			// A typed nil: the provider broke its contract.
+			return &ProviderError{Provider: p.Name(), Deployment: d.Name, Kind: KindMalformed,
+				Message: "provider returned a nil *ProviderError as its error"}
+		}
 		if pe.Deployment == "" || pe.Provider == "" {
 			cp := *pe
 			if cp.Deployment == "" {
@@ -296,15 +334,20 @@ type Skip struct {
 // Error describes the failure on one line.
 func (e *RouteError) Error() string {
 	var b strings.Builder
+	e.write(&b, true)
+	return b.String()
+}
+
+func (e *RouteError) write(b *strings.Builder, text bool) {
 	b.WriteString("llmrouter: route ")
 	b.WriteString(strconv.Quote(e.Route))
 	b.WriteString(": ")
-	b.WriteString(strings.TrimPrefix(e.Err.Error(), "llmrouter: "))
+	writeCause(b, e.Err, text)
 	for i, a := range e.Attempts {
 		b.WriteString("; attempt ")
 		b.WriteString(strconv.Itoa(i + 1))
 		b.WriteString(": ")
-		b.WriteString(strings.TrimPrefix(a.Error(), "llmrouter: "))
+		a.write(b, text)
 		b.WriteString(" (")
 		b.WriteString(a.EffectiveClass().String())
 		b.WriteString(")")
@@ -320,7 +363,6 @@ func (e *RouteError) Error() string {
 		}
 		b.WriteString(s.Reason)
 	}
-	return b.String()
 }
 
 // Unwrap returns the cause followed by every attempt's error.
@@ -347,8 +389,16 @@ type StreamError struct {
 
 // Error describes the failure on one line.
 func (e *StreamError) Error() string {
-	return "llmrouter: stream interrupted after content was sent (" + e.Deployment + "): " +
-		strings.TrimPrefix(e.Err.Error(), "llmrouter: ")
+	var b strings.Builder
+	e.write(&b, true)
+	return b.String()
+}
+
+func (e *StreamError) write(b *strings.Builder, text bool) {
+	b.WriteString("llmrouter: stream interrupted after content was sent (")
+	b.WriteString(e.Deployment)
+	b.WriteString("): ")
+	e.Err.write(b, text)
 }
 
 // Is reports whether target is ErrStreamInterrupted.

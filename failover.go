@@ -2,9 +2,7 @@ package llmrouter
 
 import (
 	"context"
-	"errors"
 	"math"
-	"runtime/debug"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -51,8 +49,8 @@ func (c *call) spent(i int) bool {
 	return t == spentTries || int(t) >= c.r.retry.AttemptsPerDeployment
 }
 
-// next returns the route member to call, holding a call slot on it (its
-// breaker permit is in c.done), or the error that ends the request.
+// next returns the route member to call, holding a call slot on it (in
+// c.held), or the error that ends the request.
 //
 // It looks at the route in tier order twice: first for candidates this
 // request has not called yet, then, when none is usable, for those it may
@@ -102,9 +100,9 @@ func (c *call) next() (int, error) {
 				for len(cands) > 0 {
 					k := 0
 					if len(cands) > 1 {
-						k = c.rt.strategy.Pick(c.req, cands)
-						if k < 0 || k >= len(cands) {
-							k = 0
+						var pe *PanicError
+						if k, pe = safePick(c.rt.strategy, c.req, cands); pe != nil {
+							return -1, c.routeError(pe)
 						}
 					}
 					i := idx[k]
@@ -188,14 +186,14 @@ func (c *call) try(i int, now time.Time) bool {
 			return false
 		}
 	}
-	tokens := int64(c.estInput + c.estOutput)
+	tokens := satAdd(int64(c.estInput), int64(c.estOutput))
 	done, reason, until := d.acquire(tokens, now)
 	if reason != "" {
 		c.skip(i, reason)
 		c.until = until
 		return false
 	}
-	c.done, c.acquiredAt, c.reserved = done, now, tokens
+	c.held = slot{d: d, done: done, at: now, reserved: tokens}
 	return true
 }
 
@@ -256,7 +254,7 @@ func (c *call) failed(i int, pe *ProviderError) error {
 		// waits only when nothing else can serve); after CooldownAfter
 		// throttled calls in a row, the deployment cools down for every
 		// request.
-		wait := pe.RetryAfter
+		wait := min(pe.RetryAfter, c.r.retry.MaxRetryAfter)
 		if wait <= 0 {
 			wait = c.r.retry.Cooldown
 		}
@@ -292,143 +290,4 @@ func (c *call) ctxError() error {
 		return c.routeError(err)
 	}
 	return c.routeError(context.DeadlineExceeded)
-}
-
-// attemptChat makes one non-streaming call to member i. It returns the
-// answer, or the attempt's classified error.
-func (c *call) attemptChat(i int) (*Response, *ProviderError) {
-	d := c.rt.members[i]
-	resend := int(c.tries[i])
-	c.attempts++
-	c.tries[i]++
-	start := c.acquiredAt // next took the slot just now
-	ctx, cancel := c.ctx, context.CancelFunc(nil)
-	if t := c.r.timeouts.Attempt; t > 0 {
-		ctx, cancel = context.WithTimeout(ctx, t)
-	}
-	ctx, span := c.startAttemptSpan(ctx, d, resend)
-	resp, err := safeChat(ctx, d, c.req)
-	var pe *ProviderError
-	switch {
-	case err != nil:
-		pe = c.classify(err, ctx, d)
-	case resp == nil:
-		pe = &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindMalformed, Message: "provider returned neither an answer nor an error"}
-	}
-	if cancel != nil {
-		cancel()
-	}
-	end := c.r.now()
-	c.lastNow = end
-	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: start, Duration: end.Sub(start)}
-	if pe != nil {
-		c.endAttempt(i, &a, pe, Usage{})
-		endAttemptSpan(span, &a, nil)
-		return nil, pe
-	}
-	resp.Provider = d.provider
-	c.servedBy = resp.ServedBy
-	if resp.RateLimit != nil {
-		d.steer(resp.RateLimit, end)
-	}
-	c.endAttempt(i, &a, nil, resp.Usage)
-	endAttemptSpan(span, &a, resp)
-	return resp, nil
-}
-
-// endAttempt settles the call slot of member i's attempt and records it.
-func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
-	d := c.rt.members[i]
-	switch {
-	case pe == nil:
-		c.r.budget.success()
-		if d.throttled.Load() != 0 {
-			d.throttled.Store(0)
-		}
-	case countsAgainstBreaker(pe.Kind) || pe.Kind == KindRateLimited:
-		c.r.budget.failure()
-	}
-	d.settleBreaker(c.done, pe)
-	c.done = nil
-	d.release(c.reserved, int64(u.Total()), c.acquiredAt)
-	a.Usage = u
-	cr := &c.rec.Candidates[i]
-	if pe != nil {
-		a.Status, a.Class, a.Kind = attemptError, pe.EffectiveClass(), pe.Kind
-		a.StatusCode, a.RetryAfter, a.Error = pe.StatusCode, pe.RetryAfter, pe.Error()
-		if cr.Status != CandidateChosen {
-			cr.Status, cr.Policy, cr.Reason = CandidateTried, "", pe.Kind.String()
-		}
-	} else {
-		a.Status = attemptOK
-		cr.Status, cr.Policy, cr.Reason = CandidateChosen, "", ""
-		c.served = d
-	}
-	if u != (Usage{}) {
-		c.usage.add(u)
-		c.cost += d.Price.Cost(u)
-	}
-	c.rec.Attempts = append(c.rec.Attempts, *a)
-}
-
-// The attempt statuses of AttemptRecord.Status.
-const (
-	attemptOK    = "ok"
-	attemptError = "error"
-)
-
-// classify turns an attempt's error into its *ProviderError, overriding the
-// adapter's kind when the router itself ended the attempt: the caller's
-// context (canceled) or a router timeout (timeout).
-func (c *call) classify(err error, attemptCtx context.Context, d *deployment) *ProviderError {
-	pe := classify(err, d.Provider, &d.Deployment)
-	kind := pe.Kind
-	switch cause := context.Cause(attemptCtx); {
-	case c.parent.Err() != nil:
-		kind = KindCanceled
-	case errors.Is(cause, errFirstToken), errors.Is(cause, errIdle):
-		kind = KindTimeout
-		if pe.Err == nil || !errors.Is(pe.Err, cause) {
-			return &ProviderError{Provider: pe.Provider, Deployment: pe.Deployment, Kind: KindTimeout, Message: cause.Error(), Err: err}
-		}
-	case attemptCtx.Err() != nil:
-		kind = KindTimeout
-	}
-	if kind != pe.Kind {
-		cp := *pe
-		cp.Kind, cp.Class = kind, ClassUnspecified
-		pe = &cp
-	}
-	return pe
-}
-
-// The causes with which the router ends a streaming attempt.
-var (
-	errFirstToken = errors.New("no visible content within the first-token timeout")
-	errIdle       = errors.New("stream idle past the idle timeout")
-)
-
-// safeChat calls the provider, recovering a panic into a *ProviderError.
-func safeChat(ctx context.Context, d *deployment, req *Request) (resp *Response, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			resp, err = nil, panicError(d, v)
-		}
-	}()
-	return d.Provider.Chat(ctx, &d.Deployment, req)
-}
-
-// safeStream opens a stream, recovering a panic into a *ProviderError.
-func safeStream(ctx context.Context, d *deployment, req *Request) (s ChunkStream, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			s, err = nil, panicError(d, v)
-		}
-	}()
-	return d.Provider.Stream(ctx, &d.Deployment, req)
-}
-
-func panicError(d *deployment, v any) *ProviderError {
-	return &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindPanic,
-		Message: "provider panicked", Err: &PanicError{Value: v, Stack: debug.Stack()}}
 }

@@ -1,7 +1,6 @@
 package llmrouter
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -24,14 +23,14 @@ func (c *call) finish(resp *Response, err error) {
 		rec.Outcome = c.outcome(err)
 	}
 	if err != nil {
-		rec.Error = err.Error()
+		rec.Error = errorText(err, r.capture)
 	}
 	if d := c.served; d != nil {
 		rec.Deployment, rec.Provider, rec.Model = d.Name, d.provider, d.UpstreamModel()
 		rec.ServedBy = c.servedBy
 	}
 	rec.Usage, rec.Cost = c.usage, c.cost
-	c.settleQuota()
+	c.releaseAll(err)
 	if resp != nil {
 		resp.RequestID, resp.Cost = rec.RequestID, c.cost
 		if d := c.served; d != nil {
@@ -77,13 +76,6 @@ func (c *call) outcome(err error) Outcome {
 		return OutcomeInterrupted
 	}
 	return OutcomeFailed
-}
-
-// writeSink hands rec to s, dropping a panic: lineage must never take the
-// request down with it.
-func writeSink(ctx context.Context, s Sink, rec *Record) {
-	defer func() { _ = recover() }()
-	s.Write(ctx, rec)
 }
 
 // promptHasher hashes prompts for Record.PromptHash. Each pooled call keeps one,

@@ -44,12 +44,14 @@ type deployment struct {
 	// RetryPolicy.CooldownAfter it cools down for every request.
 	throttled atomic.Int32
 
+	honorsCtx bool // its provider returns promptly when its context ends
+
 	limits  []Limit // the deployment's RPM and TPM, if any
 	limiter *bucket // counts against limits; nil without them
 }
 
 func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
-	dep := &deployment{Deployment: d, provider: d.Provider.Name()}
+	dep := &deployment{Deployment: d, provider: d.Provider.Name(), honorsCtx: honorsContext(d.Provider)}
 	if d.RPM > 0 {
 		dep.limits = append(dep.limits, RPM(int64(d.RPM)))
 	}
@@ -191,16 +193,16 @@ func (d *deployment) refund(reserved int64, at time.Time) {
 
 // steer cools the deployment down until its announced reset when a
 // provider says its headroom is gone, so the next request goes elsewhere
-// before it meets a 429.
-func (d *deployment) steer(rl *RateLimit, now time.Time) {
+// before it meets a 429. No announced reset holds it longer than maxWait.
+func (d *deployment) steer(rl *RateLimit, now time.Time, maxWait time.Duration) {
 	if rl == nil {
 		return
 	}
 	if rl.RemainingRequests == 0 && rl.ResetRequests > 0 {
-		d.coolDown(now.Add(rl.ResetRequests).UnixNano())
+		d.coolDown(now.Add(min(rl.ResetRequests, maxWait)).UnixNano())
 	}
 	if rl.RemainingTokens == 0 && rl.ResetTokens > 0 {
-		d.coolDown(now.Add(rl.ResetTokens).UnixNano())
+		d.coolDown(now.Add(min(rl.ResetTokens, maxWait)).UnixNano())
 	}
 }
 

@@ -40,7 +40,8 @@ type Record struct {
 	Candidates []CandidateRecord
 	// Attempts are the calls made, in order.
 	Attempts []AttemptRecord
-	// Outcome says how the request ended; Error is its error, if any.
+	// Outcome says how the request ended; Error is its error, if any,
+	// without provider message text unless content capture is on.
 	Outcome Outcome
 	Error   string
 	// Deployment, Provider and Model name what served the answer;
@@ -116,14 +117,21 @@ type AttemptRecord struct {
 	Duration   time.Duration
 	// TTFT is, for a stream, the time to its first visible chunk.
 	TTFT time.Duration
-	// Status is "ok" or "error"; for errors Class, Kind, StatusCode,
-	// RetryAfter and Error describe it.
+	// Status is "ok" or "error"; for errors Class, Kind, StatusCode, Code
+	// (the provider's error code or type), RetryAfter and Error describe
+	// it. Error leaves out the provider's message text (servers echo
+	// prompts in them) unless content capture is on.
 	Status     string
 	Class      Class
 	Kind       Kind
 	StatusCode int
+	Code       string
 	RetryAfter time.Duration
 	Error      string
+	// Orphaned is true when the provider ignored the end of the attempt's
+	// context: the router moved on at its deadline, and the call kept its
+	// deployment slot until it returned.
+	Orphaned bool
 	// Usage is what the attempt reported (estimated for a cut stream).
 	Usage Usage
 }
@@ -141,6 +149,7 @@ const (
 	OutcomeCanceled      Outcome = "canceled"       // the caller's context ended
 	OutcomeInterrupted   Outcome = "interrupted"    // a stream failed after content was sent
 	OutcomeClosed        Outcome = "closed"         // the caller closed a stream before its end
+	OutcomeAbandoned     Outcome = "abandoned"      // the caller dropped a stream without closing it
 )
 
 // PromptInfo describes a prompt without its text.
@@ -168,6 +177,9 @@ func (h Hash) MarshalText() ([]byte, error) { return hex.AppendEncode(nil, h[:])
 type Content struct {
 	Messages []Message
 	Output   string
+	// Truncated is true when Output was cut at the capture bound (1 MiB of
+	// a stream's text).
+	Truncated bool
 }
 
 // Clone returns a deep copy of r that the caller may keep.
@@ -185,7 +197,7 @@ func (r *Record) Clone() *Record {
 		}
 	}
 	if r.Content != nil {
-		cc := Content{Messages: append([]Message(nil), r.Content.Messages...), Output: r.Content.Output}
+		cc := Content{Messages: append([]Message(nil), r.Content.Messages...), Output: r.Content.Output, Truncated: r.Content.Truncated}
 		c.Content = &cc
 	}
 	return &c

@@ -90,8 +90,12 @@ func (r *Record) AppendJSON(b []byte) []byte {
 			b = append(b, `,"status_code":`...)
 			b = strconv.AppendInt(b, int64(a.StatusCode), 10)
 		}
+		b = appendStringField(b, "code", a.Code)
 		b = appendMillisField(b, "retry_after_ms", a.RetryAfter)
 		b = appendStringField(b, "error", a.Error)
+		if a.Orphaned {
+			b = append(b, `,"orphaned":true`...)
+		}
 		if a.Usage != (Usage{}) {
 			b = append(b, `,"usage":`...)
 			b = a.Usage.appendJSON(b)
@@ -136,6 +140,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, `],"output":`...)
 		b = jsonx.AppendString(b, r.Content.Output)
+		if r.Content.Truncated {
+			b = append(b, `,"truncated":true`...)
+		}
 		b = append(b, '}')
 	}
 	return append(b, '}')

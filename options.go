@@ -131,6 +131,11 @@ type RetryPolicy struct {
 	// the provider did not say for how long (a 429 without Retry-After).
 	// Default 5s.
 	Cooldown time.Duration
+	// MaxRetryAfter caps every wait a provider announces (Retry-After
+	// headers, retry delays in error bodies, rate-limit reset times): a
+	// provider asking for an hour, or a year, cools its deployment for at
+	// most this long. Default 5m.
+	MaxRetryAfter time.Duration
 	// CooldownAfter is how many rate-limited calls in a row make a
 	// deployment cool down for every request, for the Retry-After (or
 	// Cooldown). Before that, only the request that was throttled avoids
@@ -148,6 +153,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	def(&p.MaxWait, 10*time.Second)
 	def(&p.Cooldown, 5*time.Second)
 	def(&p.CooldownAfter, 3)
+	def(&p.MaxRetryAfter, 5*time.Minute)
 	p.Budget = p.Budget.withDefaults()
 	return p
 }

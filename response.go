@@ -76,6 +76,10 @@ type Usage struct {
 	// Estimated is true when the provider reported no usage and the router
 	// estimated it (a stream cut before its usage arrived, say).
 	Estimated bool
+	// Clamped is true when the provider reported a count the router could
+	// not believe (negative, above MaxUsageTokens, or a part larger than its
+	// whole) and clamped it.
+	Clamped bool
 }
 
 // Total returns InputTokens + OutputTokens.
@@ -89,6 +93,7 @@ func (u *Usage) add(o Usage) {
 	u.CacheWriteTokens += o.CacheWriteTokens
 	u.ReasoningTokens += o.ReasoningTokens
 	u.Estimated = u.Estimated || o.Estimated
+	u.Clamped = u.Clamped || o.Clamped
 }
 
 // Chunk is a piece of a streamed answer. Text, Reasoning and ToolCalls are

@@ -115,9 +115,22 @@ func New(opts ...Option) (*Router, error) {
 // or the *ProviderError of a provider that stopped the request, and it lists
 // every attempt. Nothing is sent upstream for an invalid, refused or denied
 // request.
-func (r *Router) Chat(ctx context.Context, req *Request) (*Response, error) {
+func (r *Router) Chat(ctx context.Context, req *Request) (resp *Response, err error) {
 	c := r.begin(ctx, req, false)
-	resp, err := c.chat()
+	route, finished := c.req.Model, false
+	defer func() {
+		if v := recover(); v != nil {
+			// A panic the user-code wrappers did not catch: a bug of the
+			// router's own. The request still ends once, releasing all it
+			// holds.
+			resp, err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
+			if !finished {
+				c.finish(nil, err)
+			}
+		}
+	}()
+	resp, err = c.chat()
+	finished = true
 	c.finish(resp, err)
 	return resp, err
 }
@@ -129,14 +142,24 @@ func (r *Router) Chat(ctx context.Context, req *Request) (*Response, error) {
 //
 // The caller must read the stream to its end or Close it: the request's
 // quota settles and its lineage record is written then.
-func (r *Router) ChatStream(ctx context.Context, req *Request) (*Stream, error) {
+func (r *Router) ChatStream(ctx context.Context, req *Request) (s *Stream, err error) {
 	c := r.begin(ctx, req, true)
-	s, err := c.openStream()
+	route, finished := c.req.Model, false
+	defer func() {
+		if v := recover(); v != nil {
+			s, err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
+			if !finished {
+				c.finish(nil, err)
+			}
+		}
+	}()
+	st, err := c.openStream()
+	finished = true
 	if err != nil {
 		c.finish(nil, err)
 		return nil, err
 	}
-	return s, nil
+	return newStream(st), nil
 }
 
 // DeploymentStats is a snapshot of a deployment's live state.

@@ -2,8 +2,7 @@ package llmrouter
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
+	"runtime"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -26,10 +25,24 @@ import (
 // without a finish reason is such a failure, never a silent truncation.
 //
 // The request's quota settles and its lineage record is written when the
-// stream ends or is closed; Close must be called if the stream is not read
-// to its end. A Stream is not safe for concurrent use; cancel the context
-// given to ChatStream to stop it from another goroutine.
+// stream ends or is closed; Close should be called if the stream is not read
+// to its end. A Stream dropped without Close is finished by the garbage
+// collector once it is unreachable: the upstream call is closed, every slot
+// released, the quota settled at no less than its reservation, and the
+// record written with OutcomeAbandoned. That happens at the collector's
+// pace, so Close it.
+//
+// A Stream is not safe for concurrent use; cancel the context given to
+// ChatStream to stop it from another goroutine.
 type Stream struct {
+	st      *streamState
+	cleanup runtime.Cleanup
+}
+
+// streamState is a Stream's state. The Stream handle is what callers hold;
+// the state is what the garbage collector's cleanup finishes when a caller
+// drops the handle, so nothing in it refers back to the handle.
+type streamState struct {
 	c     *call
 	i     int // route member serving the stream
 	d     *deployment
@@ -38,10 +51,12 @@ type Stream struct {
 	stop  context.CancelCauseFunc
 	span  trace.Span
 
-	cur     Chunk
-	pending bool // cur holds the first visible chunk, not yet returned
-	done    bool
-	err     error
+	cur       Chunk
+	pending   bool // cur holds the first visible chunk, not yet returned
+	done      bool
+	orphaned  bool // a Next was abandoned to a provider ignoring its context
+	truncated bool // captured output reached maxCapturedOutput
+	err       error
 
 	start     time.Time // the attempt's
 	ttft      time.Duration
@@ -60,13 +75,36 @@ type Stream struct {
 	requestID  string
 }
 
+// maxCapturedOutput bounds the answer text a stream keeps for its lineage
+// record when content capture is on; past it the record's Content is marked
+// Truncated. Streams never buffer their whole answer for lineage.
+const maxCapturedOutput = 1 << 20
+
+// newStream wraps st in the handle given to the caller, with the cleanup
+// that finishes it if the caller drops it.
+func newStream(st *streamState) *Stream {
+	h := &Stream{st: st}
+	h.cleanup = runtime.AddCleanup(h, abandonStream, st)
+	return h
+}
+
+// abandonStream finishes a stream whose handle became unreachable before it
+// ended. It runs on the runtime's cleanup goroutine and hands the work
+// (closing the upstream, sinks, the quota store) to a goroutine of its own.
+func abandonStream(st *streamState) {
+	if st.done {
+		return
+	}
+	go st.end(nil, OutcomeAbandoned)
+}
+
 // openStream prepares the request and opens streams until one produces
 // visible content.
-func (c *call) openStream() (*Stream, error) {
+func (c *call) openStream() (*streamState, error) {
 	if err := c.prepare(); err != nil {
 		return nil, err
 	}
-	s := &Stream{c: c, requestID: c.rec.RequestID}
+	s := &streamState{c: c, requestID: c.rec.RequestID}
 	for {
 		i, err := c.next()
 		if err != nil {
@@ -85,13 +123,13 @@ func (c *call) openStream() (*Stream, error) {
 // open makes one streaming attempt on member i and reads it up to its first
 // visible chunk, or to the end of a complete empty answer. Chunks before
 // that carry nothing to show and are held back (their usage is kept).
-func (s *Stream) open(i int) *ProviderError {
+func (s *streamState) open(i int) *ProviderError {
 	c := s.c
 	d := c.rt.members[i]
 	resend := int(c.tries[i])
 	c.attempts++
 	c.tries[i]++
-	*s = Stream{c: c, i: i, d: d, requestID: s.requestID, output: s.output[:0]}
+	*s = streamState{c: c, i: i, d: d, requestID: s.requestID, output: s.output[:0]}
 	s.start = c.r.now()
 	ctx, stop := context.WithCancelCause(c.ctx)
 	s.ctx, s.stop = ctx, stop
@@ -99,7 +137,13 @@ func (s *Stream) open(i int) *ProviderError {
 	if t := c.r.timeouts.FirstToken; t > 0 {
 		s.firstWait = time.AfterFunc(t, func() { stop(errFirstToken) })
 	}
-	inner, err := safeStream(s.ctx, d, c.req)
+	var inner ChunkStream
+	var err error
+	if d.honorsCtx {
+		inner, err = safeStream(s.ctx, d, c.req)
+	} else {
+		inner, err = s.guardedOpen()
+	}
 	if err == nil && inner == nil {
 		err = &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindMalformed, Message: "provider returned neither a stream nor an error"}
 	}
@@ -120,8 +164,11 @@ func (s *Stream) open(i int) *ProviderError {
 			break
 		}
 	}
-	if s.firstWait != nil {
-		s.firstWait.Stop()
+	if s.firstWait != nil && !s.firstWait.Stop() {
+		// The first-token deadline passed as the first chunk arrived: the
+		// attempt timed out unseen, and the chunk is not delivered.
+		return s.abandon(&ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindTimeout,
+			Message: errFirstToken.Error(), Err: errFirstToken})
 	}
 	s.pending = true
 	s.ttft = c.r.now().Sub(s.start)
@@ -129,20 +176,55 @@ func (s *Stream) open(i int) *ProviderError {
 	cr := &c.rec.Candidates[i]
 	cr.Status, cr.Policy, cr.Reason = CandidateChosen, "", ""
 	c.served = d
+	s.deployment = d.Name
 	if t := c.r.timeouts.Idle; t > 0 {
 		s.idle = watchIdle(t, stop)
 	}
 	return nil
 }
 
+// guardedOpen opens a stream of a provider that does not declare it honours
+// its context, returning when the attempt's context ends even if the
+// provider does not. An abandoned open closes its stream and releases its
+// slot when it returns.
+func (s *streamState) guardedOpen() (ChunkStream, error) {
+	type result struct {
+		cs  ChunkStream
+		err error
+	}
+	c, d, ctx := s.c, s.d, s.ctx
+	req, held := c.req, c.held
+	r, ok := guarded(ctx, func() result {
+		cs, err := safeStream(ctx, d, req)
+		return result{cs, err}
+	}, func(r result) {
+		if r.cs != nil {
+			safeClose(r.cs)
+		}
+		held.release(orphanError(d), 0)
+	})
+	if !ok {
+		c.orphan()
+		s.orphaned = true
+		return nil, context.Cause(ctx)
+	}
+	return r.cs, r.err
+}
+
 // read advances the upstream stream by one chunk into s.cur. It returns
 // false at its end, with the attempt's classified error if it failed (a
 // clean end without a finish reason is a failure too).
-func (s *Stream) read() (bool, *ProviderError) {
+func (s *streamState) read() (bool, *ProviderError) {
 	if s.idle != nil {
 		s.idle.progress.Add(1) // odd: waiting on the upstream
 	}
-	ok, perr := safeNext(s.inner, s.d)
+	var ok bool
+	var perr *ProviderError
+	if s.d.honorsCtx {
+		ok, perr = safeNext(s.inner, s.d, &s.cur)
+	} else {
+		ok, perr = s.guardedNext()
+	}
 	if s.idle != nil {
 		s.idle.progress.Add(1)
 	}
@@ -150,7 +232,7 @@ func (s *Stream) read() (bool, *ProviderError) {
 		return false, perr
 	}
 	if !ok {
-		if err := s.inner.Err(); err != nil {
+		if err := safeErr(s.inner, s.d); err != nil {
 			return false, s.c.classify(err, s.ctx, s.d)
 		}
 		if s.finish == "" {
@@ -163,15 +245,14 @@ func (s *Stream) read() (bool, *ProviderError) {
 		}
 		return false, nil
 	}
-	s.cur = s.inner.Current()
 	if u := s.cur.Usage; u != nil {
-		s.usage, s.hasUsage = *u, true
+		s.usage, s.hasUsage = u.clamped(), true
 	}
 	if s.cur.ServedBy != "" {
 		s.c.servedBy = s.cur.ServedBy
 	}
 	if rl := s.cur.RateLimit; rl != nil {
-		s.d.steer(rl, s.c.r.now())
+		s.d.steer(rl, s.c.r.now(), s.c.r.retry.MaxRetryAfter)
 	}
 	if s.cur.FinishReason != "" {
 		s.finish = s.cur.FinishReason
@@ -180,24 +261,48 @@ func (s *Stream) read() (bool, *ProviderError) {
 	for j := range s.cur.ToolCalls {
 		s.outBytes += len(s.cur.ToolCalls[j].Arguments)
 	}
-	if s.c.r.capture {
-		s.output = append(s.output, s.cur.Text...)
+	if s.c.r.capture && !s.truncated {
+		room := maxCapturedOutput - len(s.output)
+		if len(s.cur.Text) > room {
+			s.output = append(s.output, s.cur.Text[:room]...)
+			s.truncated = true
+		} else {
+			s.output = append(s.output, s.cur.Text...)
+		}
 	}
 	return true, nil
 }
 
-// safeNext calls Next, recovering a panic into a *ProviderError.
-func safeNext(cs ChunkStream, d *deployment) (ok bool, pe *ProviderError) {
-	defer func() {
-		if v := recover(); v != nil {
-			ok, pe = false, panicError(d, v)
-		}
-	}()
-	return cs.Next(), nil
+// guardedNext reads the next chunk of a provider that does not declare it
+// honours its context, returning when the attempt's context ends even if
+// the provider's Next does not. An abandoned Next closes the stream and
+// releases the attempt's slot when it returns.
+func (s *streamState) guardedNext() (bool, *ProviderError) {
+	type result struct {
+		ok  bool
+		pe  *ProviderError
+		cur Chunk
+	}
+	c, d, inner, held := s.c, s.d, s.inner, s.c.held
+	r, ok := guarded(s.ctx, func() result {
+		var r result
+		r.ok, r.pe = safeNext(inner, d, &r.cur)
+		return r
+	}, func(result) {
+		safeClose(inner)
+		held.release(orphanError(d), 0)
+	})
+	if !ok {
+		c.orphan()
+		s.orphaned, s.inner = true, nil
+		return false, c.classify(context.Cause(s.ctx), s.ctx, d)
+	}
+	s.cur = r.cur
+	return r.ok, r.pe
 }
 
 // abandon ends a streaming attempt that failed before any visible content.
-func (s *Stream) abandon(pe *ProviderError) *ProviderError {
+func (s *streamState) abandon(pe *ProviderError) *ProviderError {
 	s.closeAttempt()
 	a := s.attemptRecord()
 	s.c.endAttempt(s.i, &a, pe, s.attemptUsage(false))
@@ -206,7 +311,7 @@ func (s *Stream) abandon(pe *ProviderError) *ProviderError {
 }
 
 // closeAttempt stops the upstream stream and the attempt's timers.
-func (s *Stream) closeAttempt() {
+func (s *streamState) closeAttempt() {
 	if s.firstWait != nil {
 		s.firstWait.Stop()
 	}
@@ -214,20 +319,20 @@ func (s *Stream) closeAttempt() {
 		s.idle.stop()
 	}
 	if s.inner != nil {
-		_ = s.inner.Close()
+		safeClose(s.inner)
 	}
 	s.stop(nil)
 }
 
-func (s *Stream) attemptRecord() AttemptRecord {
+func (s *streamState) attemptRecord() AttemptRecord {
 	d := s.d
 	return AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(),
-		Start: s.start, Duration: s.c.r.now().Sub(s.start), TTFT: s.ttft}
+		Start: s.start, Duration: s.c.r.now().Sub(s.start), TTFT: s.ttft, Orphaned: s.orphaned}
 }
 
 // attemptUsage is the usage the provider reported, or, for a stream that
 // produced output without reporting usage, an estimate.
-func (s *Stream) attemptUsage(delivered bool) Usage {
+func (s *streamState) attemptUsage(delivered bool) Usage {
 	if s.hasUsage {
 		return s.usage
 	}
@@ -237,8 +342,8 @@ func (s *Stream) attemptUsage(delivered bool) Usage {
 	return Usage{InputTokens: s.c.estInput, OutputTokens: estimateTextTokens(s.outBytes), Estimated: true}
 }
 
-// Next advances to the next chunk and reports whether there is one.
-func (s *Stream) Next() bool {
+// next advances the stream by one chunk.
+func (s *streamState) next() bool {
 	if s.done {
 		return false
 	}
@@ -250,48 +355,68 @@ func (s *Stream) Next() bool {
 	if ok {
 		return true
 	}
-	s.end(pe, false)
+	s.end(pe, "")
 	return false
 }
 
-// Current returns the chunk Next advanced to.
-func (s *Stream) Current() Chunk { return s.cur }
+// Next advances to the next chunk and reports whether there is one.
+func (h *Stream) Next() bool {
+	ok := h.st.next()
+	if !ok {
+		h.cleanup.Stop()
+	}
+	runtime.KeepAlive(h) // the cleanup must not run while the state is in use
+	return ok
+}
+
+// Current returns the chunk Next advanced to. The chunk is the caller's to
+// keep.
+func (h *Stream) Current() Chunk { return h.st.cur }
 
 // Err returns the error that ended the stream, or nil at a clean end. A
 // failure after content was sent is a *StreamError.
-func (s *Stream) Err() error { return s.err }
+func (h *Stream) Err() error { return h.st.err }
 
 // Close ends the stream, stopping the upstream call if it is still running,
 // settles the request's quota and writes its lineage record. It is safe to
 // call more than once and returns nil.
-func (s *Stream) Close() error {
-	if !s.done {
-		s.end(nil, true)
+func (h *Stream) Close() error {
+	h.cleanup.Stop()
+	if !h.st.done {
+		h.st.end(nil, OutcomeClosed)
 	}
+	runtime.KeepAlive(h)
 	return nil
 }
 
 // Usage returns the usage of the whole request once the stream has ended
 // (estimated, with Usage.Estimated, when the provider reported none).
-func (s *Stream) Usage() Usage { return s.final }
+func (h *Stream) Usage() Usage { return h.st.final }
 
 // Cost returns the request's cost in US dollars once the stream has ended.
-func (s *Stream) Cost() float64 { return s.cost }
+func (h *Stream) Cost() float64 { return h.st.cost }
 
-// Deployment names the deployment serving the stream.
-func (s *Stream) Deployment() string { return s.deployment }
+// Deployment names the deployment serving the stream, from the moment
+// ChatStream returns it.
+func (h *Stream) Deployment() string { return h.st.deployment }
 
 // RequestID returns the request's id, as in its lineage record.
-func (s *Stream) RequestID() string { return s.requestID }
+func (h *Stream) RequestID() string { return h.st.requestID }
 
 // end finishes the stream once: the attempt, the quota, the lineage record.
-func (s *Stream) end(pe *ProviderError, closed bool) {
+// how is the outcome when the caller ended it early (closed, or abandoned
+// by dropping it); "" when it ended by itself.
+func (s *streamState) end(pe *ProviderError, how Outcome) {
 	s.done = true
 	s.cur = Chunk{}
 	c := s.c
 	s.closeAttempt()
 	a := s.attemptRecord()
 	u := s.attemptUsage(true)
+	if how == OutcomeAbandoned && !s.hasUsage {
+		// The caller may have read more than this stream counted.
+		u.Estimated = true
+	}
 	c.endAttempt(s.i, &a, pe, u)
 	endAttemptSpan(s.span, &a, nil)
 	var err error
@@ -299,60 +424,13 @@ func (s *Stream) end(pe *ProviderError, closed bool) {
 		err = &StreamError{Deployment: s.d.Name, Usage: u, Err: pe}
 		s.err = err
 	}
-	s.final, s.cost, s.deployment = c.usage, c.cost, s.d.Name
-	if closed && s.finish == "" {
-		c.rec.Outcome = OutcomeClosed
+	s.final, s.cost = c.usage, c.cost
+	if how != "" && s.finish == "" {
+		c.rec.Outcome = how
 	}
 	if c.r.capture {
-		c.content.Output = string(s.output)
+		c.content.Output, c.content.Truncated = string(s.output), s.truncated
 	}
 	c.finish(nil, err)
 	s.c = nil
-}
-
-// idleWatch ends a stream whose upstream produces nothing for its idle
-// timeout. The reader bumps progress before and after each upstream Next
-// (odd while it waits on the upstream, so a slow caller is never blamed); a
-// timer ticking every quarter of the timeout checks it, so no timer is
-// reset per chunk.
-type idleWatch struct {
-	progress atomic.Int64
-	mu       sync.Mutex
-	stopped  bool
-	timer    *time.Timer
-	last     int64
-	since    time.Time
-	timeout  time.Duration
-	cancel   context.CancelCauseFunc
-}
-
-func watchIdle(timeout time.Duration, cancel context.CancelCauseFunc) *idleWatch {
-	w := &idleWatch{timeout: timeout, cancel: cancel, since: time.Now()}
-	w.mu.Lock() // tick reads w.timer
-	w.timer = time.AfterFunc(timeout/4, w.tick)
-	w.mu.Unlock()
-	return w
-}
-
-func (w *idleWatch) tick() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stopped {
-		return
-	}
-	now := time.Now()
-	if p := w.progress.Load(); p != w.last || p%2 == 0 {
-		w.last, w.since = p, now
-	} else if now.Sub(w.since) >= w.timeout {
-		w.cancel(errIdle)
-		return
-	}
-	w.timer.Reset(w.timeout / 4)
-}
-
-func (w *idleWatch) stop() {
-	w.mu.Lock()
-	w.stopped = true
-	w.timer.Stop()
-	w.mu.Unlock()
 }

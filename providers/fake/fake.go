@@ -82,6 +82,10 @@ func New(name string, opts ...Option) *Provider {
 // Name implements llmrouter.Provider.
 func (p *Provider) Name() string { return p.name }
 
+// HonorsContext reports true: every call and stream of the fake returns
+// as soon as its context ends (see llmrouter.ContextHonoring).
+func (p *Provider) HonorsContext() bool { return true }
+
 // Script appends steps to the script.
 func (p *Provider) Script(steps ...Step) {
 	p.mu.Lock()

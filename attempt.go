@@ -1,0 +1,196 @@
+package llmrouter
+
+import (
+	"context"
+	"errors"
+)
+
+// An attempt is one call to one deployment: its span, its call slot (held
+// in c.held from try until endAttempt), its record. Chat and streams share
+// begin and end; only what happens in between differs.
+
+// attemptChat makes one non-streaming call to member i. It returns the
+// answer, or the attempt's classified error.
+func (c *call) attemptChat(i int) (*Response, *ProviderError) {
+	d := c.rt.members[i]
+	resend := int(c.tries[i])
+	c.attempts++
+	c.tries[i]++
+	start := c.held.at // next took the slot just now
+	ctx, cancel := c.ctx, context.CancelFunc(nil)
+	if t := c.r.timeouts.Attempt; t > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t)
+	}
+	ctx, span := c.startAttemptSpan(ctx, d, resend)
+	var resp *Response
+	var err error
+	orphaned := false
+	if d.honorsCtx {
+		resp, err = safeChat(ctx, d, c.req)
+	} else {
+		resp, err, orphaned = c.guardedChat(ctx, d)
+	}
+	var pe *ProviderError
+	switch {
+	case err != nil:
+		pe = c.classify(err, ctx, d)
+	case resp == nil:
+		pe = &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindMalformed, Message: "provider returned neither an answer nor an error"}
+	}
+	if cancel != nil {
+		cancel()
+	}
+	end := c.r.now()
+	c.lastNow = end
+	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: start, Duration: end.Sub(start), Orphaned: orphaned}
+	if pe != nil {
+		c.endAttempt(i, &a, pe, Usage{})
+		endAttemptSpan(span, &a, nil)
+		return nil, pe
+	}
+	resp.Provider = d.provider
+	resp.Usage = resp.Usage.clamped()
+	c.servedBy = resp.ServedBy
+	if resp.RateLimit != nil {
+		d.steer(resp.RateLimit, end, c.r.retry.MaxRetryAfter)
+	}
+	c.endAttempt(i, &a, nil, resp.Usage)
+	endAttemptSpan(span, &a, resp)
+	return resp, nil
+}
+
+// guardedChat calls a provider that does not declare it honours its
+// context on a goroutine of its own, and returns when ctx ends even if the
+// provider does not. An abandoned call keeps the attempt's slot until it
+// returns (orphaned is then true, and c.held is empty).
+func (c *call) guardedChat(ctx context.Context, d *deployment) (resp *Response, err error, orphaned bool) {
+	type result struct {
+		resp *Response
+		err  error
+	}
+	req, held := c.req, c.held
+	r, ok := guarded(ctx, func() result {
+		resp, err := safeChat(ctx, d, req)
+		return result{resp, err}
+	}, func(r result) {
+		var actual int64
+		if r.resp != nil {
+			actual = int64(r.resp.Usage.clamped().Total())
+		}
+		held.release(orphanError(d), actual)
+	})
+	if !ok {
+		c.orphan()
+		return nil, context.Cause(ctx), true
+	}
+	return r.resp, r.err, false
+}
+
+// orphan hands the attempt's slot to the goroutine still running it: the
+// request no longer releases it, and its quota settles at no less than
+// what was reserved (the provider may yet bill for the call).
+func (c *call) orphan() {
+	c.held = slot{}
+	c.orphans = true
+}
+
+// orphanError is what the breaker hears of an attempt abandoned because
+// its provider ignored the end of its context: a timeout.
+func orphanError(d *deployment) *ProviderError {
+	return &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindTimeout,
+		Message: "provider ignored the end of its context"}
+}
+
+// endAttempt returns the call slot of member i's attempt and records it.
+func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
+	d := c.rt.members[i]
+	switch {
+	case pe == nil:
+		c.r.budget.success()
+		if d.throttled.Load() != 0 {
+			d.throttled.Store(0)
+		}
+	case countsAgainstBreaker(pe.Kind) || pe.Kind == KindRateLimited:
+		c.r.budget.failure()
+	}
+	c.held.release(pe, int64(u.Total()))
+	a.Usage = u
+	cr := &c.rec.Candidates[i]
+	if pe != nil {
+		a.Status, a.Class, a.Kind = attemptError, pe.EffectiveClass(), pe.Kind
+		a.StatusCode, a.RetryAfter, a.Code = pe.StatusCode, pe.RetryAfter, pe.Code
+		a.Error = errorText(pe, c.r.capture)
+		if cr.Status != CandidateChosen {
+			cr.Status, cr.Policy, cr.Reason = CandidateTried, "", pe.Kind.String()
+		}
+	} else {
+		a.Status = attemptOK
+		cr.Status, cr.Policy, cr.Reason = CandidateChosen, "", ""
+		c.served = d
+	}
+	if u != (Usage{}) {
+		c.usage.add(u)
+		c.cost += d.Price.Cost(u)
+	}
+	c.rec.Attempts = append(c.rec.Attempts, *a)
+}
+
+// The attempt statuses of AttemptRecord.Status.
+const (
+	attemptOK    = "ok"
+	attemptError = "error"
+)
+
+// classify turns an attempt's error into its *ProviderError, overriding the
+// adapter's kind when the router itself ended the attempt: the caller's
+// context (canceled) or a router timeout (timeout).
+func (c *call) classify(err error, attemptCtx context.Context, d *deployment) *ProviderError {
+	pe := classify(err, d.Provider, &d.Deployment)
+	kind := pe.Kind
+	switch cause := context.Cause(attemptCtx); {
+	case c.parent.Err() != nil:
+		kind = KindCanceled
+	case errors.Is(cause, errFirstToken), errors.Is(cause, errIdle):
+		kind = KindTimeout
+		if pe.Err == nil || !errors.Is(pe.Err, cause) {
+			return &ProviderError{Provider: pe.Provider, Deployment: pe.Deployment, Kind: KindTimeout, Message: cause.Error(), Err: err}
+		}
+	case attemptCtx.Err() != nil:
+		kind = KindTimeout
+	}
+	if kind != pe.Kind {
+		cp := *pe
+		cp.Kind, cp.Class = kind, ClassUnspecified
+		pe = &cp
+	}
+	return pe
+}
+
+// The causes with which the router ends a streaming attempt.
+var (
+	errFirstToken = errors.New("no visible content within the first-token timeout")
+	errIdle       = errors.New("stream idle past the idle timeout")
+)
+
+// MaxUsageTokens bounds each token count a provider reports for one call.
+// Counts outside [0, MaxUsageTokens] are clamped, as are cache counts above
+// the input and reasoning above the output, and the usage is marked
+// Clamped: a provider's report must not credit a budget (negative counts)
+// or blow one up (absurd ones).
+const MaxUsageTokens = 1 << 27
+
+// clamped returns u with every count within bounds, and Clamped set when
+// any had to change.
+func (u Usage) clamped() Usage {
+	out := u
+	clamp := func(v, hi int) int { return min(max(v, 0), hi) }
+	out.InputTokens = clamp(u.InputTokens, MaxUsageTokens)
+	out.OutputTokens = clamp(u.OutputTokens, MaxUsageTokens)
+	out.CachedInputTokens = clamp(u.CachedInputTokens, out.InputTokens)
+	out.CacheWriteTokens = clamp(u.CacheWriteTokens, out.InputTokens-out.CachedInputTokens)
+	out.ReasoningTokens = clamp(u.ReasoningTokens, out.OutputTokens)
+	if out != u {
+		out.Clamped = true
+	}
+	return out
+}

@@ -1,0 +1,159 @@
+package llmrouter
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// The permit of a request: every slot it holds while it runs, taken in one
+// place and released in one place, exactly once, on every path (success,
+// failure, a panic in user code, an abandoned stream, a provider that
+// ignores its context):
+//
+//   - its quota reservations (tokens, USD, requests, and a tenant's
+//     concurrency slot), taken by admit and returned by settleQuota;
+//   - the call slot of the attempt in flight on one deployment (its
+//     in-flight count, its own RPM/TPM, its breaker permit), taken by try
+//     and returned by slot.release.
+//
+// finish calls releaseAll, so a request that ends in any way releases what
+// it still holds.
+
+// slot is a call slot on one deployment, taken by deployment.acquire.
+type slot struct {
+	d        *deployment
+	done     func(error) // breaker permit; nil on the breaker's fast path
+	at       time.Time   // when it was taken
+	reserved int64       // tokens reserved against the deployment's limits
+}
+
+// release returns the slot, telling the breaker how the call went (pe nil
+// for success) and charging actual tokens in place of the reservation. It
+// does nothing for a slot already released.
+func (s *slot) release(pe *ProviderError, actual int64) {
+	d := s.d
+	if d == nil {
+		return
+	}
+	d.settleBreaker(s.done, pe)
+	d.release(s.reserved, actual, s.at)
+	*s = slot{}
+}
+
+// settleTimeout bounds each quota store call made after the request's
+// context has ended (refunds and settlements), so that a store that honours
+// its context still gets them.
+const settleTimeout = 2 * time.Second
+
+// contextFree is implemented by quota stores that never read their
+// context (the memory store), so settling needs no detached context.
+type contextFree interface{ ignoresContext() }
+
+// admit reserves the request's estimate in every quota rule that applies.
+// On failure it returns what it had reserved.
+func (c *call) admit() error {
+	if c.r.quota == nil {
+		return nil
+	}
+	amount := Amount{Requests: 1, Tokens: satAdd(int64(c.estInput), int64(c.estOutput)), MicroUSD: c.estMicroUSD}
+	now := c.start
+	for i := range c.r.quotaRules {
+		rule := &c.r.quotaRules[i]
+		key, pe := safeKey(rule, c.req)
+		if pe != nil {
+			c.cancelQuota()
+			return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, pe)}
+		}
+		if key == "" {
+			continue
+		}
+		res := Reservation{Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now}
+		if err := safeReserve(c.ctx, c.r.quota, res); err != nil {
+			c.cancelQuota()
+			var qe *QuotaError
+			if errors.As(err, &qe) {
+				return err
+			}
+			return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, err)}
+		}
+		c.res = append(c.res, res)
+	}
+	return nil
+}
+
+var errQuotaStore = errors.New("llmrouter: quota store failed")
+
+// settleQuota settles every reservation with the request's actual usage,
+// refunding requests that consumed nothing. When usage is only an estimate
+// (a stream cut, closed or abandoned before the provider reported it, or an
+// attempt abandoned by a provider that ignored its context), it charges at
+// least what was reserved.
+func (c *call) settleQuota() {
+	if len(c.res) == 0 {
+		return
+	}
+	ctx, cancel := c.settleContext()
+	actual := Amount{Requests: 1, Tokens: int64(c.usage.Total()), MicroUSD: toMicroUSD(c.cost)}
+	for _, res := range c.res {
+		switch {
+		case c.usage.Total() == 0 && !c.orphans:
+			safeSettle(ctx, c.r.quota, res, nil)
+		case c.usage.Estimated || c.orphans:
+			safeSettle(ctx, c.r.quota, res, &Amount{
+				Requests: 1,
+				Tokens:   max(actual.Tokens, res.Amount.Tokens),
+				MicroUSD: max(actual.MicroUSD, res.Amount.MicroUSD),
+			})
+		default:
+			safeSettle(ctx, c.r.quota, res, &actual)
+		}
+	}
+	c.res = c.res[:0]
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// cancelQuota returns every reservation made so far.
+func (c *call) cancelQuota() {
+	if len(c.res) == 0 {
+		return
+	}
+	ctx, cancel := c.settleContext()
+	for _, res := range c.res {
+		safeSettle(ctx, c.r.quota, res, nil)
+	}
+	c.res = c.res[:0]
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// settleContext is the context for returning quota: the request's own
+// while it is live, else one detached from its cancellation (keeping its
+// values) with a short deadline of its own. A store that ignores contexts
+// gets the request's without more work.
+func (c *call) settleContext() (context.Context, context.CancelFunc) {
+	ctx := c.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, free := c.r.quota.(contextFree); free {
+		return ctx, nil
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+}
+
+// releaseAll returns whatever the request still holds when it ends: the
+// call slot of an attempt interrupted by a panic, and its quota.
+func (c *call) releaseAll(err error) {
+	if c.held.d != nil {
+		pe := &ProviderError{Provider: c.held.d.provider, Deployment: c.held.d.Name, Kind: KindPanic,
+			Message: "attempt interrupted", Err: err}
+		c.held.release(pe, 0)
+	}
+	c.settleQuota()
+}
+
+func (*MemoryQuotaStore) ignoresContext() {}
