@@ -88,3 +88,25 @@ func TestBreakerDisabled(t *testing.T) {
 	}
 	assert.Equal(t, 3, a.CallCount())
 }
+
+// TestBreakerRatioLeavesExcludedCallsOut: bad requests say nothing about
+// a deployment's health, so they must not dilute its failure ratio.
+func TestBreakerRatioLeavesExcludedCallsOut(t *testing.T) {
+	p := fake.New("p")
+	steps := []fake.Step{fake.Reply("ok")}
+	for i := 0; i < 10; i++ {
+		steps = append(steps, fake.Fail(llmrouter.KindBadRequest, 400))
+	}
+	for i := 0; i < 4; i++ {
+		steps = append(steps, fake.ServerError())
+	}
+	p.Script(steps...)
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p)),
+		llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 1}),
+		llmrouter.WithBreaker(llmrouter.BreakerPolicy{ConsecutiveFailures: 100, FailureRatio: 0.5, MinRequests: 4}))
+	require.NoError(t, err)
+	for range steps {
+		_, _ = r.Chat(context.Background(), hello("a"))
+	}
+	assert.True(t, r.Stats()[0].BreakerOpen, "4 failures of 5 judged calls trip a 50%% ratio")
+}

@@ -73,8 +73,12 @@ func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
 				if c.ConsecutiveFailures >= bp.ConsecutiveFailures {
 					return true
 				}
-				return bp.FailureRatio > 0 && c.Requests >= bp.MinRequests &&
-					float64(c.TotalFailures) >= bp.FailureRatio*float64(c.Requests)
+				// The ratio is of calls that said something about the
+				// deployment: excluded calls (bad requests, rate limits,
+				// cancellations) and calls still in flight are left out.
+				judged := c.TotalSuccesses + c.TotalFailures
+				return bp.FailureRatio > 0 && judged >= bp.MinRequests &&
+					float64(c.TotalFailures) >= bp.FailureRatio*float64(judged)
 			},
 			OnStateChange: func(_ string, _, to gobreaker.State) {
 				dep.closed.Store(to == gobreaker.StateClosed)
