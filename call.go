@@ -184,10 +184,17 @@ func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
 	if d.Capabilities != 0 && !d.Capabilities.Has(c.needs) {
 		return builtinCapabilityCheck, "lacks " + (c.needs &^ d.Capabilities).lowest().String(), false
 	}
+	var p *Policy // the policy running, named if it panics
+	defer func() {
+		if v := recover(); v != nil {
+			// A policy that panics refuses: governance fails closed.
+			policy, reason, ok = p.Name, "policy panicked", false
+		}
+	}()
 	for _, list := range [...][]Policy{c.r.policies, c.tenantPolicies, c.req.Policies} {
 		for k := range list {
-			p := &list[k]
-			if ok, reason := safeCheck(&list[k], c.req, &d.Deployment); !ok {
+			p = &list[k]
+			if ok, reason := p.Check(c.req, &d.Deployment); !ok {
 				return p.Name, reason, false
 			}
 		}

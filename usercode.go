@@ -99,17 +99,6 @@ func safePick(s Strategy, req *Request, cands []Candidate) (k int, pe *PanicErro
 	return k, nil
 }
 
-// safeCheck runs a policy. A policy that panics refuses: governance fails
-// closed.
-func safeCheck(p *Policy, req *Request, d *Deployment) (ok bool, reason string) {
-	defer func() {
-		if v := recover(); v != nil {
-			ok, reason = false, "policy panicked"
-		}
-	}()
-	return p.Check(req, d)
-}
-
 // safeKey derives a quota rule's bucket key. A panic is an error: the
 // request is refused rather than admitted unmetered.
 func safeKey(q *QuotaRule, req *Request) (key string, pe *PanicError) {
