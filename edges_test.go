@@ -494,3 +494,34 @@ func TestCapturedStreamOutputIsBounded(t *testing.T) {
 
 // Example-free sanity: fmt is used by the panic table's names.
 var _ = fmt.Sprint
+
+func TestStreamNextIgnoringContext(t *testing.T) {
+	release := make(chan struct{})
+	returned := make(chan struct{})
+	prov := &funcProvider{name: "deaf", stream: func(context.Context) (llmrouter.ChunkStream, error) {
+		n := 0
+		return &funcStream{next: func() bool {
+			n++
+			if n == 2 {
+				<-release
+				close(returned)
+			}
+			return true
+		}, current: func() llmrouter.Chunk { return llmrouter.Chunk{Text: "x"} }}, nil
+	}}
+	rec := &recorder{}
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", prov)), llmrouter.WithLineage(rec),
+		llmrouter.WithTimeouts(llmrouter.Timeouts{Idle: 20 * time.Millisecond}))
+	require.NoError(t, err)
+	s, err := r.ChatStream(context.Background(), hello("a"))
+	require.NoError(t, err)
+	require.True(t, s.Next())
+	assert.False(t, s.Next(), "the idle timeout ends a Next the provider does not end")
+	assert.ErrorIs(t, s.Err(), llmrouter.ErrStreamInterrupted)
+	got := rec.only(t)
+	assert.True(t, got.Attempts[0].Orphaned)
+	assert.Equal(t, int64(1), slotsLeft(r), "the orphaned Next keeps its slot")
+	close(release)
+	<-returned
+	require.Eventually(t, func() bool { return slotsLeft(r) == 0 }, time.Second, time.Millisecond)
+}
