@@ -51,15 +51,13 @@ type callState struct {
 	estInput       int   // estimated input tokens
 	estOutput      int   // output tokens reserved
 	estMicroUSD    int64 // most the request may cost
-	res            []Reservation
+	permit               // every slot the request holds
 
 	attempts  int
 	waits     int
 	tries     []uint8   // calls per route member
 	hold      []int64   // per route member: not before this router-clock time (a Retry-After)
 	minWindow int       // after a context-length failure: windows must exceed it
-	held      slot      // the call slot of the attempt in flight
-	orphans   bool      // an attempt was abandoned to a provider ignoring its context
 	invalid   error     // a nil request or context, found by begin
 	until     int64     // set by try: when a refused member may be usable
 	budgetOut bool      // a retry was refused by the retry budget

@@ -20,6 +20,13 @@ import (
 // finish calls releaseAll, so a request that ends in any way releases what
 // it still holds.
 
+// permit is what a request holds.
+type permit struct {
+	res     []Reservation // quota reservations, one per rule that applies
+	held    slot          // the call slot of the attempt in flight
+	orphans bool          // an attempt was abandoned to a provider ignoring its context
+}
+
 // slot is a call slot on one deployment, taken by deployment.acquire.
 type slot struct {
 	d        *deployment
