@@ -18,6 +18,8 @@ import (
 	"github.com/llmrouter/llmrouter/providers/fake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // funcProvider is a Provider made of functions, for contract breakers. It
@@ -456,13 +458,18 @@ func TestLineageKeepsNoUpstreamMessageText(t *testing.T) {
 		p := fake.New("p", fake.WithDefault(fake.Step{Err: &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, StatusCode: 422, Code: "validation_error", Message: echoed}}))
 		rec := &recorder{}
 		var logs bytes.Buffer
+		exp := tracetest.NewInMemoryExporter()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 		r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p)), llmrouter.WithContentCapture(capture),
+			llmrouter.WithTracerProvider(tp),
 			llmrouter.WithLineage(rec, llmrouter.NewSlogSink(slog.New(slog.NewJSONHandler(&logs, nil)))))
 		require.NoError(t, err)
 		_, err = r.Chat(context.Background(), hello("a"))
 		require.ErrorContains(t, err, "my secret diagnosis", "the caller's own error keeps the message")
 		got := rec.only(t)
 		js, _ := got.MarshalJSON()
+		spans := fmt.Sprintf("%+v", exp.GetSpans().Snapshots())
+		assert.NotContains(t, spans, "my secret diagnosis", "spans never carry it")
 		for what, s := range map[string]string{"record": string(js), "log": logs.String()} {
 			if capture {
 				assert.Contains(t, s, "my secret diagnosis", what)
@@ -491,9 +498,6 @@ func TestCapturedStreamOutputIsBounded(t *testing.T) {
 	assert.Equal(t, 1<<20, len(got.Content.Output))
 	assert.True(t, got.Content.Truncated)
 }
-
-// Example-free sanity: fmt is used by the panic table's names.
-var _ = fmt.Sprint
 
 func TestStreamNextIgnoringContext(t *testing.T) {
 	release := make(chan struct{})
