@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,7 +91,7 @@ func encodeRequest(req *llmrouter.Request, d *llmrouter.Deployment, s *Settings,
 		Messages:      make([]wireMessage, 0, len(req.Messages)),
 		Temperature:   req.Temperature,
 		TopP:          req.TopP,
-		StopSequences: req.Stop,
+		StopSequences: stopSequences(req.Stop),
 		Stream:        stream,
 	}
 	if s != nil && s.TopK > 0 {
@@ -164,6 +165,21 @@ func encodeRequest(req *llmrouter.Request, d *llmrouter.Deployment, s *Settings,
 	}
 	return b, nil
 }
+
+// stopSequences returns the stop sequences to send: stops without the
+// whitespace-only ones, which the Messages API refuses ("each stop sequence
+// must contain non-whitespace") with a 400 that would end the route. It
+// returns stops itself when every one is kept; when none is, the result is
+// empty and stop_sequences is omitted.
+func stopSequences(stops []string) []string {
+	if !slices.ContainsFunc(stops, blank) {
+		return stops
+	}
+	return slices.Clip(slices.DeleteFunc(slices.Clone(stops), blank))
+}
+
+// blank reports whether s holds nothing but white space.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // maxTokens is the max_tokens to send: the request's, else the
 // deployment's, else the provider default.

@@ -270,3 +270,31 @@ func TestEncodeRejects(t *testing.T) {
 		t.Error("Stream accepted Extra 42")
 	}
 }
+
+func TestEncodeStopSequences(t *testing.T) {
+	cases := []struct {
+		name string
+		stop []string
+		want string // stop_sequences as JSON; "" means omitted
+	}{
+		{"none", nil, ""},
+		{"kept as given", []string{"END", " stop "}, `["END"," stop "]`},
+		{"whitespace-only dropped", []string{"\n", "END", " \t", "\u00a0"}, `["END"]`},
+		{"all whitespace: field omitted", []string{"\n", "\n\n", " "}, ""},
+		{"empty string dropped", []string{""}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := userRequest()
+			req.Stop = tc.stop
+			got := ""
+			if v, ok := encode(t, req, testDeployment, nil)["stop_sequences"]; ok {
+				b, _ := json.Marshal(v)
+				got = string(b)
+			}
+			if got != tc.want {
+				t.Errorf("stop_sequences %s; want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -221,9 +222,9 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 		}
 	}
 
-	if req.MaxOutputTokens > 0 || req.Temperature != nil || req.TopP != nil || len(req.Stop) > 0 {
+	if stops := stopSequences(req.Stop); req.MaxOutputTokens > 0 || req.Temperature != nil || req.TopP != nil || len(stops) > 0 {
 		cr.InferenceConfig = &inferenceConfig{MaxTokens: req.MaxOutputTokens, Temperature: req.Temperature,
-			TopP: req.TopP, StopSequences: req.Stop}
+			TopP: req.TopP, StopSequences: stops}
 	}
 
 	if len(req.Tools) > 0 && (req.ToolChoice.Mode != llmrouter.ToolNone || hasToolBlocks) {
@@ -297,6 +298,21 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 	b := buf.Bytes()
 	return b[:len(b)-1], nil // drop the Encoder's newline
 }
+
+// stopSequences returns the stop sequences to send: stops without the
+// whitespace-only ones, which Converse refuses with a ValidationException
+// (a 400 that would end the route). It returns stops itself when every one
+// is kept; when none is, the result is empty and stopSequences (and, if
+// nothing else is set, inferenceConfig) is omitted.
+func stopSequences(stops []string) []string {
+	if !slices.ContainsFunc(stops, blank) {
+		return stops
+	}
+	return slices.Clip(slices.DeleteFunc(slices.Clone(stops), blank))
+}
+
+// blank reports whether s holds nothing but white space.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // appendMessage adds blocks as a message of role, merged into the last
 // message when it has the same role (Converse wants roles to alternate).
