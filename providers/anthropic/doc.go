@@ -15,7 +15,10 @@
 // messages of the same wire role are merged into one; tool results become
 // tool_result blocks of a user turn, placed before any text of that turn.
 // Images are sent as base64 sources (inline data and data: URLs) or url
-// sources (http and https URLs).
+// sources (http and https URLs, which Anthropic fetches). An image URL of
+// another scheme (s3://, gs://) is refused before anything is sent, with a
+// KindBadRequest error of ClassFailover naming the message and part: a
+// provider that reads that scheme may take the request.
 //
 // max_tokens is required by the API: it is Request.MaxOutputTokens, else the
 // deployment's MaxOutputTokens, else the provider default (4096, see

@@ -307,7 +307,8 @@ func toolResultContent(parts []llmrouter.Part, idx int) (any, *llmrouter.Provide
 	return contentBlocks(parts, idx)
 }
 
-// imageSource converts an image to a base64 or url source.
+// imageSource converts an image to a base64 source (inline data, data:
+// URLs) or a url source (http and https URLs, which Anthropic fetches).
 func imageSource(img *llmrouter.Image) (*wireSource, *llmrouter.ProviderError) {
 	switch {
 	case img == nil:
@@ -328,10 +329,21 @@ func imageSource(img *llmrouter.Image) (*wireSource, *llmrouter.ProviderError) {
 			mediaType = mediaType[:i]
 		}
 		return &wireSource{Type: "base64", MediaType: mediaType, Data: data}, nil
-	case img.URL != "":
+	case webURL(img.URL):
 		return &wireSource{Type: "url", URL: img.URL}, nil
+	case img.URL != "":
+		// Not the request's fault: a provider that reads this scheme
+		// (Bedrock reads s3://) may take it.
+		return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Class: llmrouter.ClassFailover, Code: "unsupported_input",
+			Message: "the Messages API fetches only http and https image URLs; send the image bytes (Data or a data: URL)"}
 	}
 	return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: "image without URL or data"}
+}
+
+// webURL reports whether u is an http or https URL.
+func webURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, "://")
+	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
 }
 
 // toolInput is a tool call's arguments as the JSON object the API wants

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"path"
 	"slices"
 	"strconv"
@@ -151,6 +152,24 @@ type fieldError struct {
 }
 
 func (e *fieldError) Error() string { return e.field + ": " + e.reason }
+
+// carriedElsewhere is a request that is not at fault but that Converse
+// cannot carry (an http(s) image URL), which another provider may.
+type carriedElsewhere struct{ fieldError }
+
+// requestError classifies a request encodeRequest refused, before anything
+// is sent: KindBadRequest, with ClassFailover when another provider may
+// carry the request (the route moves on) and ClassStop when the request
+// itself is at fault (no provider would take it).
+func requestError(c *call, err error) *llmrouter.ProviderError {
+	pe := c.fail(llmrouter.KindBadRequest, 0, "invalid_request", err.Error())
+	pe.Class = llmrouter.ClassStop
+	var ce *carriedElsewhere
+	if errors.As(err, &ce) {
+		pe.Code, pe.Class = "unsupported_input", llmrouter.ClassFailover
+	}
+	return pe
+}
 
 // encodeRequest returns the Converse (or ConverseStream) body for req sent
 // to deployment d.
@@ -350,7 +369,9 @@ func contentBlocks(blocks []block, field string, parts []llmrouter.Part) ([]bloc
 }
 
 // imageOf translates an image part: inline bytes, a base64 data: URL, or an
-// s3:// location. Converse cannot fetch other URLs.
+// s3:// location. Converse fetches no other URL: an http(s) (or any other)
+// image URL is refused before sending with an error that fails over
+// (requestError), since providers that fetch URLs can take the request.
 func imageOf(field string, img *llmrouter.Image) (*imageBlock, error) {
 	if img == nil {
 		return nil, &fieldError{field + ".Image", "missing"}
@@ -390,7 +411,8 @@ func imageOf(field string, img *llmrouter.Image) (*imageBlock, error) {
 	case u == "":
 		return nil, &fieldError{field + ".Image", "neither URL nor Data is set"}
 	}
-	return nil, &fieldError{field + ".Image.URL", "Bedrock Converse does not fetch image URLs; send the image bytes (Data or a data: URL) or an s3:// URI"}
+	return nil, &carriedElsewhere{fieldError{field + ".Image.URL",
+		"Bedrock Converse does not fetch image URLs; send the image bytes (Data or a data: URL) or an s3:// URI"}}
 }
 
 // imageFormat maps a media type to Converse's image format.

@@ -19,8 +19,13 @@
 // become functionResponse parts of a user turn, named after the tool call
 // they answer (consecutive results share one turn, as Gemini requires for
 // parallel calls); a tool result that is not a JSON object is sent as
-// {"content": ...}. Images given by URL are sent as fileData, inline bytes
-// and data: URLs as inlineData. Tool parameters and JSON response schemas are passed
+// {"content": ...}. Images given by http or https URL are sent as fileData
+// (Gemini fetches public and signed URLs itself, and Files API URIs are
+// https), inline bytes and data: URLs as inlineData. An image URL of another
+// scheme (s3://, or gs:// not registered with the Files API) is refused
+// before anything is sent, with a KindBadRequest error of ClassFailover
+// naming the message and part: a provider that reads that scheme may take
+// the request. Tool parameters and JSON response schemas are passed
 // through as JSON Schema (parametersJsonSchema, responseJsonSchema; see
 // WithOpenAPISchemas for the older OpenAPI-subset fields).
 //

@@ -271,7 +271,11 @@ func encodeParts(content []llmrouter.Part, field string) ([]wirePart, *llmrouter
 		case llmrouter.PartImage:
 			wp, err := encodeImage(c.Image)
 			if err != nil {
-				return nil, badRequest(field + ".Content[" + strconv.Itoa(j) + "]: " + err.Error())
+				pe := badRequest(field + ".Content[" + strconv.Itoa(j) + "]: " + err.Error())
+				if _, ok := err.(unfetchedURL); ok {
+					pe.Code, pe.Class = "unsupported_input", llmrouter.ClassFailover
+				}
+				return nil, pe
 			}
 			parts = append(parts, wp)
 		default:
@@ -285,8 +289,17 @@ type imageError string
 
 func (e imageError) Error() string { return string(e) }
 
+// unfetchedURL is an image URL Gemini does not fetch: not the request's
+// fault, and a provider that reads its scheme (Bedrock reads s3://) may
+// take it, so it fails over.
+type unfetchedURL string
+
+func (e unfetchedURL) Error() string { return string(e) }
+
 // encodeImage returns inlineData for bytes and data: URLs, fileData for
-// other URLs (its mimeType from Image.MediaType or the URL's extension).
+// http and https URLs (its mimeType from Image.MediaType or the URL's
+// extension): Gemini fetches public and signed http(s) URLs, and Files API
+// URIs are https. URLs of other schemes (s3://, gs://) are unfetchedURL.
 func encodeImage(img *llmrouter.Image) (wirePart, error) {
 	switch {
 	case img == nil:
@@ -302,14 +315,22 @@ func encodeImage(img *llmrouter.Image) (wirePart, error) {
 			return wirePart{}, err
 		}
 		return wirePart{InlineData: &wireBlob{MIMEType: mt, Data: data}}, nil
-	case img.URL != "":
+	case webURL(img.URL):
 		mt := img.MediaType
 		if mt == "" {
 			mt = mediaTypeOf(img.URL)
 		}
 		return wirePart{FileData: &wireFileData{MIMEType: mt, FileURI: img.URL}}, nil
+	case img.URL != "":
+		return wirePart{}, unfetchedURL("Gemini fetches only http and https image URLs (gs:// objects must be registered with the Files API first); send the image bytes (Data or a data: URL)")
 	}
 	return wirePart{}, imageError("image without URL or data")
+}
+
+// webURL reports whether u is an http or https URL.
+func webURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, "://")
+	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
 }
 
 // parseDataURL decodes a base64 data: URL.
