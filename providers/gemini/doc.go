@@ -26,8 +26,11 @@
 // before anything is sent, with a KindBadRequest error of ClassFailover
 // naming the message and part: a provider that reads that scheme may take
 // the request. Tool parameters and JSON response schemas are passed
-// through as JSON Schema (parametersJsonSchema, responseJsonSchema; see
-// WithOpenAPISchemas for the older OpenAPI-subset fields).
+// through as JSON Schema (parametersJsonSchema, responseJsonSchema). With
+// WithOpenAPISchemas they are converted to the older OpenAPI-subset fields
+// (parameters, responseSchema) instead, and a schema the subset cannot
+// express fails over, before sending, with a *SchemaError naming the
+// keyword and its path.
 //
 // Gemini gives function calls no id on most models: the adapter names them
 // "call_0", "call_1", ... in answer order (stable for a given answer), and

@@ -91,7 +91,10 @@ type wireGenConfig struct {
 
 // encodeRequest returns the JSON body for req sent to d. A request that
 // cannot be expressed (a tool result for an unknown call, a bad image, an
-// invalid schema) is a KindBadRequest error; nothing is sent.
+// invalid schema) is a KindBadRequest error; nothing is sent. A request
+// that is not at fault but that Gemini cannot carry (an image URL it does
+// not fetch, a schema outside the OpenAPI subset with WithOpenAPISchemas)
+// is one of ClassFailover, so that the route moves on.
 func (p *Provider) encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request) ([]byte, *llmrouter.ProviderError) {
 	x := extraOf(d)
 	w := wireRequest{Contents: make([]wireContent, 0, len(req.Messages)), CachedContent: x.CachedContent}
@@ -184,7 +187,11 @@ func (p *Provider) encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request
 					return nil, badRequest("Tools[" + strconv.Itoa(i) + "].Parameters is not valid JSON")
 				}
 				if p.openAPI {
-					decls[i].Parameters = t.Parameters
+					s, err := openAPISchema("Tools["+strconv.Itoa(i)+"].Parameters", t.Parameters)
+					if err != nil {
+						return nil, schemaError(err)
+					}
+					decls[i].Parameters = s
 				} else {
 					decls[i].ParametersJSONSchema = t.Parameters
 				}
@@ -233,7 +240,11 @@ func (p *Provider) encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request
 				return nil, badRequest("ResponseFormat.Schema is not valid JSON")
 			}
 			if p.openAPI {
-				g.ResponseSchema = s
+				conv, err := openAPISchema("ResponseFormat.Schema", s)
+				if err != nil {
+					return nil, schemaError(err)
+				}
+				g.ResponseSchema = conv
 			} else {
 				g.ResponseJSONSchema = s
 			}
