@@ -216,6 +216,9 @@ func (c *schemaConv) node(raw json.RawMessage, path string, depth int) ([]member
 			if err != nil {
 				return nil, err
 			}
+			if memberVal(out, "enum") != nil {
+				return nil, c.fail(path, k, "stands with another enum or const, which the conversion does not intersect")
+			}
 			nullable = nullable || null
 			out = append(out, member{"enum", e})
 		case k == "exclusiveMinimum" || k == "exclusiveMaximum":
@@ -257,7 +260,7 @@ func (c *schemaConv) node(raw json.RawMessage, path string, depth int) ([]member
 			}
 			out = append(out, member{k, appendObject(nil, ms)})
 		case k == "anyOf":
-			branches, null, err := c.anyOf(m.val, path, depth)
+			branches, null, err := c.anyOf(m.val, path)
 			if err != nil {
 				return nil, err
 			}
@@ -383,7 +386,7 @@ func (c *schemaConv) enumOf(raw json.RawMessage, path, keyword string) (json.Raw
 
 // anyOf returns the branches of an anyOf that are not {"type":"null"},
 // each with its path as key, and whether a null branch was dropped.
-func (c *schemaConv) anyOf(raw json.RawMessage, path string, depth int) ([]member, bool, *SchemaError) {
+func (c *schemaConv) anyOf(raw json.RawMessage, path string) ([]member, bool, *SchemaError) {
 	var branches []json.RawMessage
 	if json.Unmarshal(raw, &branches) != nil || len(branches) == 0 {
 		return nil, false, c.fail(path, "anyOf", "is not a non-empty array of schemas")

@@ -107,6 +107,7 @@ func TestOpenAPISchemaRefusals(t *testing.T) {
 		{"unknown type", `{"type":"date"}`, "type", "#"},
 		{"number enum", `{"type":"integer","enum":[1,2]}`, "enum", "#"},
 		{"number const", `{"properties":{"v":{"const":3}}}`, "const", "#/properties/v"},
+		{"enum and const together", `{"enum":["a","b"],"const":"a"}`, "const", "#"},
 		{"anyOf of null only", `{"anyOf":[{"type":"null"}]}`, "anyOf", "#"},
 		{"recursive $ref", `{"$defs":{"Node":{"type":"object","properties":{"next":{"$ref":"#/$defs/Node"}}}},"$ref":"#/$defs/Node"}`, "$ref", "#/$defs/Node/properties/next"},
 		{"mutually recursive $refs", `{"definitions":{"A":{"properties":{"b":{"$ref":"#/definitions/B"}}},"B":{"items":{"$ref":"#/definitions/A"}}},"$ref":"#/definitions/A"}`, "$ref", "#/definitions/B/items"},
