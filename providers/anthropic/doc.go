@@ -15,7 +15,10 @@
 // messages of the same wire role are merged into one; tool results become
 // tool_result blocks of a user turn, placed before any text of that turn.
 // Images are sent as base64 sources (inline data and data: URLs) or url
-// sources (http and https URLs).
+// sources (http and https URLs, which Anthropic fetches). An image URL of
+// another scheme (s3://, gs://) is refused before anything is sent, with a
+// KindBadRequest error of ClassFailover naming the message and part: a
+// provider that reads that scheme may take the request.
 //
 // max_tokens is required by the API: it is Request.MaxOutputTokens, else the
 // deployment's MaxOutputTokens, else the provider default (4096, see
@@ -28,9 +31,12 @@
 // answer is then not guaranteed to be JSON. Settings.JSONSchemaInSystem does
 // the same for json_schema, for models without structured outputs.
 //
-// Temperature, TopP and Stop are sent as temperature, top_p and
-// stop_sequences, as given: the API takes temperature in [0, 1], and some
-// recent models refuse temperature and top_p together (a bad request).
+// Temperature and TopP are sent as temperature and top_p, as given: the API
+// takes temperature in [0, 1], and some recent models refuse temperature
+// and top_p together (a bad request). Stop is sent as stop_sequences
+// without its whitespace-only entries ("\n", " "), which the API refuses
+// with a 400 ("each stop sequence must contain non-whitespace"); when none
+// is left, stop_sequences is omitted.
 // Request.Seed is not sent: the API has no seed. Request.User is sent as
 // metadata.user_id (Anthropic asks for an opaque id, not personal data).
 // Extended thinking is not requested (the canonical request cannot carry

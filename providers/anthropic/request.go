@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,7 +91,7 @@ func encodeRequest(req *llmrouter.Request, d *llmrouter.Deployment, s *Settings,
 		Messages:      make([]wireMessage, 0, len(req.Messages)),
 		Temperature:   req.Temperature,
 		TopP:          req.TopP,
-		StopSequences: req.Stop,
+		StopSequences: stopSequences(req.Stop),
 		Stream:        stream,
 	}
 	if s != nil && s.TopK > 0 {
@@ -164,6 +165,21 @@ func encodeRequest(req *llmrouter.Request, d *llmrouter.Deployment, s *Settings,
 	}
 	return b, nil
 }
+
+// stopSequences returns the stop sequences to send: stops without the
+// whitespace-only ones, which the Messages API refuses ("each stop sequence
+// must contain non-whitespace") with a 400 that would end the route. It
+// returns stops itself when every one is kept; when none is, the result is
+// empty and stop_sequences is omitted.
+func stopSequences(stops []string) []string {
+	if !slices.ContainsFunc(stops, blank) {
+		return stops
+	}
+	return slices.Clip(slices.DeleteFunc(slices.Clone(stops), blank))
+}
+
+// blank reports whether s holds nothing but white space.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // maxTokens is the max_tokens to send: the request's, else the
 // deployment's, else the provider default.
@@ -291,7 +307,8 @@ func toolResultContent(parts []llmrouter.Part, idx int) (any, *llmrouter.Provide
 	return contentBlocks(parts, idx)
 }
 
-// imageSource converts an image to a base64 or url source.
+// imageSource converts an image to a base64 source (inline data, data:
+// URLs) or a url source (http and https URLs, which Anthropic fetches).
 func imageSource(img *llmrouter.Image) (*wireSource, *llmrouter.ProviderError) {
 	switch {
 	case img == nil:
@@ -312,10 +329,21 @@ func imageSource(img *llmrouter.Image) (*wireSource, *llmrouter.ProviderError) {
 			mediaType = mediaType[:i]
 		}
 		return &wireSource{Type: "base64", MediaType: mediaType, Data: data}, nil
-	case img.URL != "":
+	case webURL(img.URL):
 		return &wireSource{Type: "url", URL: img.URL}, nil
+	case img.URL != "":
+		// Not the request's fault: a provider that reads this scheme
+		// (Bedrock reads s3://) may take it.
+		return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Class: llmrouter.ClassFailover, Code: "unsupported_input",
+			Message: "the Messages API fetches only http and https image URLs; send the image bytes (Data or a data: URL)"}
 	}
 	return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: "image without URL or data"}
+}
+
+// webURL reports whether u is an http or https URL.
+func webURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, "://")
+	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
 }
 
 // toolInput is a tool call's arguments as the JSON object the API wants

@@ -270,3 +270,63 @@ func TestEncodeRejects(t *testing.T) {
 		t.Error("Stream accepted Extra 42")
 	}
 }
+
+func TestEncodeStopSequences(t *testing.T) {
+	cases := []struct {
+		name string
+		stop []string
+		want string // stop_sequences as JSON; "" means omitted
+	}{
+		{"none", nil, ""},
+		{"kept as given", []string{"END", " stop "}, `["END"," stop "]`},
+		{"whitespace-only dropped", []string{"\n", "END", " \t", "\u00a0"}, `["END"]`},
+		{"all whitespace: field omitted", []string{"\n", "\n\n", " "}, ""},
+		{"empty string dropped", []string{""}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := userRequest()
+			req.Stop = tc.stop
+			got := ""
+			if v, ok := encode(t, req, testDeployment, nil)["stop_sequences"]; ok {
+				b, _ := json.Marshal(v)
+				got = string(b)
+			}
+			if got != tc.want {
+				t.Errorf("stop_sequences %s; want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEncodeImageURLs(t *testing.T) {
+	image := func(u string) *llmrouter.Request {
+		return &llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("look"),
+			{Role: llmrouter.RoleUser, Content: []llmrouter.Part{llmrouter.TextPart("x"), llmrouter.ImagePart(u)}}}}
+	}
+	for _, u := range []string{"https://example.com/a.png", "http://example.com/a.png", "HTTPS://EXAMPLE.COM/A.PNG"} {
+		m := encode(t, image(u), testDeployment, nil)
+		if b, _ := json.Marshal(m["messages"]); !strings.Contains(string(b), `{"type":"url","url":"`+u+`"}`) {
+			t.Errorf("%s: messages %s; want a url source", u, b)
+		}
+	}
+	// Schemes the Messages API does not fetch fail over, before sending,
+	// naming the message and part.
+	for _, u := range []string{"s3://bucket/a.png", "gs://bucket/a.png", "ftp://example.com/a.png", "example.com/a.png"} {
+		_, pe := encodeRequest(image(u), testDeployment, nil, 1, false)
+		if pe == nil {
+			t.Errorf("%s: encoded; want a bad request that fails over", u)
+			continue
+		}
+		if pe.Kind != llmrouter.KindBadRequest || pe.EffectiveClass() != llmrouter.ClassFailover ||
+			!strings.Contains(pe.Message, "Messages[1].Content[1]") {
+			t.Errorf("%s: %v (class %v); want a bad request that fails over, naming Messages[1].Content[1]", u, pe, pe.EffectiveClass())
+		}
+	}
+	p := serve(t, func(w http.ResponseWriter, r *http.Request) { t.Error("request sent") })
+	_, err := p.Chat(ctxT(t), testDeployment, image("s3://bucket/a.png"))
+	var pe *llmrouter.ProviderError
+	if !errors.As(err, &pe) || pe.EffectiveClass() != llmrouter.ClassFailover || pe.Provider != "anthropic" {
+		t.Errorf("Chat: %v", err)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -151,6 +153,24 @@ type fieldError struct {
 
 func (e *fieldError) Error() string { return e.field + ": " + e.reason }
 
+// carriedElsewhere is a request that is not at fault but that Converse
+// cannot carry (an http(s) image URL), which another provider may.
+type carriedElsewhere struct{ fieldError }
+
+// requestError classifies a request encodeRequest refused, before anything
+// is sent: KindBadRequest, with ClassFailover when another provider may
+// carry the request (the route moves on) and ClassStop when the request
+// itself is at fault (no provider would take it).
+func requestError(c *call, err error) *llmrouter.ProviderError {
+	pe := c.fail(llmrouter.KindBadRequest, 0, "invalid_request", err.Error())
+	pe.Class = llmrouter.ClassStop
+	var ce *carriedElsewhere
+	if errors.As(err, &ce) {
+		pe.Code, pe.Class = "unsupported_input", llmrouter.ClassFailover
+	}
+	return pe
+}
+
 // encodeRequest returns the Converse (or ConverseStream) body for req sent
 // to deployment d.
 func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool) ([]byte, error) {
@@ -221,9 +241,9 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 		}
 	}
 
-	if req.MaxOutputTokens > 0 || req.Temperature != nil || req.TopP != nil || len(req.Stop) > 0 {
+	if stops := stopSequences(req.Stop); req.MaxOutputTokens > 0 || req.Temperature != nil || req.TopP != nil || len(stops) > 0 {
 		cr.InferenceConfig = &inferenceConfig{MaxTokens: req.MaxOutputTokens, Temperature: req.Temperature,
-			TopP: req.TopP, StopSequences: req.Stop}
+			TopP: req.TopP, StopSequences: stops}
 	}
 
 	if len(req.Tools) > 0 && (req.ToolChoice.Mode != llmrouter.ToolNone || hasToolBlocks) {
@@ -298,6 +318,21 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 	return b[:len(b)-1], nil // drop the Encoder's newline
 }
 
+// stopSequences returns the stop sequences to send: stops without the
+// whitespace-only ones, which Converse refuses with a ValidationException
+// (a 400 that would end the route). It returns stops itself when every one
+// is kept; when none is, the result is empty and stopSequences (and, if
+// nothing else is set, inferenceConfig) is omitted.
+func stopSequences(stops []string) []string {
+	if !slices.ContainsFunc(stops, blank) {
+		return stops
+	}
+	return slices.Clip(slices.DeleteFunc(slices.Clone(stops), blank))
+}
+
+// blank reports whether s holds nothing but white space.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
 // appendMessage adds blocks as a message of role, merged into the last
 // message when it has the same role (Converse wants roles to alternate).
 func appendMessage(msgs []message, role string, blocks []block) []message {
@@ -334,7 +369,9 @@ func contentBlocks(blocks []block, field string, parts []llmrouter.Part) ([]bloc
 }
 
 // imageOf translates an image part: inline bytes, a base64 data: URL, or an
-// s3:// location. Converse cannot fetch other URLs.
+// s3:// location. Converse fetches no other URL: an http(s) (or any other)
+// image URL is refused before sending with an error that fails over
+// (requestError), since providers that fetch URLs can take the request.
 func imageOf(field string, img *llmrouter.Image) (*imageBlock, error) {
 	if img == nil {
 		return nil, &fieldError{field + ".Image", "missing"}
@@ -374,7 +411,8 @@ func imageOf(field string, img *llmrouter.Image) (*imageBlock, error) {
 	case u == "":
 		return nil, &fieldError{field + ".Image", "neither URL nor Data is set"}
 	}
-	return nil, &fieldError{field + ".Image.URL", "Bedrock Converse does not fetch image URLs; send the image bytes (Data or a data: URL) or an s3:// URI"}
+	return nil, &carriedElsewhere{fieldError{field + ".Image.URL",
+		"Bedrock Converse does not fetch image URLs; send the image bytes (Data or a data: URL) or an s3:// URI"}}
 }
 
 // imageFormat maps a media type to Converse's image format.

@@ -252,6 +252,15 @@ func TestRequestMapping(t *testing.T) {
 		{"tool required", llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("x")}, Tools: tools,
 			ToolChoice: llmrouter.ToolChoice{Mode: llmrouter.ToolRequired}}, d,
 			`{"messages":[{"role":"user","content":[{"text":"x"}]}],"toolConfig":{"tools":[{"toolSpec":{"name":"f","inputSchema":{"json":{"type":"object","properties":{}}}}}],"toolChoice":{"any":{}}}}`},
+		{"whitespace-only stop sequences dropped", llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("x")},
+			Stop: []string{"\n", "END", " \t", ""}}, d,
+			`{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"stopSequences":["END"]}}`},
+		{"only whitespace stop sequences: no inferenceConfig", llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("x")},
+			Stop: []string{"\n", "\n\n"}}, d,
+			`{"messages":[{"role":"user","content":[{"text":"x"}]}]}`},
+		{"whitespace stop sequences dropped, other settings kept", llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("x")},
+			MaxOutputTokens: 5, Stop: []string{" "}}, d,
+			`{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"maxTokens":5}}`},
 		{"json object by instruction", llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("x")},
 			ResponseFormat: llmrouter.ResponseFormat{Type: llmrouter.FormatJSON}}, d,
 			`{"messages":[{"role":"user","content":[{"text":"x"}]}],"system":[{"text":"Respond with a single JSON object only, with no other text."}]}`},
@@ -379,5 +388,48 @@ func TestCredentials(t *testing.T) {
 	}
 	if got := c.reqs[n].Header.Get("Authorization"); got != "Bearer ABSKexamplekey0123456789" {
 		t.Errorf("Authorization = %q", got)
+	}
+}
+
+// TestImageURLFailsOver: an image URL Converse cannot fetch is refused
+// before sending with an error that moves the route on (another provider
+// may fetch it), naming the message and part; a request at fault stops.
+func TestImageURLFailsOver(t *testing.T) {
+	image := func(u string) llmrouter.Request {
+		return llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("look"),
+			{Role: llmrouter.RoleUser, Content: []llmrouter.Part{llmrouter.TextPart("x"), llmrouter.ImagePart(u)}}}}
+	}
+	cases := []struct {
+		name  string
+		req   llmrouter.Request
+		class llmrouter.Class
+		field string
+	}{
+		{"https", image("https://example.com/cat.png"), llmrouter.ClassFailover, "Messages[1].Content[1].Image.URL"},
+		{"http", image("http://example.com/cat.png"), llmrouter.ClassFailover, "Messages[1].Content[1].Image.URL"},
+		{"gs", image("gs://bucket/cat.png"), llmrouter.ClassFailover, "Messages[1].Content[1].Image.URL"},
+		{"in a tool result", llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("x"),
+			{Role: llmrouter.RoleAssistant, ToolCalls: []llmrouter.ToolCall{{ID: "1", Name: "f"}}},
+			{Role: llmrouter.RoleTool, ToolCallID: "1", Content: []llmrouter.Part{llmrouter.ImagePart("https://example.com/chart.png")}}}},
+			llmrouter.ClassFailover, "Messages[2].Content[0].Image.URL"},
+		{"bad media type stops", llmrouter.Request{Messages: []llmrouter.Message{{Role: llmrouter.RoleUser, Content: []llmrouter.Part{
+			{Type: llmrouter.PartImage, Image: &llmrouter.Image{Data: []byte("x"), MediaType: "image/tiff"}}}}}},
+			llmrouter.ClassStop, "Messages[0].Content[0].Image.MediaType"},
+		{"non-base64 data URL stops", image("data:image/png,raw"), llmrouter.ClassStop, "Messages[1].Content[1].Image.URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := encodeRequest(&llmrouter.Deployment{Name: "d"}, &tc.req, false)
+			if err == nil {
+				t.Fatal("encoded")
+			}
+			pe := requestError(&call{deployment: "d"}, err)
+			if pe.Kind != llmrouter.KindBadRequest || pe.EffectiveClass() != tc.class || pe.Provider != ProviderName || pe.Deployment != "d" {
+				t.Errorf("kind %v class %v provider %q deployment %q; want bad_request %v", pe.Kind, pe.EffectiveClass(), pe.Provider, pe.Deployment, tc.class)
+			}
+			if !strings.Contains(pe.Message, tc.field) {
+				t.Errorf("message %q does not name %s", pe.Message, tc.field)
+			}
+		})
 	}
 }

@@ -73,14 +73,22 @@ func finishReason(stop string) llmrouter.FinishReason {
 	return llmrouter.FinishOther
 }
 
-// decodeResponse reads a 200 Converse body. A body without an answer
-// (Bedrock's 200 with no output, or an empty message) is KindMalformed.
+// decodeResponse reads a 200 Converse body.
+//
+// An answer is complete when Bedrock says how it stopped: here a
+// stopReason, in a stream a messageStop event. A complete answer may be
+// empty (no content blocks, zero output tokens, "end_turn"): it is returned
+// as a Response with no text and its finish reason, as ConverseStream's
+// empty answer is a stream that ends with a finish reason and nothing
+// else. What is not an answer is KindMalformed: a body without
+// output.message (Bedrock's 200 with an error envelope, null), or an empty
+// message without a stopReason (nothing says it is complete).
 func decodeResponse(c *call, body []byte) (*llmrouter.Response, *llmrouter.ProviderError) {
 	var r converseResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, c.fail(llmrouter.KindMalformed, 200, "", "unreadable Converse response: "+err.Error())
 	}
-	if r.Output == nil || r.Output.Message == nil || len(r.Output.Message.Content) == 0 {
+	if r.Output == nil || r.Output.Message == nil || len(r.Output.Message.Content) == 0 && r.StopReason == "" {
 		code, msg := "", "Converse answered 200 without output"
 		if r.Output != nil && r.Output.Type != "" {
 			code = sanitizeCode(r.Output.Type)

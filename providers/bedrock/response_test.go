@@ -79,7 +79,7 @@ func TestChatResponseFields(t *testing.T) {
 func TestMalformedResponses(t *testing.T) {
 	for _, body := range []string{
 		string(readFixture(t, "converse_no_output.json")),
-		string(readFixture(t, "converse_empty_content.json")),
+		`{"output":{"message":{"role":"assistant","content":[]}}}`, // empty, and no stopReason says it is complete
 		`{}`, `null`, `{"output":null}`, `{"output":{"message":null}}`, `not json`, ``, `{"output":{"message":{"content":"x"}}}`,
 	} {
 		c := &capture{body: []byte(body)}
@@ -187,5 +187,54 @@ func TestRetryAfter(t *testing.T) {
 	pe := errorFromResponse(&call{}, 429, h, []byte(`{"message":"slow down"}`))
 	if pe.RetryAfter.Seconds() != 3 || pe.Message != "slow down" {
 		t.Errorf("%v", pe)
+	}
+}
+
+// TestEmptyAnswer: an answer that is complete (a stop reason) but empty is
+// a valid empty answer on both paths, never a malformed one.
+func TestEmptyAnswer(t *testing.T) {
+	cases := []struct {
+		name   string
+		stop   string
+		finish llmrouter.FinishReason
+	}{
+		{"end_turn", "end_turn", llmrouter.FinishStop},
+		{"stop_sequence", "stop_sequence", llmrouter.FinishStop},
+		{"max_tokens", "max_tokens", llmrouter.FinishLength},
+		{"guardrail", "guardrail_intervened", llmrouter.FinishContentFilter},
+	}
+	d := &llmrouter.Deployment{Name: "d", Model: "m", Region: "us-east-1"}
+	req := &llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("x")}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			usage := llmrouter.Usage{InputTokens: 3}
+			c := &capture{body: []byte(`{"output":{"message":{"role":"assistant","content":[]}},"stopReason":"` + tc.stop +
+				`","usage":{"inputTokens":3,"outputTokens":0,"totalTokens":3}}`)}
+			r, err := goldenProvider(c).Chat(context.Background(), d, req)
+			if err != nil {
+				t.Fatalf("Converse: %v", err)
+			}
+			if r.Text != "" || len(r.ToolCalls) != 0 || r.FinishReason != tc.finish || r.Usage != usage {
+				t.Errorf("Converse: text %q calls %v finish %q usage %+v", r.Text, r.ToolCalls, r.FinishReason, r.Usage)
+			}
+
+			msgs := []wireMessage{
+				ev("messageStart", `{"role":"assistant"}`),
+				ev("messageStop", `{"stopReason":"`+tc.stop+`"}`),
+				ev("metadata", `{"usage":{"inputTokens":3,"outputTokens":0,"totalTokens":3}}`),
+			}
+			text, _, calls, finish, u, n, err := drainStream(streamOf(context.Background(), encodeMessages(t, msgs)))
+			if err != nil {
+				t.Fatalf("ConverseStream: %v", err)
+			}
+			if text != "" || len(calls) != 0 || finish != tc.finish || u == nil || *u != usage || n != 1 {
+				t.Errorf("ConverseStream: text %q calls %v finish %q usage %v chunks %d", text, calls, finish, u, n)
+			}
+		})
+	}
+	// The recorded fixture of an empty answer.
+	r, pe := decodeResponse(&call{deployment: "d"}, readFixture(t, "converse_empty_content.json"))
+	if pe != nil || r.Text != "" || r.FinishReason != llmrouter.FinishStop || r.Usage != (llmrouter.Usage{InputTokens: 3}) {
+		t.Errorf("converse_empty_content.json: %+v, %v", r, pe)
 	}
 }

@@ -19,10 +19,18 @@
 // become functionResponse parts of a user turn, named after the tool call
 // they answer (consecutive results share one turn, as Gemini requires for
 // parallel calls); a tool result that is not a JSON object is sent as
-// {"content": ...}. Images given by URL are sent as fileData, inline bytes
-// and data: URLs as inlineData. Tool parameters and JSON response schemas are passed
-// through as JSON Schema (parametersJsonSchema, responseJsonSchema; see
-// WithOpenAPISchemas for the older OpenAPI-subset fields).
+// {"content": ...}. Images given by http or https URL are sent as fileData
+// (Gemini fetches public and signed URLs itself, and Files API URIs are
+// https), inline bytes and data: URLs as inlineData. An image URL of another
+// scheme (s3://, or gs:// not registered with the Files API) is refused
+// before anything is sent, with a KindBadRequest error of ClassFailover
+// naming the message and part: a provider that reads that scheme may take
+// the request. Tool parameters and JSON response schemas are passed
+// through as JSON Schema (parametersJsonSchema, responseJsonSchema). With
+// WithOpenAPISchemas they are converted to the older OpenAPI-subset fields
+// (parameters, responseSchema) instead, and a schema the subset cannot
+// express fails over, before sending, with a *SchemaError naming the
+// keyword and its path.
 //
 // Gemini gives function calls no id on most models: the adapter names them
 // "call_0", "call_1", ... in answer order (stable for a given answer), and

@@ -3,6 +3,7 @@ package gemini
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -124,6 +125,43 @@ func FuzzErrorFromResponse(f *testing.F) {
 		filled := p.fill(pe, &llmrouter.Deployment{Name: "fuzz"})
 		if strings.Contains(filled.Error(), providertest.APIKey) {
 			t.Fatalf("key in error")
+		}
+	})
+}
+
+// FuzzOpenAPISchema: converting any JSON never panics; a conversion gives
+// a JSON object with no JSON Schema keyword Gemini rejects, and a refusal
+// names a path.
+func FuzzOpenAPISchema(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"object","properties":{"a":{"type":["string","null"]}},"required":["a"],"additionalProperties":false}`,
+		`{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null}`,
+		`{"$defs":{"A":{"type":"object","properties":{"b":{"$ref":"#/$defs/A"}}}},"$ref":"#/$defs/A"}`,
+		`{"definitions":{"B":{"enum":["x",null]}},"items":{"$ref":"#/definitions/B"}}`,
+		`{"type":"number","exclusiveMinimum":0,"const":"x"}`,
+		`{"oneOf":[{}]}`, `true`, `[]`, `{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !json.Valid(in) {
+			return // encodeRequest refuses invalid JSON first
+		}
+		out, err := openAPISchema("f", in)
+		if err != nil {
+			if !strings.HasPrefix(err.Path, "#") || out != nil {
+				t.Fatalf("refusal %+v, output %s", err, out)
+			}
+			return
+		}
+		var v map[string]any
+		if json.Unmarshal(out, &v) != nil {
+			t.Fatalf("output is not a JSON object: %s", out)
+		}
+		for _, k := range []string{`"additionalProperties":`, `"$ref":`, `"$defs":`, `"$schema":`, `"oneOf":`, `"const":`} {
+			if bytes.Contains(out, []byte(k)) && !bytes.Contains(in, []byte(k)) {
+				t.Fatalf("output %s has %s", out, k)
+			}
 		}
 	})
 }

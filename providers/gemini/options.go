@@ -44,8 +44,17 @@ func WithSafetySettings(s ...SafetySetting) Option {
 // WithOpenAPISchemas sends tool parameters as "parameters" and response
 // schemas as "responseSchema" (Gemini's OpenAPI 3.0 subset) instead of the
 // default "parametersJsonSchema" and "responseJsonSchema" (JSON Schema).
-// Use it for gateways or API versions that lack the JSON Schema fields; the
-// schemas must then fit the subset.
+// Use it for gateways or API versions that lack the JSON Schema fields.
+//
+// The JSON Schemas of the request are converted to the subset before
+// sending: what the subset has is kept, what maps is translated
+// (["string","null"] types and null enum members to nullable, const to a
+// one-value enum, local $refs inlined), annotations and
+// additionalProperties true/false are dropped. A schema using anything
+// else (oneOf, allOf, not, patternProperties, a recursive $ref, ...) is
+// refused before sending with a *llmrouter.ProviderError of KindBadRequest
+// and ClassFailover whose Err is a *SchemaError naming the keyword and its
+// path: another deployment may take the schema as it is.
 func WithOpenAPISchemas() Option { return func(p *Provider) { p.openAPI = true } }
 
 // WithThoughtSignatureFallback sets the thoughtSignature replayed on the

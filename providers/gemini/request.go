@@ -91,7 +91,10 @@ type wireGenConfig struct {
 
 // encodeRequest returns the JSON body for req sent to d. A request that
 // cannot be expressed (a tool result for an unknown call, a bad image, an
-// invalid schema) is a KindBadRequest error; nothing is sent.
+// invalid schema) is a KindBadRequest error; nothing is sent. A request
+// that is not at fault but that Gemini cannot carry (an image URL it does
+// not fetch, a schema outside the OpenAPI subset with WithOpenAPISchemas)
+// is one of ClassFailover, so that the route moves on.
 func (p *Provider) encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request) ([]byte, *llmrouter.ProviderError) {
 	x := extraOf(d)
 	w := wireRequest{Contents: make([]wireContent, 0, len(req.Messages)), CachedContent: x.CachedContent}
@@ -184,7 +187,11 @@ func (p *Provider) encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request
 					return nil, badRequest("Tools[" + strconv.Itoa(i) + "].Parameters is not valid JSON")
 				}
 				if p.openAPI {
-					decls[i].Parameters = t.Parameters
+					s, err := openAPISchema("Tools["+strconv.Itoa(i)+"].Parameters", t.Parameters)
+					if err != nil {
+						return nil, schemaError(err)
+					}
+					decls[i].Parameters = s
 				} else {
 					decls[i].ParametersJSONSchema = t.Parameters
 				}
@@ -233,7 +240,11 @@ func (p *Provider) encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request
 				return nil, badRequest("ResponseFormat.Schema is not valid JSON")
 			}
 			if p.openAPI {
-				g.ResponseSchema = s
+				conv, err := openAPISchema("ResponseFormat.Schema", s)
+				if err != nil {
+					return nil, schemaError(err)
+				}
+				g.ResponseSchema = conv
 			} else {
 				g.ResponseJSONSchema = s
 			}
@@ -271,7 +282,11 @@ func encodeParts(content []llmrouter.Part, field string) ([]wirePart, *llmrouter
 		case llmrouter.PartImage:
 			wp, err := encodeImage(c.Image)
 			if err != nil {
-				return nil, badRequest(field + ".Content[" + strconv.Itoa(j) + "]: " + err.Error())
+				pe := badRequest(field + ".Content[" + strconv.Itoa(j) + "]: " + err.Error())
+				if _, ok := err.(unfetchedURL); ok {
+					pe.Code, pe.Class = "unsupported_input", llmrouter.ClassFailover
+				}
+				return nil, pe
 			}
 			parts = append(parts, wp)
 		default:
@@ -285,8 +300,17 @@ type imageError string
 
 func (e imageError) Error() string { return string(e) }
 
+// unfetchedURL is an image URL Gemini does not fetch: not the request's
+// fault, and a provider that reads its scheme (Bedrock reads s3://) may
+// take it, so it fails over.
+type unfetchedURL string
+
+func (e unfetchedURL) Error() string { return string(e) }
+
 // encodeImage returns inlineData for bytes and data: URLs, fileData for
-// other URLs (its mimeType from Image.MediaType or the URL's extension).
+// http and https URLs (its mimeType from Image.MediaType or the URL's
+// extension): Gemini fetches public and signed http(s) URLs, and Files API
+// URIs are https. URLs of other schemes (s3://, gs://) are unfetchedURL.
 func encodeImage(img *llmrouter.Image) (wirePart, error) {
 	switch {
 	case img == nil:
@@ -302,14 +326,22 @@ func encodeImage(img *llmrouter.Image) (wirePart, error) {
 			return wirePart{}, err
 		}
 		return wirePart{InlineData: &wireBlob{MIMEType: mt, Data: data}}, nil
-	case img.URL != "":
+	case webURL(img.URL):
 		mt := img.MediaType
 		if mt == "" {
 			mt = mediaTypeOf(img.URL)
 		}
 		return wirePart{FileData: &wireFileData{MIMEType: mt, FileURI: img.URL}}, nil
+	case img.URL != "":
+		return wirePart{}, unfetchedURL("Gemini fetches only http and https image URLs (gs:// objects must be registered with the Files API first); send the image bytes (Data or a data: URL)")
 	}
 	return wirePart{}, imageError("image without URL or data")
+}
+
+// webURL reports whether u is an http or https URL.
+func webURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, "://")
+	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
 }
 
 // parseDataURL decodes a base64 data: URL.

@@ -245,3 +245,36 @@ func TestEndpoint(t *testing.T) {
 		t.Errorf("stream endpoint = %s", got)
 	}
 }
+
+func TestEncodeImageURLs(t *testing.T) {
+	image := func(u string) *llmrouter.Request {
+		return &llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("look"),
+			{Role: llmrouter.RoleUser, Content: []llmrouter.Part{llmrouter.TextPart("x"), llmrouter.ImagePart(u)}}}}
+	}
+	p := New()
+	d := &llmrouter.Deployment{Name: "x", Model: "gemini-2.5-flash"}
+	for u, want := range map[string]string{
+		"https://example.com/a.png":                                  `"fileData":{"mimeType":"image/png","fileUri":"https://example.com/a.png"}`,
+		"http://example.com/a.jpg":                                   `"fileData":{"mimeType":"image/jpeg","fileUri":"http://example.com/a.jpg"}`,
+		"https://generativelanguage.googleapis.com/v1beta/files/abc": `"fileData":{"fileUri":"https://generativelanguage.googleapis.com/v1beta/files/abc"}`,
+	} {
+		body, pe := p.encodeRequest(d, image(u))
+		if pe != nil || !strings.Contains(string(body), want) {
+			t.Errorf("%s: body %s, err %v; want %s", u, body, pe, want)
+		}
+	}
+	// Schemes Gemini does not fetch fail over, before sending, naming the
+	// message and part.
+	rp, reqs := recordingProvider(t)
+	for _, u := range []string{"s3://bucket/a.png", "gs://bucket/a.png", "ftp://example.com/a.png", "example.com/a.png"} {
+		_, err := rp.Chat(context.Background(), deployment(rp, "gemini-2.5-flash"), image(u))
+		var pe *llmrouter.ProviderError
+		if !errors.As(err, &pe) || pe.Kind != llmrouter.KindBadRequest || pe.EffectiveClass() != llmrouter.ClassFailover ||
+			pe.Provider != Name || !strings.Contains(pe.Message, "Messages[1].Content[1]") {
+			t.Errorf("%s: err = %v; want a bad request that fails over, naming Messages[1].Content[1]", u, err)
+		}
+	}
+	if len(*reqs) != 0 {
+		t.Errorf("%d requests were sent", len(*reqs))
+	}
+}

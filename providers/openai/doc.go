@@ -24,9 +24,19 @@
 // the request's User as "user". Streams ask for
 // stream_options.include_usage so that usage arrives at the end.
 //
+// Developer messages keep the "developer" role only where the server knows
+// it: OpenAI itself, AzureV1, and the Azure deployments API at api-versions
+// dated 2024-12-01 or later (2024-12-01-preview was the first whose spec
+// has the role; the default 2024-10-21 and every earlier version list
+// system, user, assistant, tool and function only). Everywhere else (the
+// other presets, WithDeveloperAsSystem, older Azure api-versions) they are
+// sent as system messages.
+//
 // Per-deployment settings travel in Deployment.Extra: an
-// OpenRouterPreferences becomes OpenRouter's "provider" routing object, a
-// LiteLLMMetadata becomes the LiteLLM proxy's "metadata" (with its tags).
+// OpenRouterPreferences becomes OpenRouter's "provider" routing object (its
+// max_price caps as decimal strings, as OpenRouter's OpenAPI document types
+// them), a LiteLLMMetadata becomes the LiteLLM proxy's "metadata" (with its
+// tags).
 //
 // # What is read
 //

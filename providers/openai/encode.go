@@ -112,7 +112,7 @@ func (p *Provider) appendBody(dst []byte, d *llmrouter.Deployment, req *llmroute
 
 func (p *Provider) appendMessage(dst []byte, m *llmrouter.Message) []byte {
 	role := m.Role
-	if role == llmrouter.RoleDeveloper && p.devSystem {
+	if role == llmrouter.RoleDeveloper && (p.devSystem || p.azure && !azureTakesDeveloper(p.azureVer)) {
 		role = llmrouter.RoleSystem
 	}
 	dst = appendString(append(dst, `{"role":`...), string(role))
@@ -153,6 +153,34 @@ func (p *Provider) appendMessage(dst []byte, m *llmrouter.Message) []byte {
 		dst = appendText(append(dst, `,"content":`...), m.Content)
 	}
 	return append(dst, '}')
+}
+
+// azureDeveloperSince is the first Azure OpenAI api-version whose
+// chat-completions spec has the developer role: 2024-12-01-preview. Every
+// earlier one, 2024-10-21 (GA) and 2024-10-01-preview included, lists
+// system, user, assistant, tool and function only.
+const azureDeveloperSince = "2024-12-01"
+
+// azureTakesDeveloper reports whether the Azure deployments API at
+// api-version v accepts role "developer": v is a dated version
+// ("YYYY-MM-DD" or "YYYY-MM-DD-preview") dated azureDeveloperSince or
+// later. Anything else (an earlier date, an unknown form) gets the developer
+// message as a system one, which every api-version accepts. The v1 API
+// (AzureV1) has no api-version and takes developer as OpenAI does.
+func azureTakesDeveloper(v string) bool {
+	date, rest := v, ""
+	if len(v) > 10 {
+		date, rest = v[:10], v[10:]
+	}
+	if rest != "" && rest != "-preview" || len(date) != 10 || date[4] != '-' || date[7] != '-' {
+		return false
+	}
+	for i := range len(date) {
+		if i != 4 && i != 7 && (date[i] < '0' || date[i] > '9') {
+			return false
+		}
+	}
+	return date >= azureDeveloperSince
 }
 
 func hasImage(parts []llmrouter.Part) bool {

@@ -2,7 +2,9 @@ package openai
 
 import (
 	"encoding/json"
+	"math"
 	"sort"
+	"strconv"
 )
 
 // OpenRouterPreferences are OpenRouter's provider-routing preferences for
@@ -44,7 +46,9 @@ type OpenRouterPreferences struct {
 }
 
 // OpenRouterMaxPrice is the most a provider may charge, in US dollars per
-// million tokens. A zero field is not sent (no cap on that part).
+// million tokens. A zero (or negative, or infinite) field is not sent: no
+// cap on that part. The caps are sent as decimal strings ("0.6"), as
+// OpenRouter's OpenAPI document types them.
 type OpenRouterMaxPrice struct {
 	Prompt     float64
 	Completion float64
@@ -119,20 +123,31 @@ func appendOpenRouter(dst []byte, o *OpenRouterPreferences) []byte {
 	if o.Sort != "" {
 		dst = appendString(append(sep(dst), `"sort":`...), o.Sort)
 	}
-	if m := o.MaxPrice; m != nil && (m.Prompt > 0 || m.Completion > 0) {
+	if m := o.MaxPrice; m != nil && (isPrice(m.Prompt) || isPrice(m.Completion)) {
 		dst = append(sep(dst), `"max_price":{`...)
-		if m.Prompt > 0 {
-			dst = appendFloat(append(dst, `"prompt":`...), m.Prompt)
+		if isPrice(m.Prompt) {
+			dst = appendPrice(append(dst, `"prompt":`...), m.Prompt)
 		}
-		if m.Completion > 0 {
-			if m.Prompt > 0 {
+		if isPrice(m.Completion) {
+			if isPrice(m.Prompt) {
 				dst = append(dst, ',')
 			}
-			dst = appendFloat(append(dst, `"completion":`...), m.Completion)
+			dst = appendPrice(append(dst, `"completion":`...), m.Completion)
 		}
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
+}
+
+// isPrice reports whether v is a price cap to send: positive and finite.
+func isPrice(v float64) bool { return v > 0 && !math.IsInf(v, 1) }
+
+// appendPrice appends v as OpenRouter's OpenAPI document types its prices:
+// a JSON string holding a decimal number, never an exponent ("0.000001",
+// "15").
+func appendPrice(dst []byte, v float64) []byte {
+	dst = strconv.AppendFloat(append(dst, '"'), v, 'f', -1, 64)
+	return append(dst, '"')
 }
 
 func appendLiteLLM(dst []byte, m *LiteLLMMetadata) ([]byte, error) {
