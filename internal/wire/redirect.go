@@ -58,10 +58,10 @@ func CheckRedirect(sameHost bool, next func(*http.Request, []*http.Request) erro
 // GuardRedirects returns a client that behaves as c but applies
 // CheckRedirect(sameHost, c.CheckRedirect). c itself is not modified: the
 // result is a shallow copy sharing c's Transport, Jar and Timeout. A nil c
-// means NewHTTPClient().
+// means a pooled client as NewHTTPClient's.
 func GuardRedirects(c *http.Client, sameHost bool) *http.Client {
 	if c == nil {
-		c = NewHTTPClient()
+		c = pooledClient()
 	}
 	cp := *c
 	cp.CheckRedirect = CheckRedirect(sameHost, c.CheckRedirect)
@@ -72,11 +72,14 @@ func GuardRedirects(c *http.Client, sameHost bool) *http.Client {
 // few hosts: up to 256 idle connections per host, HTTP/2 when offered, no
 // overall timeout (the router's contexts bound each call), and every
 // redirect refused (see GuardRedirects).
-func NewHTTPClient() *http.Client {
+func NewHTTPClient() *http.Client { return GuardRedirects(nil, false) }
+
+// pooledClient is NewHTTPClient's client without a redirect policy.
+func pooledClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 1024
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
 	t.ForceAttemptHTTP2 = true
-	return &http.Client{Transport: t, CheckRedirect: CheckRedirect(false, nil)}
+	return &http.Client{Transport: t}
 }
