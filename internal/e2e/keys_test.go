@@ -200,6 +200,7 @@ func TestRedirectsNeverCarryKeys(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/ownClient=%v", c.name, withClient), func(t *testing.T) {
 				for _, stream := range []bool{false, true} {
 					err := callOnce(c.p, stream)
+					require.Empty(t, other.requests(), "the other host received a request (stream=%v)", stream)
 					require.Error(t, err)
 					var pe *llmrouter.ProviderError
 					require.ErrorAs(t, err, &pe)
@@ -214,7 +215,6 @@ func TestRedirectsNeverCarryKeys(t *testing.T) {
 						assert.NotContains(t, text, s)
 					}
 				}
-				assert.Empty(t, other.requests(), "the other host received a request")
 			})
 		}
 	}

@@ -19,11 +19,14 @@ const LongMessage = 30 << 10
 // Straddling returns, for every offset at which key straddles the
 // MaxMessage cut of a message that begins with prefix (and a few offsets
 // around), a message of prefix, filler, key and LongMessage bytes of tail.
+// It does the same around MaxMessage/2, where some adapters used to cut
+// their messages, so that a second, shorter clip cannot come back unseen.
 func Straddling(prefix, key string) []string {
 	var out []string
-	start := max(0, wire.MaxMessage-len(wire.Truncated)-len(key)-len(prefix)-16)
-	for off := start; off <= wire.MaxMessage+16; off++ {
-		out = append(out, prefix+strings.Repeat("x", off)+key+strings.Repeat("y", LongMessage))
+	for _, bound := range [...]int{wire.MaxMessage / 2, wire.MaxMessage - len(wire.Truncated)} {
+		for off := max(0, bound-len(key)-len(prefix)-16); off <= bound+len(wire.Truncated)+16; off++ {
+			out = append(out, prefix+strings.Repeat("x", off)+key+strings.Repeat("y", LongMessage))
+		}
 	}
 	return out
 }
