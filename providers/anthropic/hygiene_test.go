@@ -8,11 +8,7 @@ import (
 
 // hygieneAnswers are the error shapes the hygiene tests send: plain text
 // from a proxy and Anthropic's JSON error object.
-var hygieneAnswers = []wiretest.Answer{
-	{Name: "plain", Status: 502, ContentType: "text/plain", Render: func(m string) string { return m }},
-	{Name: "json", Status: 500, ContentType: "application/json",
-		Render: func(m string) string { return `{"type":"error","error":{"type":"api_error","message":"` + m + `"}}` }},
-}
+var hygieneAnswers = []wiretest.Answer{wiretest.Plain, wiretest.JSON(`{"type":"error","error":{"type":"api_error","message":"%s"}}`)}
 
 // TestErrorHygiene: a credential the upstream echoes is redacted before the
 // message is clipped, wherever it falls relative to the cut, however it

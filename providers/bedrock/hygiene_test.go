@@ -9,11 +9,7 @@ import (
 
 // hygieneAnswers are the error shapes the hygiene tests send: plain text
 // from a proxy and Bedrock's JSON error body.
-var hygieneAnswers = []wiretest.Answer{
-	{Name: "plain", Status: 502, ContentType: "text/plain", Render: func(m string) string { return m }},
-	{Name: "json", Status: 500, ContentType: "application/json",
-		Render: func(m string) string { return `{"message":"` + m + `"}` }},
-}
+var hygieneAnswers = []wiretest.Answer{wiretest.Plain, wiretest.JSON(`{"message":"%s"}`)}
 
 // TestErrorHygiene: a credential the upstream echoes (API key, secret
 // access key, session token, access key id) is redacted before the message

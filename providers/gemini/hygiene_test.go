@@ -8,11 +8,7 @@ import (
 
 // hygieneAnswers are the error shapes the hygiene tests send: plain text
 // from a proxy and a google.rpc.Status.
-var hygieneAnswers = []wiretest.Answer{
-	{Name: "plain", Status: 502, ContentType: "text/plain", Render: func(m string) string { return m }},
-	{Name: "json", Status: 500, ContentType: "application/json",
-		Render: func(m string) string { return `{"error":{"code":500,"message":"` + m + `","status":"INTERNAL"}}` }},
-}
+var hygieneAnswers = []wiretest.Answer{wiretest.Plain, wiretest.JSON(`{"error":{"code":500,"message":"%s","status":"INTERNAL"}}`)}
 
 // TestErrorHygiene: a credential the upstream echoes is redacted before the
 // message is clipped, wherever it falls relative to the cut, however it

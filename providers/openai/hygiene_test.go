@@ -9,11 +9,7 @@ import (
 
 // hygieneAnswers are the error shapes the hygiene tests send: plain text
 // from a proxy and OpenAI's JSON error object.
-var hygieneAnswers = []wiretest.Answer{
-	{Name: "plain", Status: 502, ContentType: "text/plain", Render: func(m string) string { return m }},
-	{Name: "json", Status: 500, ContentType: "application/json",
-		Render: func(m string) string { return `{"error":{"message":"` + m + `","type":"server_error"}}` }},
-}
+var hygieneAnswers = []wiretest.Answer{wiretest.Plain, wiretest.JSON(`{"error":{"message":"%s","type":"server_error"}}`)}
 
 // TestErrorHygiene: a key the upstream echoes is redacted before the
 // message is clipped, wherever it falls relative to the cut, however the

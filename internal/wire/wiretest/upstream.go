@@ -58,6 +58,16 @@ type Answer struct {
 	Render      func(msg string) string
 }
 
+// Plain is a proxy's plain-text 502 answer whose body is the message.
+var Plain = Answer{Name: "plain", Status: http.StatusBadGateway, ContentType: "text/plain", Render: func(m string) string { return m }}
+
+// JSON is a 500 answer whose body is format (a provider's JSON error
+// object) with its one %s replaced by the message.
+func JSON(format string) Answer {
+	return Answer{Name: "json", Status: http.StatusInternalServerError, ContentType: "application/json",
+		Render: func(m string) string { return fmt.Sprintf(format, m) }}
+}
+
 // CheckStraddling makes p (calling u) fail once per message of
 // Straddling("", key), rendered by each answer, and fails t when any piece
 // of key of MinFragment bytes or more survives in the error, or when its
