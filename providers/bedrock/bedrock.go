@@ -45,6 +45,16 @@
 // x-amzn-requestid of the call, and Response.Model the deployment's
 // upstream model (Converse does not echo it).
 //
+// Error hygiene (shared by every adapter, through internal/wire): every
+// credential the provider knows (the API key, the access key id, secret
+// access key and session token each call is signed with, credentials in the
+// base URL) is redacted from every error before its message is clipped to 1
+// KiB (wire.MaxMessage, ending "…[truncated]"). Redirects are refused with a
+// KindTransport, ClassFailover error naming only the target's host, since
+// they would carry the credentials and the prompt elsewhere;
+// WithSameHostRedirects lets redirects to the same scheme and host:port
+// through. A client given with WithHTTPClient is copied, not modified.
+//
 // A Provider is safe for concurrent use.
 package bedrock
 
