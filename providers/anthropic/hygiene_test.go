@@ -1,6 +1,9 @@
 package anthropic
 
 import (
+	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/wire/wiretest"
@@ -29,4 +32,26 @@ func TestErrorHygiene(t *testing.T) {
 	t.Run("bounded", func(t *testing.T) {
 		wiretest.CheckBounded(t, New(WithBaseURL(u.URL)), testDeployment, u, hygieneAnswers...)
 	})
+}
+
+// TestStreamErrorHygiene: an error event inside a stream that echoes a
+// credential given with WithHeader does not carry it out.
+func TestStreamErrorHygiene(t *testing.T) {
+	const token = "gateway-TOKEN-0123456789abcdef"
+	p := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "event: error\ndata: %s\n\n", errBody("api_error", "bad token "+r.Header.Get("X-Gateway-Token")))
+	}, WithHeader("X-Gateway-Token", token))
+	st, err := p.Stream(ctxT(t), testDeployment, userRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = drain(st).err
+	if err == nil || !strings.Contains(err.Error(), "bad token") {
+		t.Fatalf("err %v; want the echoed error", err)
+	}
+	if f := wiretest.Leaked(err.Error(), token); f != "" {
+		t.Fatalf("%q of the token survives: %v", f, err)
+	}
 }
