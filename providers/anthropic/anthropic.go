@@ -40,6 +40,8 @@ type Provider struct {
 	header    http.Header
 	client    *http.Client
 	maxTokens int
+	sameHost  bool         // WithSameHostRedirects
+	secrets   wire.Secrets // every credential, kept out of errors; built by New
 }
 
 // Option configures a Provider.
@@ -67,14 +69,26 @@ func WithBeta(values ...string) Option {
 // WithHeader adds a header to every request. The headers the adapter sets
 // itself (x-api-key, anthropic-version, content-type, accept, and
 // anthropic-beta when WithBeta or Settings.Beta give values) take
-// precedence.
+// precedence. The values of credential-like headers (Authorization, any
+// name containing key, token, secret or auth: see wire.IsCredentialName)
+// never appear in errors.
 func WithHeader(key, value string) Option {
 	return func(p *Provider) { p.header.Add(key, value) }
 }
 
 // WithHTTPClient sets the HTTP client. Default: a pooled client from
 // wire.NewHTTPClient, without an overall timeout (contexts bound each call).
+// The provider uses a shallow copy of c whose CheckRedirect refuses
+// redirects (see WithSameHostRedirects); c itself is not modified.
 func WithHTTPClient(c *http.Client) Option { return func(p *Provider) { p.client = c } }
+
+// WithSameHostRedirects lets the provider follow redirects to the scheme
+// and host:port a request was sent to (up to 10; the caller's own
+// CheckRedirect, if any, is then consulted). Default: every redirect is
+// refused with a KindTransport, ClassFailover error wrapping a
+// *wire.RedirectError that names the target host. Redirects to another
+// host are always refused: they would carry the key and the prompt there.
+func WithSameHostRedirects() Option { return func(p *Provider) { p.sameHost = true } }
 
 // WithDefaultMaxTokens sets the max_tokens sent when neither
 // Request.MaxOutputTokens nor Deployment.MaxOutputTokens is set. Default:
@@ -93,9 +107,10 @@ func New(opts ...Option) *Provider {
 	for _, o := range opts {
 		o(p)
 	}
-	if p.client == nil {
-		p.client = wire.NewHTTPClient()
-	}
+	p.client = wire.GuardRedirects(p.client, p.sameHost)
+	p.secrets.Add(p.apiKey)
+	p.secrets.AddHeaders(p.header)
+	p.secrets.AddURL(p.baseURL)
 	return p
 }
 
@@ -157,7 +172,23 @@ func (p *Provider) Stream(ctx context.Context, d *llmrouter.Deployment, req *llm
 		}
 		return nil, p.finish(pe, d)
 	}
-	return newStream(ctx, p, d, resp), nil
+	return finishedStream{newStream(ctx, p, d, resp)}, nil
+}
+
+// finishedStream is the stream Stream returns: its Err passes the stream's
+// error through the provider's Secrets, so that credentials given with
+// WithHeader are redacted from in-stream errors too (the stream itself
+// redacts only the API key). A struct of one pointer, it is stored in the
+// ChunkStream interface without an allocation.
+type finishedStream struct{ *stream }
+
+// Err implements llmrouter.ChunkStream.
+func (f finishedStream) Err() error {
+	err := f.stream.Err()
+	if pe, ok := err.(*llmrouter.ProviderError); ok {
+		return f.p.secrets.Finish(pe)
+	}
+	return err
 }
 
 // send encodes req, posts it and returns the response when its status is
@@ -227,13 +258,12 @@ func settingsOf(d *llmrouter.Deployment) (*Settings, *llmrouter.ProviderError) {
 		Message: fmt.Sprintf("Deployment.Extra is a %T; the anthropic adapter reads an anthropic.Settings", d.Extra)}
 }
 
-// finish fills the provider and deployment of pe, keeps the key out of its
-// message, then bounds the message's length.
+// finish fills the provider and deployment of pe, keeps every credential
+// out of it, then bounds its message (wire.Secrets.Finish).
 func (p *Provider) finish(pe *llmrouter.ProviderError, d *llmrouter.Deployment) *llmrouter.ProviderError {
 	pe.Provider = name
 	pe.Deployment = d.Name
-	pe.Message = clip(wire.Redact(pe.Message, p.apiKey))
-	return pe
+	return p.secrets.Finish(pe)
 }
 
 // transportError classifies a failure to send or read.

@@ -64,7 +64,17 @@
 // Every failure is a *llmrouter.ProviderError classified from the HTTP
 // status and the error body's type (see the package's errors.go for the
 // table), with the request-id header as RequestID and retry-after as
-// RetryAfter. The API key never appears in an error.
+// RetryAfter.
+//
+// Error hygiene (shared by every adapter, through internal/wire): every
+// credential the provider knows (the API key, credential-like WithHeader
+// values, credentials in the base URL) is redacted from every error before
+// its message is clipped to 1 KiB (wire.MaxMessage, ending "…[truncated]").
+// Redirects are refused with a KindTransport, ClassFailover error naming
+// only the target's host, since they would carry the credentials and the
+// prompt elsewhere; WithSameHostRedirects lets redirects to the same scheme
+// and host:port through. A client given with WithHTTPClient is copied, not
+// modified.
 //
 // # Concurrency
 //

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/wire"
@@ -46,10 +45,6 @@ type wireError struct {
 	} `json:"error"`
 	RequestID string `json:"request_id"`
 }
-
-// maxMessage bounds the length of a ProviderError's message (applied with
-// the redaction of the key, by Provider.finish and stream.fail).
-const maxMessage = 1024
 
 // decodeError classifies an HTTP error response (status, headers, body).
 func decodeError(status int, h http.Header, body []byte, now time.Time) *llmrouter.ProviderError {
@@ -177,16 +172,7 @@ func billingMessage(msg string) bool {
 		strings.Contains(m, "usage limits")
 }
 
-// clip bounds s to maxMessage bytes, on a rune boundary. Messages are
-// clipped only after the key has been redacted from them, so that no part
-// of it survives a cut.
-func clip(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	i := maxMessage
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
-}
+// clip bounds s to wire.MaxMessage bytes. Errors leaving the adapter are
+// bounded by Provider.finish (wire.Secrets.Finish), which redacts before it
+// clips; clip is for text known to hold no credential.
+func clip(s string) string { return wire.Clip(s) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 func errBody(typ, msg string) string {
@@ -144,7 +145,7 @@ func TestErrorsNeverRevealKey(t *testing.T) {
 		// The key straddles the point where long messages are clipped.
 		w.WriteHeader(400)
 		fmt.Fprintf(w, `{"type":"error","error":{"type":"invalid_request_error","message":"%s%s"}}`,
-			strings.Repeat("x", maxMessage-10), r.Header.Get("X-Api-Key"))
+			strings.Repeat("x", wire.MaxMessage-10), r.Header.Get("X-Api-Key"))
 	}
 	for name, h := range map[string]http.HandlerFunc{"json": echo, "stream": echoStream, "html": echoHTML, "long": echoLong} {
 		t.Run(name, func(t *testing.T) {

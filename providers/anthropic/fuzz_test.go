@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // seeds adds the testdata files matching pattern to f's corpus.
@@ -67,7 +68,7 @@ func FuzzDecodeError(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		h := http.Header{"Retry-After": {"1"}, "Anthropic-Ratelimit-Tokens-Remaining": {"0"}}
 		pe := p.finish(decodeError(status, h, body, now), d)
-		if pe.Kind == llmrouter.KindUnknown || pe.Provider != name || len(pe.Message) > maxMessage+len("…") {
+		if pe.Kind == llmrouter.KindUnknown || pe.Provider != name || len(pe.Message) > wire.MaxMessage {
 			t.Fatalf("bad error %+v", pe)
 		}
 		se := decodeStreamError(body)

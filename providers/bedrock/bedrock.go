@@ -45,6 +45,16 @@
 // x-amzn-requestid of the call, and Response.Model the deployment's
 // upstream model (Converse does not echo it).
 //
+// Error hygiene (shared by every adapter, through internal/wire): every
+// credential the provider knows (the API key, the access key id, secret
+// access key and session token each call is signed with, credentials in the
+// base URL) is redacted from every error before its message is clipped to 1
+// KiB (wire.MaxMessage, ending "…[truncated]"). Redirects are refused with a
+// KindTransport, ClassFailover error naming only the target's host, since
+// they would carry the credentials and the prompt elsewhere;
+// WithSameHostRedirects lets redirects to the same scheme and host:port
+// through. A client given with WithHTTPClient is copied, not modified.
+//
 // A Provider is safe for concurrent use.
 package bedrock
 
@@ -52,6 +62,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -78,14 +89,28 @@ type Provider struct {
 	endpoint func(region string) string
 	signer   *v4.Signer
 	now      func() time.Time
+	sameHost bool                       // WithSameHostRedirects
+	secrets  wire.Secrets               // the API key and base URL's credentials; built by New
+	signed   atomic.Pointer[signedWith] // the Secrets of the last credentials signed with
 }
 
 // Option configures a Provider.
 type Option func(*Provider)
 
 // WithHTTPClient sets the HTTP client. Default: wire.NewHTTPClient(), pooled
-// and without an overall timeout (contexts bound each call).
+// and without an overall timeout (contexts bound each call). The provider
+// uses a shallow copy of c whose CheckRedirect refuses redirects (see
+// WithSameHostRedirects); c itself is not modified.
 func WithHTTPClient(c *http.Client) Option { return func(p *Provider) { p.client = c } }
+
+// WithSameHostRedirects lets the provider follow redirects to the scheme
+// and host:port a request was sent to (up to 10; the caller's own
+// CheckRedirect, if any, is then consulted). Default: every redirect is
+// refused with a KindTransport, ClassFailover error wrapping a
+// *wire.RedirectError that names the target host. Redirects to another
+// host are always refused: they would carry the signed headers (the
+// session token among them) and the prompt there.
+func WithSameHostRedirects() Option { return func(p *Provider) { p.sameHost = true } }
 
 // WithCredentials sets the AWS credentials requests are signed with. A
 // provider that is not already an *aws.CredentialsCache is wrapped in one,
@@ -138,7 +163,11 @@ func WithEndpoint(f func(region string) string) Option {
 // region is still used for signing). For tests, proxies and VPC endpoints.
 func WithBaseURL(baseURL string) Option {
 	baseURL = strings.TrimRight(baseURL, "/")
-	return WithEndpoint(func(string) string { return baseURL })
+	endpoint := WithEndpoint(func(string) string { return baseURL })
+	return func(p *Provider) {
+		endpoint(p)
+		p.secrets.AddURL(baseURL)
+	}
 }
 
 // WithClock sets the clock that dates signatures. Default: time.Now. Tests
@@ -159,9 +188,8 @@ func New(opts ...Option) *Provider {
 	for _, o := range opts {
 		o(p)
 	}
-	if p.client == nil {
-		p.client = wire.NewHTTPClient()
-	}
+	p.client = wire.GuardRedirects(p.client, p.sameHost)
+	p.secrets.Add(p.apiKey)
 	return p
 }
 

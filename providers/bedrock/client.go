@@ -5,10 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go/encoding/httpbinding"
 
 	"github.com/llmrouter/llmrouter"
@@ -50,42 +50,32 @@ func (p *Provider) Stream(ctx context.Context, d *llmrouter.Deployment, req *llm
 }
 
 // call is what one call's errors need to know: where it went, its request
-// id, and the secrets that must never appear in them.
+// id, and the credentials that must never appear in them (the provider's,
+// plus the AWS credentials the call was signed with; nil holds none).
 type call struct {
 	deployment string
 	requestID  string
-	secrets    [3]string
+	secrets    *wire.Secrets
 }
 
-// redact removes every secret of the call from s.
-func (c *call) redact(s string) string {
-	for _, sec := range c.secrets {
-		s = wire.Redact(s, sec)
-	}
-	return s
-}
-
-// fail returns a classified error of the call.
+// fail returns a classified error of the call, its message redacted and
+// bounded (wire.Secrets.Finish).
 func (c *call) fail(kind llmrouter.Kind, status int, code, msg string) *llmrouter.ProviderError {
-	return &llmrouter.ProviderError{Provider: ProviderName, Deployment: c.deployment, Kind: kind,
-		StatusCode: status, Code: code, Message: c.redact(msg), RequestID: c.requestID}
+	return c.secrets.Finish(&llmrouter.ProviderError{Provider: ProviderName, Deployment: c.deployment, Kind: kind,
+		StatusCode: status, Code: code, Message: msg, RequestID: c.requestID})
 }
 
 // transport classifies a failure to send the request or read the answer.
 func (c *call) transport(ctx context.Context, err error) *llmrouter.ProviderError {
 	pe := wire.TransportError(ctx, ProviderName, c.deployment, err)
-	pe.Message = c.redact(pe.Message)
 	pe.RequestID = c.requestID
-	if pe.Err != nil && c.redact(pe.Err.Error()) != pe.Err.Error() {
-		pe.Err = errors.New(c.redact(pe.Err.Error()))
-	}
-	return pe
+	return c.secrets.Finish(pe)
 }
 
 // send encodes, signs and sends one request and returns the response of a
 // 200; any other status is returned as a classified error.
 func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request, stream bool) (*http.Response, *call, error) {
-	c := &call{deployment: d.Name}
+	c := &call{deployment: d.Name, secrets: &p.secrets}
 	region := d.Region
 	if region == "" {
 		region = p.region
@@ -97,9 +87,7 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	}
 	body, err := encodeRequest(d, req, stream)
 	if err != nil {
-		pe := c.fail(llmrouter.KindBadRequest, 0, "invalid_request", err.Error())
-		pe.Class = llmrouter.ClassStop
-		return nil, nil, pe
+		return nil, nil, requestError(c, err)
 	}
 
 	op := "/converse"
@@ -136,7 +124,6 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 // authorize adds the Bedrock API key, or signs hreq with SigV4.
 func (p *Provider) authorize(ctx context.Context, c *call, hreq *http.Request, body []byte, region string) *llmrouter.ProviderError {
 	if p.apiKey != "" {
-		c.secrets[0] = p.apiKey
 		hreq.Header.Set("Authorization", "Bearer "+p.apiKey)
 		return nil
 	}
@@ -150,10 +137,30 @@ func (p *Provider) authorize(ctx context.Context, c *call, hreq *http.Request, b
 		}
 		return c.fail(llmrouter.KindAuth, 0, "credentials", "retrieving AWS credentials: "+err.Error())
 	}
-	c.secrets[1], c.secrets[2] = creds.SecretAccessKey, creds.SessionToken
+	c.secrets = p.credSecrets(creds)
 	sum := sha256.Sum256(body)
 	if err := p.signer.SignHTTP(ctx, creds, hreq, hex.EncodeToString(sum[:]), SigningName, region, p.now()); err != nil {
 		return c.fail(llmrouter.KindAuth, 0, "signing", "signing the request: "+err.Error())
 	}
 	return nil
+}
+
+// signedWith is the Secrets of calls signed with one set of credentials.
+type signedWith struct {
+	id, secret, token string
+	secrets           *wire.Secrets
+}
+
+// credSecrets returns the provider's Secrets plus the access key id, secret
+// access key and session token of creds. The last set is kept, so that
+// calls signed with unchanged credentials share one.
+func (p *Provider) credSecrets(creds aws.Credentials) *wire.Secrets {
+	if s := p.signed.Load(); s != nil && s.id == creds.AccessKeyID &&
+		s.secret == creds.SecretAccessKey && s.token == creds.SessionToken {
+		return s.secrets
+	}
+	s := &signedWith{id: creds.AccessKeyID, secret: creds.SecretAccessKey, token: creds.SessionToken,
+		secrets: p.secrets.With(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)}
+	p.signed.Store(s)
+	return s.secrets
 }

@@ -33,10 +33,9 @@ func errorFromResponse(c *call, status int, h http.Header, body []byte) *llmrout
 	code = sanitizeCode(code)
 	msg := eb.Message
 	if msg == "" && !json.Valid(body) {
+		// Whole: c.fail redacts it before bounding it (wire.Secrets.Finish),
+		// so that no credential straddles the cut.
 		msg = strings.TrimSpace(string(body))
-		if len(msg) > 512 {
-			msg = msg[:512]
-		}
 	}
 	kind, class := classify(code, msg, status)
 	pe := c.fail(kind, status, code, msg)
@@ -62,9 +61,18 @@ func sanitizeCode(code string) string {
 // event-stream :exception-type, compared case-insensitively), its message
 // and the HTTP status (0 in a stream) to a kind, and to a class where
 // DefaultClass(kind) is not the right one.
+//
+// ServiceQuotaExceededException (HTTP 400, "Your request exceeds the
+// service quota for your account") is KindRateLimited with ClassFailover:
+// an account or Region quota, not momentary throttling, so retrying the
+// same deployment is wasted; another deployment (another Region, account
+// or model) may have quota. The kind keeps it out of the breaker's counts
+// and lets a Retry-After cool the deployment down.
 func classify(code, msg string, status int) (llmrouter.Kind, llmrouter.Class) {
 	switch strings.ToLower(code) {
-	case "throttlingexception", "servicequotaexceededexception", "toomanyrequestsexception":
+	case "servicequotaexceededexception":
+		return llmrouter.KindRateLimited, llmrouter.ClassFailover
+	case "throttlingexception", "toomanyrequestsexception":
 		return llmrouter.KindRateLimited, 0
 	case "modelnotreadyexception":
 		// The model is still being loaded: retry this deployment.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 func FuzzDecodeResponse(f *testing.F) {
@@ -82,7 +83,7 @@ func FuzzErrorResponse(f *testing.F) {
 			}
 			return r
 		}, errType), ""))
-		pe := errorFromResponse(&call{deployment: "d", secrets: [3]string{"", testSecret, ""}}, status, h, body)
+		pe := errorFromResponse(&call{deployment: "d", secrets: new(wire.Secrets).With(testSecret)}, status, h, body)
 		if pe == nil || pe.Kind == llmrouter.KindUnknown || pe.Provider != ProviderName {
 			t.Fatalf("error %v", pe)
 		}

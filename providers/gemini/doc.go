@@ -49,6 +49,16 @@
 // Gemini announces no rate-limit headroom headers, so Response.RateLimit is
 // nil; on 429 the RetryInfo.retryDelay of the error body gives RetryAfter.
 //
+// Error hygiene (shared by every adapter, through internal/wire): every
+// credential the provider knows (the API key, credential-like WithHeader
+// values, credentials in the base URL) is redacted from every error before
+// its message is clipped to 1 KiB (wire.MaxMessage, ending "…[truncated]").
+// Redirects are refused with a KindTransport, ClassFailover error naming
+// only the target's host, since they would carry the credentials and the
+// prompt elsewhere; WithSameHostRedirects lets redirects to the same scheme
+// and host:port through. A client given with WithHTTPClient is copied, not
+// modified.
+//
 // Thought signatures: Gemini 3 models reject a replayed functionCall part
 // that lacks the thoughtSignature they issued with it. The adapter reads
 // each call's signature into ToolCall.Signature (ToolCallDelta.Signature

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/wire"
@@ -37,9 +36,6 @@ type wireDetail struct {
 type errorEnvelope struct {
 	Error *wireError `json:"error"`
 }
-
-// maxMessage bounds an error message taken from a non-JSON body.
-const maxMessage = 512
 
 // errorFromResponse classifies a failed HTTP response from its status,
 // headers and body. The body is usually {"error":{...}}; some front ends
@@ -184,25 +180,29 @@ func isKeyReason(r string) bool {
 
 // isContextLength reports whether a (lower-cased) message says the input is
 // too long for the model, as in "The input token count (1200000) exceeds
-// the maximum number of tokens allowed (1048576)."
+// the maximum number of tokens allowed (1048576).", or too large for the
+// endpoint, as in "Request payload size exceeds the limit: 20971520
+// bytes." (a 400 INVALID_ARGUMENT): KindContextLength, so the router fails
+// over only to deployments with a larger window, which are the ones likely
+// to take a larger request.
 func isContextLength(msg string) bool {
 	return strings.Contains(msg, "exceeds the maximum number of tokens") ||
+		strings.Contains(msg, "payload size exceeds the limit") ||
 		strings.Contains(msg, "exceeds the context window") ||
 		strings.Contains(msg, "maximum context length") ||
 		strings.Contains(msg, "prompt is too long")
 }
 
 // parseDelay parses a google.protobuf.Duration in JSON form ("37s",
-// "1.5s", "0.250s"). It returns 0 for anything else.
+// "1.5s", "0.250s"), as RetryInfo's retryDelay. It returns 0 for anything
+// else; a huge value saturates (wire.Decimal) instead of overflowing.
 func parseDelay(s string) time.Duration {
-	if s == "" || !strings.HasSuffix(s, "s") {
+	num, ok := strings.CutSuffix(s, "s")
+	if !ok {
 		return 0
 	}
-	f, err := strconv.ParseFloat(s[:len(s)-1], 64)
-	if err != nil || f <= 0 || f > 1e9 {
-		return 0
-	}
-	return time.Duration(f * float64(time.Second))
+	d, _ := wire.Decimal(num, time.Second)
+	return d
 }
 
 // retryFromMessage reads "Please retry in 45.57s." from a quota message,
@@ -221,29 +221,20 @@ func retryFromMessage(msg string) time.Duration {
 	if j == 0 {
 		return 0
 	}
-	num := rest[:j]
-	unit := rest[j:]
+	unit := time.Second
 	switch {
-	case strings.HasPrefix(unit, "ms"):
-		f, err := strconv.ParseFloat(num, 64)
-		if err != nil || f > 1e12 {
-			return 0
-		}
-		return time.Duration(f * float64(time.Millisecond))
-	case strings.HasPrefix(unit, "s"):
-		return parseDelay(num + "s")
+	case strings.HasPrefix(rest[j:], "ms"):
+		unit = time.Millisecond
+	case !strings.HasPrefix(rest[j:], "s"):
+		return 0
 	}
-	return 0
+	d, _ := wire.Decimal(rest[:j], unit)
+	return d
 }
 
-// snippet returns the start of a non-JSON error body as a message.
+// snippet returns a non-JSON error body as a message, whole: Provider.fill
+// redacts it before bounding it (wire.Secrets.Finish), so that no key
+// straddles the cut.
 func snippet(body []byte) string {
-	b := bytes.TrimSpace(body)
-	if len(b) > maxMessage {
-		b = b[:maxMessage]
-		for len(b) > 0 && !utf8.Valid(b) {
-			b = b[:len(b)-1]
-		}
-	}
-	return strings.ToValidUTF8(string(b), "")
+	return strings.ToValidUTF8(string(bytes.TrimSpace(body)), "")
 }

@@ -3,6 +3,7 @@ package gemini
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,6 +33,9 @@ func TestErrorClasses(t *testing.T) {
 		{"API_KEY_INVALID", 400, "error_api_key_invalid.json", nil, llmrouter.KindAuth, llmrouter.ClassFailover, "API_KEY_INVALID", 0},
 		{"invalid argument", 400, "error_invalid_argument.json", nil, llmrouter.KindBadRequest, llmrouter.ClassStop, "INVALID_ARGUMENT", 0},
 		{"context length", 400, "error_context_length.json", nil, llmrouter.KindContextLength, llmrouter.ClassFailover, "INVALID_ARGUMENT", 0},
+		{"payload too large fails over", 400, `{"error":{"code":400,"message":"Request payload size exceeds the limit: 20971520 bytes.","status":"INVALID_ARGUMENT"}}`, nil, llmrouter.KindContextLength, llmrouter.ClassFailover, "INVALID_ARGUMENT", 0},
+		{"huge RetryInfo saturates", 429, `{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"99999999999999s"}]}}`, nil, llmrouter.KindRateLimited, llmrouter.ClassRetry, "RESOURCE_EXHAUSTED", time.Duration(math.MaxInt64)},
+		{"garbage RetryInfo ignored", 429, `{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"NaNs"}]}}`, http.Header{"Retry-After": {"2"}}, llmrouter.KindRateLimited, llmrouter.ClassRetry, "RESOURCE_EXHAUSTED", 2 * time.Second},
 		{"location not supported", 400, "error_location.json", nil, llmrouter.KindAuth, llmrouter.ClassFailover, "FAILED_PRECONDITION", 0},
 		{"billing required", 400, "error_billing.json", nil, llmrouter.KindBilling, llmrouter.ClassFailover, "FAILED_PRECONDITION", 0},
 		{"permission denied", 403, "error_permission_denied.json", nil, llmrouter.KindAuth, llmrouter.ClassFailover, "PERMISSION_DENIED", 0},

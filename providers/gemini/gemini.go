@@ -41,6 +41,8 @@ type Provider struct {
 	safety     []SafetySetting
 	openAPI    bool
 	thoughtSig string
+	sameHost   bool         // WithSameHostRedirects
+	secrets    wire.Secrets // every credential, kept out of errors; built by New
 }
 
 // New returns a Gemini provider configured by opts.
@@ -54,9 +56,10 @@ func New(opts ...Option) *Provider {
 	for _, o := range opts {
 		o(p)
 	}
-	if p.client == nil {
-		p.client = wire.NewHTTPClient()
-	}
+	p.client = wire.GuardRedirects(p.client, p.sameHost)
+	p.secrets.Add(p.key)
+	p.secrets.AddHeaders(p.header)
+	p.secrets.AddURL(p.baseURL)
 	return p
 }
 
@@ -109,7 +112,7 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint(d.UpstreamModel(), stream), bytes.NewReader(body))
 	if err != nil {
-		return nil, p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: p.redact(err.Error()), Err: err}, d)
+		return nil, p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: err.Error(), Err: err}, d)
 	}
 	p.setHeaders(hreq.Header, stream)
 	resp, err := p.client.Do(hreq)
@@ -164,28 +167,16 @@ func (p *Provider) setHeaders(h http.Header, stream bool) {
 	}
 }
 
-// fill names the provider and deployment on e and scrubs the key from its
-// message.
+// fill names the provider and deployment on e, keeps every credential out
+// of it and bounds its message (wire.Secrets.Finish).
 func (p *Provider) fill(e *llmrouter.ProviderError, d *llmrouter.Deployment) *llmrouter.ProviderError {
 	e.Provider = Name
 	if d != nil {
 		e.Deployment = d.Name
 	}
-	e.Message = p.redact(e.Message)
-	e.Code = p.redact(e.Code)
-	if e.Err != nil && p.key != "" && strings.Contains(e.Err.Error(), p.key) {
-		e.Err = redactedError{p.redact(e.Err.Error())}
-	}
-	return e
+	return p.secrets.Finish(e)
 }
 
 func (p *Provider) transportError(ctx context.Context, d *llmrouter.Deployment, err error) *llmrouter.ProviderError {
 	return p.fill(wire.TransportError(ctx, Name, d.Name, err), d)
 }
-
-func (p *Provider) redact(s string) string { return wire.Redact(s, p.key) }
-
-// redactedError stands in for an underlying error whose text held the key.
-type redactedError struct{ msg string }
-
-func (e redactedError) Error() string { return e.msg }

@@ -26,14 +26,26 @@ func WithAPIVersion(v string) Option {
 	return func(p *Provider) { p.version = strings.Trim(v, "/") }
 }
 
-// WithHeader adds a header to every request.
+// WithHeader adds a header to every request. The values of credential-like
+// headers (Authorization, any name containing key, token, secret or auth:
+// see wire.IsCredentialName) never appear in errors.
 func WithHeader(key, value string) Option {
 	return func(p *Provider) { p.header.Add(key, value) }
 }
 
 // WithHTTPClient sets the HTTP client. Default wire.NewHTTPClient(): pooled,
-// with no overall timeout (the caller's context bounds each call).
+// with no overall timeout (the caller's context bounds each call). The
+// provider uses a shallow copy of c whose CheckRedirect refuses redirects
+// (see WithSameHostRedirects); c itself is not modified.
 func WithHTTPClient(c *http.Client) Option { return func(p *Provider) { p.client = c } }
+
+// WithSameHostRedirects lets the provider follow redirects to the scheme
+// and host:port a request was sent to (up to 10; the caller's own
+// CheckRedirect, if any, is then consulted). Default: every redirect is
+// refused with a KindTransport, ClassFailover error wrapping a
+// *wire.RedirectError that names the target host. Redirects to another
+// host are always refused: they would carry the key and the prompt there.
+func WithSameHostRedirects() Option { return func(p *Provider) { p.sameHost = true } }
 
 // WithSafetySettings sets the safetySettings sent with every request, unless
 // the deployment's Extra sets its own. Default: none (Gemini's defaults).

@@ -71,15 +71,15 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	body, err := p.appendBody(w.buf[:0], d, req, stream)
 	w.buf = body[:0]
 	if err != nil {
-		return nil, &llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
-			Kind: llmrouter.KindBadRequest, Message: p.redact(err.Error()), Err: err}
+		return nil, p.secrets.Finish(&llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
+			Kind: llmrouter.KindBadRequest, Message: err.Error(), Err: err})
 	}
 	// The transport may read the body after Do returns (and again, through
 	// GetBody, to retry on a fresh connection), so it gets its own copy.
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.urlFor(d.UpstreamModel()), bytes.NewReader(bytes.Clone(body)))
 	if err != nil {
-		return nil, &llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
-			Kind: llmrouter.KindBadRequest, Message: p.redact(err.Error())}
+		return nil, p.secrets.Finish(&llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
+			Kind: llmrouter.KindBadRequest, Message: err.Error()})
 	}
 	hs := p.headers
 	if stream {
@@ -133,8 +133,7 @@ func (p *Provider) transportError(ctx context.Context, d *llmrouter.Deployment, 
 	if err == errTooLarge {
 		pe.Kind = llmrouter.KindMalformed
 	}
-	pe.Message = p.redact(pe.Message)
-	return pe
+	return p.secrets.Finish(pe)
 }
 
 // malformed reports an answer that could not be read.
@@ -144,5 +143,5 @@ func (p *Provider) malformed(d *llmrouter.Deployment, resp *http.Response, msg s
 		pe.StatusCode = resp.StatusCode
 		pe.RequestID = requestID(resp.Header)
 	}
-	return pe
+	return p.secrets.Finish(pe)
 }

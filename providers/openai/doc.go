@@ -54,6 +54,16 @@
 // policy; Retry-After comes from retry-after-ms, retry-after or, on a 429,
 // the x-ratelimit-reset-* headers.
 //
+// Error hygiene (shared by every adapter, through internal/wire): every
+// credential the provider knows (the API key, credential-like WithHeader
+// values, credentials in the base URL) is redacted from every error before
+// its message is clipped to 1 KiB (wire.MaxMessage, ending "…[truncated]").
+// Redirects are refused with a KindTransport, ClassFailover error naming
+// only the target's host, since they would carry the credentials and the
+// prompt elsewhere; WithSameHostRedirects lets redirects to the same scheme
+// and host:port through. A client given with WithHTTPClient is copied, not
+// modified.
+//
 // A Provider is safe for concurrent use; configure it with options at New
 // and do not change it afterwards.
 package openai

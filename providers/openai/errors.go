@@ -7,14 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
-
-// maxMessage is the longest error message kept.
-const maxMessage = 1024
 
 // apiError is an error body, in any of the shapes OpenAI-compatible servers
 // send.
@@ -105,16 +101,11 @@ func rawText(raw json.RawMessage) string {
 	return string(raw)
 }
 
-// plainText returns a non-JSON body as a one-line message.
+// plainText returns a non-JSON body as a message, whole: the provider's
+// Secrets redact it before bounding it (wire.Secrets.Message), so that no
+// key straddles the cut.
 func plainText(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > maxMessage {
-		s = s[:maxMessage]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	return s
+	return strings.TrimSpace(string(b))
 }
 
 // httpError classifies a non-2xx response.
@@ -177,12 +168,11 @@ func (p *Provider) classify(status int, h http.Header, body []byte, deployment s
 	} else if pe.Kind == llmrouter.KindRateLimited {
 		pe.RetryAfter = tryAgainIn(msg)
 	}
-	pe.Message = p.redact(e.Message)
+	pe.Message = e.Message
 	if pe.Message == "" && pe.StatusCode != 0 {
 		pe.Message = http.StatusText(pe.StatusCode)
 	}
-	pe.Code = p.redact(pe.Code)
-	return pe
+	return p.secrets.Finish(pe)
 }
 
 // kindForType classifies an error that came without an HTTP status (inside
@@ -254,11 +244,6 @@ func isContentPolicy(code, inner, msg string) bool {
 func retryAfter(h http.Header, status int, msg string) time.Duration {
 	if d := wire.RetryAfter(h, time.Now()); d > 0 {
 		return d
-	}
-	if v := h.Get("X-Ms-Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
 	}
 	if status != http.StatusTooManyRequests {
 		return 0

@@ -58,7 +58,8 @@ type Provider struct {
 
 	headers       []header // every request's headers, built by New
 	streamHeaders []header
-	secrets       []string // values never to show in errors
+	secrets       wire.Secrets // every credential, kept out of errors; built by New
+	sameHost      bool         // WithSameHostRedirects
 }
 
 // header is one request header; its value slice is shared by every request
@@ -87,9 +88,7 @@ func New(opts ...Option) *Provider {
 	for _, o := range opts {
 		o(p)
 	}
-	if p.client == nil {
-		p.client = wire.NewHTTPClient()
-	}
+	p.client = wire.GuardRedirects(p.client, p.sameHost)
 	p.baseURL = strings.TrimRight(p.baseURL, "/")
 	p.chatURL = p.baseURL + "/chat/completions"
 	p.buildHeaders()
@@ -114,8 +113,9 @@ func (p *Provider) buildHeaders() {
 		} else {
 			add(p.authHeader, p.apiKey)
 		}
-		p.secrets = append(p.secrets, p.apiKey)
+		p.secrets.Add(p.apiKey)
 	}
+	p.secrets.AddURL(p.baseURL)
 	if p.org != "" {
 		add("OpenAI-Organization", p.org)
 	}
@@ -130,14 +130,7 @@ func (p *Provider) buildHeaders() {
 	}
 	for _, h := range p.extra {
 		add(h.key, h.val[0])
-		switch strings.ToLower(h.key) {
-		case "authorization", "api-key", "x-api-key", "proxy-authorization", "cookie":
-			v := h.val[0]
-			if i := strings.LastIndexByte(v, ' '); i >= 0 {
-				v = v[i+1:] // the token of "Bearer <token>"
-			}
-			p.secrets = append(p.secrets, v)
-		}
+		p.secrets.AddHeader(h.key, h.val[0])
 	}
 	for i := range p.headers {
 		p.headers[i].val = p.headers[i].val[:1:1]
@@ -165,15 +158,27 @@ func WithProject(project string) Option { return func(p *Provider) { p.project =
 
 // WithHeader sends header k: v with every request (replacing any the
 // adapter sets itself, Authorization included). The values of
-// Authorization, Api-Key and X-Api-Key headers never appear in errors.
+// credential-like headers (Authorization, Api-Key, X-Api-Key, any name
+// containing key, token, secret or auth: see wire.IsCredentialName) never
+// appear in errors.
 func WithHeader(k, v string) Option {
 	return func(p *Provider) { p.extra = append(p.extra, header{k, []string{v}}) }
 }
 
 // WithHTTPClient sets the HTTP client. Default wire.NewHTTPClient(): pooled
 // connections, HTTP/2 where offered, no overall timeout (the router's
-// contexts bound each call).
+// contexts bound each call). The provider uses a shallow copy of c whose
+// CheckRedirect refuses redirects (see WithSameHostRedirects); c itself is
+// not modified.
 func WithHTTPClient(c *http.Client) Option { return func(p *Provider) { p.client = c } }
+
+// WithSameHostRedirects lets the provider follow redirects to the scheme
+// and host:port a request was sent to (up to 10; the caller's own
+// CheckRedirect, if any, is then consulted). Default: every redirect is
+// refused with a KindTransport, ClassFailover error wrapping a
+// *wire.RedirectError that names the target host. Redirects to another
+// host are always refused: they would carry the key and the prompt there.
+func WithSameHostRedirects() Option { return func(p *Provider) { p.sameHost = true } }
 
 // WithName sets the provider's name, as the OpenTelemetry
 // gen_ai.provider.name attribute spells it where one exists
@@ -326,15 +331,4 @@ func (p *Provider) urlFor(model string) string {
 	}
 	return p.baseURL + "/openai/deployments/" + url.PathEscape(model) +
 		"/chat/completions?api-version=" + url.QueryEscape(p.azureVer)
-}
-
-// redact removes every secret from s.
-func (p *Provider) redact(s string) string {
-	for _, k := range p.secrets {
-		s = wire.Redact(s, k)
-		if len(k) >= 12 {
-			s = wire.Redact(s, k[len(k)/3:]) // a key shown without its prefix
-		}
-	}
-	return s
 }
