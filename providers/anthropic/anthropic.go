@@ -131,6 +131,11 @@ type Settings struct {
 // Name returns "anthropic".
 func (p *Provider) Name() string { return name }
 
+// HonorsContext reports true: every request, and every stream's Next, ends
+// as soon as its context does (the HTTP request is bound to it), so the
+// router calls this provider directly (see llmrouter.ContextHonoring).
+func (p *Provider) HonorsContext() bool { return true }
+
 // Chat implements llmrouter.Provider.
 func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (*llmrouter.Response, error) {
 	resp, err := p.send(ctx, d, req, false)

@@ -204,6 +204,11 @@ func DefaultEndpoint(region string) string {
 // Name returns "aws.bedrock".
 func (p *Provider) Name() string { return ProviderName }
 
+// HonorsContext reports true: every request, and every stream's Next, ends
+// as soon as its context does (the HTTP request is bound to it), so the
+// router calls this provider directly (see llmrouter.ContextHonoring).
+func (p *Provider) HonorsContext() bool { return true }
+
 // JSONMode says how a deployment asks for JSON answers.
 type JSONMode uint8
 

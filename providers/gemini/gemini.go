@@ -66,6 +66,11 @@ func New(opts ...Option) *Provider {
 // Name implements llmrouter.Provider: it returns "gcp.gemini".
 func (p *Provider) Name() string { return Name }
 
+// HonorsContext reports true: every request, and every stream's Next, ends
+// as soon as its context does (the HTTP request is bound to it), so the
+// router calls this provider directly (see llmrouter.ContextHonoring).
+func (p *Provider) HonorsContext() bool { return true }
+
 // Chat implements llmrouter.Provider with generateContent.
 func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (*llmrouter.Response, error) {
 	resp, perr := p.send(ctx, d, req, false)

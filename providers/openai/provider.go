@@ -142,6 +142,11 @@ func (p *Provider) buildHeaders() {
 // another.
 func (p *Provider) Name() string { return p.name }
 
+// HonorsContext reports true: every request, and every stream's Next, ends
+// as soon as its context does (the HTTP request is bound to it), so the
+// router calls this provider directly (see llmrouter.ContextHonoring).
+func (p *Provider) HonorsContext() bool { return true }
+
 // WithAPIKey sets the API key, sent as "Authorization: Bearer <key>" (or
 // "api-key: <key>" for Azure). It never appears in errors.
 func WithAPIKey(key string) Option { return func(p *Provider) { p.apiKey = key } }
