@@ -3,10 +3,8 @@ package anthropic
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/sse"
@@ -227,8 +225,10 @@ func (s *stream) readError(err error) *llmrouter.ProviderError {
 	switch {
 	case err == io.EOF:
 		return &llmrouter.ProviderError{Kind: llmrouter.KindTransport, Message: "stream ended before message_stop", Err: io.ErrUnexpectedEOF}
-	case errors.Is(err, sse.ErrLineTooLong):
-		return malformed("event line longer than " + strconv.Itoa(sse.MaxLine) + " bytes")
+	case sse.TooLarge(err):
+		pe := malformed(err.Error())
+		pe.Err = err
+		return pe
 	case err == io.ErrUnexpectedEOF && s.ctx.Err() == nil:
 		return &llmrouter.ProviderError{Kind: llmrouter.KindTransport, Message: "stream cut mid-event", Err: err}
 	}

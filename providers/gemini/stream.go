@@ -141,8 +141,8 @@ func (s *stream) wholeLastEvent(ev sse.Event, err error) bool {
 
 // readFailed sets s.err for a failed read of the body.
 func (s *stream) readFailed(err error) {
-	if errors.Is(err, sse.ErrLineTooLong) {
-		s.err = s.p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindMalformed, Message: "stream event too long", Err: err}, s.d)
+	if sse.TooLarge(err) {
+		s.err = s.p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindMalformed, Message: "stream event too long: " + err.Error(), Err: err}, s.d)
 		return
 	}
 	s.err = s.p.fill(wire.TransportError(s.ctx, Name, s.d.Name, err), s.d)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/providers/providertest"
 )
 
@@ -302,4 +304,20 @@ func TestStreamCancel(t *testing.T) {
 		t.Errorf("err = %v; want canceled", st.Err())
 	}
 	_ = st.Close()
+}
+
+// An event of many short data lines past sse.MaxEvent ends the stream as
+// malformed, without joining them all. The lines are JSON white space, so
+// the event would decode if it were read whole.
+func TestStreamEventTooLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 16 MiB")
+	}
+	pad := strings.Repeat("data:"+strings.Repeat(" ", 59)+"\n", sse.MaxEvent/32)
+	_, err := streamRaw(t, `data: {"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"finishReason":"STOP","index":0}]`+"\n"+pad+"data: }\n\n")
+	var pe *llmrouter.ProviderError
+	var tooLarge *sse.EventTooLargeError
+	if !errors.As(err, &pe) || pe.Kind != llmrouter.KindMalformed || !errors.As(err, &tooLarge) {
+		t.Errorf("err = %v; want malformed, from an *sse.EventTooLargeError", err)
+	}
 }

@@ -3,7 +3,6 @@ package openai
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -177,7 +176,7 @@ func (s *stream) readError(err error) *llmrouter.ProviderError {
 	case err == io.ErrUnexpectedEOF:
 		return &llmrouter.ProviderError{Provider: s.p.name, Deployment: s.dep, Kind: llmrouter.KindTransport,
 			Message: "stream cut in the middle of an event", Err: err}
-	case errors.Is(err, sse.ErrLineTooLong):
+	case sse.TooLarge(err):
 		return &llmrouter.ProviderError{Provider: s.p.name, Deployment: s.dep, Kind: llmrouter.KindMalformed,
 			Message: err.Error(), Err: err}
 	}
