@@ -19,7 +19,9 @@ import (
 // candidate has a finishReason (older models repeat it on every event). So
 // the stream holds the finish reason back and delivers it, with the last
 // usageMetadata, on a final chunk once the body ends cleanly; an end before
-// any finishReason is a KindTransport error.
+// any finishReason is a KindTransport error. An error object ends the
+// stream with that error classified, whether it comes as an event's data or
+// bare, without "data:" (see bareError).
 //
 // Decoding reuses one json.Decoder, one wireEvent and one tool-call slice
 // (about one allocation per text chunk: its string), so a chunk's
@@ -53,6 +55,7 @@ type stream struct {
 
 func newStream(ctx context.Context, p *Provider, d *llmrouter.Deployment, body io.ReadCloser) *stream {
 	s := &stream{p: p, ctx: ctx, d: d, body: body, rd: sse.Get(body)}
+	s.rd.KeepOther(true) // for errors sent without "data:" (bareError)
 	s.dec = json.NewDecoder(&s.feed)
 	return s
 }
@@ -100,6 +103,12 @@ func (s *stream) Next() bool {
 	}
 	for !s.eof {
 		ev, err := s.rd.Next()
+		if ev.Other != nil {
+			if pe := s.bareError(ev.Other); pe != nil {
+				s.err = pe
+				return false
+			}
+		}
 		if err != nil {
 			if !s.wholeLastEvent(ev, err) {
 				s.readFailed(err)

@@ -1,7 +1,9 @@
 package gemini
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -320,4 +322,67 @@ func TestStreamEventTooLarge(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Kind != llmrouter.KindMalformed || !errors.As(err, &tooLarge) {
 		t.Errorf("err = %v; want malformed, from an *sse.EventTooLargeError", err)
 	}
+}
+
+// Gemini sends an error that happens after the 200 as a bare
+// {"error":{...}} without "data:": on one line (the shape go-genai's tests
+// send, here without a line end) or pretty-printed as in a response body
+// (which python-genai reassembles line by line). The stream ends with that
+// error, classified as the same body would be: a bad request is not
+// retried, a daily quota fails over, a refused key is an auth error, and
+// RetryInfo is kept.
+func TestStreamBareError(t *testing.T) {
+	text := "data: " + `{"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"},"index":0}]}` + "\r\n\r\n"
+	compact := func(name string) string {
+		var b bytes.Buffer
+		if err := json.Compact(&b, []byte(readFixture(t, name))); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name   string
+		raw    string
+		kind   llmrouter.Kind
+		class  llmrouter.Class
+		status int
+		code   string
+		retry  time.Duration
+		text   string
+	}{
+		{"daily quota, pretty-printed, after text", text + readFixture(t, "error_daily_quota.json"),
+			llmrouter.KindRateLimited, llmrouter.ClassFailover, 429, "RESOURCE_EXHAUSTED", 1500 * time.Millisecond, "Hello"},
+		{"rate limit, one line", text + `{"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED", "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}]}}` + "\n\n",
+			llmrouter.KindRateLimited, llmrouter.ClassRetry, 429, "RESOURCE_EXHAUSTED", 37 * time.Second, "Hello"},
+		{"bad request, one line without line end", compact("error_invalid_argument.json"),
+			llmrouter.KindBadRequest, llmrouter.ClassStop, 400, "INVALID_ARGUMENT", 0, ""},
+		{"refused key, pretty-printed", readFixture(t, "error_api_key_invalid.json"),
+			llmrouter.KindAuth, llmrouter.DefaultClass(llmrouter.KindAuth), 400, "API_KEY_INVALID", 0, ""},
+		{"overloaded, after text, CRLF", text + strings.ReplaceAll(readFixture(t, "error_unavailable.json"), "\n", "\r\n") + "\r\n",
+			llmrouter.KindServer, llmrouter.ClassRetry, 503, "UNAVAILABLE", 0, "Hello"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := streamRaw(t, tt.raw)
+			var pe *llmrouter.ProviderError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v; want *ProviderError", err)
+			}
+			if pe.Kind != tt.kind || pe.EffectiveClass() != tt.class || pe.StatusCode != tt.status || pe.Code != tt.code || pe.RetryAfter != tt.retry {
+				t.Errorf("err = %+v; want kind %v, class %v, status %d, code %q, retry after %v", pe, tt.kind, tt.class, tt.status, tt.code, tt.retry)
+			}
+			if pe.Provider != Name || pe.Deployment != "gemini-test" {
+				t.Errorf("provider/deployment = %q/%q", pe.Provider, pe.Deployment)
+			}
+			if got.Finish != "" || got.Text != tt.text {
+				t.Errorf("delivered %+v; want text %q and no finish", got, tt.text)
+			}
+		})
+	}
+	t.Run("other stray lines ignored", func(t *testing.T) {
+		got, err := streamRaw(t, "stray line\n{\"not\": \"an error\"}\n\n"+text+"data: "+confStreamText[2]+"\n\n")
+		if err != nil || got.Text != "Hello suite." || got.Finish != llmrouter.FinishStop {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+	})
 }
