@@ -28,7 +28,6 @@ type stream struct {
 	ev     streamEvent // reused for every event
 	buf    []byte      // scratch for unescaping strings
 	cur    llmrouter.Chunk
-	delta  [1]llmrouter.ToolCallDelta
 	tools  []toolBlock
 	counts usageCounts
 	stop   string
@@ -159,8 +158,7 @@ func (s *stream) handle(typ string) bool {
 				}
 			}
 			s.tools = append(s.tools, tb)
-			s.delta[0] = llmrouter.ToolCallDelta{Index: len(s.tools) - 1, ID: b.ID, Name: b.Name}
-			s.cur.ToolCalls = s.delta[:]
+			s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: len(s.tools) - 1, ID: b.ID, Name: b.Name}}
 			return true
 		}
 	case "content_block_delta":
@@ -177,8 +175,7 @@ func (s *stream) handle(typ string) bool {
 				return false // a server tool's input, or nothing
 			}
 			s.tools[i].args = true
-			s.delta[0] = llmrouter.ToolCallDelta{Index: i, Arguments: d.PartialJSON}
-			s.cur.ToolCalls = s.delta[:]
+			s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: i, Arguments: d.PartialJSON}}
 			return true
 		}
 	case "content_block_stop":
@@ -192,8 +189,7 @@ func (s *stream) handle(typ string) bool {
 		if args == "" {
 			args = "{}"
 		}
-		s.delta[0] = llmrouter.ToolCallDelta{Index: i, Arguments: args}
-		s.cur.ToolCalls = s.delta[:]
+		s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: i, Arguments: args}}
 		return true
 	case "message_delta":
 		if ev.Delta.StopReason != "" {
@@ -244,8 +240,9 @@ func (s *stream) fail(pe *llmrouter.ProviderError) {
 	s.cur = llmrouter.Chunk{}
 }
 
-// Current implements llmrouter.ChunkStream. Its ToolCalls slice is reused
-// by the next call to Next.
+// Current implements llmrouter.ChunkStream. The chunk, its ToolCalls
+// included, is the caller's to keep: a chunk with a tool-call delta gets a
+// slice of its own.
 func (s *stream) Current() llmrouter.Chunk { return s.cur }
 
 // Err implements llmrouter.ChunkStream.

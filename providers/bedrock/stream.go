@@ -82,7 +82,6 @@ type stream struct {
 	payload []byte
 	ev      streamEvent
 	cur     llmrouter.Chunk
-	delta   [1]llmrouter.ToolCallDelta
 	tools   []toolSlot
 
 	stop    string // the messageStop reason, once seen
@@ -228,9 +227,8 @@ func (s *stream) handle(msg *eventstream.Message) bool {
 		if ev.Start.ToolUse.ToolUseID == "" && ev.Start.ToolUse.Name == "" {
 			return false
 		}
-		s.delta[0] = llmrouter.ToolCallDelta{Index: s.toolIndex(ev.ContentBlockIndex),
-			ID: ev.Start.ToolUse.ToolUseID, Name: ev.Start.ToolUse.Name}
-		s.cur.ToolCalls = s.delta[:1]
+		s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: s.toolIndex(ev.ContentBlockIndex),
+			ID: ev.Start.ToolUse.ToolUseID, Name: ev.Start.ToolUse.Name}}
 		return true
 	case "contentBlockDelta":
 		d := &ev.Delta
@@ -238,8 +236,7 @@ func (s *stream) handle(msg *eventstream.Message) bool {
 		case d.Text != "":
 			s.cur.Text = d.Text
 		case d.ToolUse.Input != "":
-			s.delta[0] = llmrouter.ToolCallDelta{Index: s.toolIndex(ev.ContentBlockIndex), Arguments: d.ToolUse.Input}
-			s.cur.ToolCalls = s.delta[:1]
+			s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: s.toolIndex(ev.ContentBlockIndex), Arguments: d.ToolUse.Input}}
 		case d.ReasoningContent.Text != "":
 			s.cur.Reasoning = d.ReasoningContent.Text
 		default:
@@ -312,7 +309,9 @@ func quote(s string) string {
 	return `"` + strings.ToValidUTF8(s, "?") + `"`
 }
 
-// Current implements llmrouter.ChunkStream.
+// Current implements llmrouter.ChunkStream. The chunk, its ToolCalls
+// included, is the caller's to keep: a chunk with a tool-call delta gets a
+// slice of its own.
 func (s *stream) Current() llmrouter.Chunk { return s.cur }
 
 // Err implements llmrouter.ChunkStream.

@@ -23,9 +23,9 @@ import (
 // stream with that error classified, whether it comes as an event's data or
 // bare, without "data:" (see bareError).
 //
-// Decoding reuses one json.Decoder, one wireEvent and one tool-call slice
-// (about one allocation per text chunk: its string), so a chunk's
-// ToolCalls are valid only until the next call to Next.
+// Decoding reuses one json.Decoder and one wireEvent (about one allocation
+// per text chunk: its string). Chunks are the caller's to keep: a chunk
+// with function calls gets a ToolCalls slice of its own.
 type stream struct {
 	p    *Provider
 	ctx  context.Context
@@ -37,7 +37,6 @@ type stream struct {
 	dec     *json.Decoder // reused across events, with its buffers
 	feed    feed
 	cur     llmrouter.Chunk
-	deltas  []llmrouter.ToolCallDelta
 	text    strings.Builder
 	scratch bytes.Buffer
 
@@ -187,14 +186,13 @@ func (s *stream) event(data []byte) (ok, stop bool) {
 	if c.FinishReason != "" {
 		s.rawStop, s.finished = c.FinishReason, true
 	}
-	s.deltas = s.deltas[:0]
 	var textParts, thoughtParts int
 	for i := range c.Content.Parts {
 		part := &c.Content.Parts[i]
 		switch {
 		case part.FunctionCall != nil:
 			fc := part.FunctionCall
-			s.deltas = append(s.deltas, llmrouter.ToolCallDelta{
+			s.cur.ToolCalls = append(s.cur.ToolCalls, llmrouter.ToolCallDelta{
 				Index: s.calls, ID: callID(fc.ID, s.calls), Name: fc.Name, Arguments: argsText(fc.Args, &s.scratch),
 				Signature: part.ThoughtSignature})
 			s.calls++
@@ -203,9 +201,6 @@ func (s *stream) event(data []byte) (ok, stop bool) {
 		default:
 			s.cur.Text = s.join(s.cur.Text, part.Text, &textParts)
 		}
-	}
-	if len(s.deltas) > 0 {
-		s.cur.ToolCalls = s.deltas
 	}
 	return s.cur.Text != "" || s.cur.Reasoning != "" || len(s.cur.ToolCalls) > 0, false
 }

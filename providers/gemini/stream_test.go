@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -385,4 +386,37 @@ func TestStreamBareError(t *testing.T) {
 			t.Fatalf("got %+v, %v", got, err)
 		}
 	})
+}
+
+// Chunks are the caller's to keep: the function calls of an earlier event
+// must not change when a later one is decoded.
+func TestStreamChunksKept(t *testing.T) {
+	call := func(name, city string) string {
+		return `{"candidates":[{"content":{"parts":[{"functionCall":{"name":"` + name + `","args":{"city":"` + city + `"}}}],"role":"model"},"index":0}]}`
+	}
+	p := newTestProvider(t, func(w http.ResponseWriter, r *http.Request) {
+		writeSSE(w, "\r\n\r\n", call("get_weather", "Paris"), call("get_time", "Tokyo"), confStreamText[2])
+	})
+	st, err := p.Stream(context.Background(), deployment(p, "gemini-2.5-flash"), providertest.Request(providertest.StreamToolCall))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []llmrouter.Chunk
+	for st.Next() {
+		kept = append(kept, st.Current())
+	}
+	if err := st.Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	var got []string
+	for _, c := range kept {
+		for _, d := range c.ToolCalls {
+			got = append(got, fmt.Sprintf("%d %s %s", d.Index, d.Name, d.Arguments))
+		}
+	}
+	want := []string{`0 get_weather {"city":"Paris"}`, `1 get_time {"city":"Tokyo"}`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tool calls read after the stream = %q; want %q", got, want)
+	}
 }
