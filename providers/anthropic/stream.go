@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/drain"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
@@ -249,13 +250,19 @@ func (s *stream) Current() llmrouter.Chunk { return s.cur }
 func (s *stream) Err() error { return s.err }
 
 // Close implements llmrouter.ChunkStream: it closes the response body,
-// which ends the upstream call if it still runs.
+// which ends the upstream call if it still runs. After message_stop it
+// first reads the end of the body (drain.Close), which often comes a
+// moment later: without it the connection could not be reused.
 func (s *stream) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
-	_ = s.body.Close()
+	if s.done && s.err == nil {
+		_ = drain.Close(s.body)
+	} else {
+		_ = s.body.Close()
+	}
 	sse.Put(s.rd) // Next reads no more once closed
 	s.rd = nil
 	return nil

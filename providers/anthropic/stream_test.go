@@ -31,7 +31,7 @@ func streamOn(t *testing.T, ctx context.Context, h http.HandlerFunc) collected {
 	if err != nil {
 		return collected{err: err}
 	}
-	return drain(st)
+	return drainStream(st)
 }
 
 func wantKind(t *testing.T, err error, kinds ...llmrouter.Kind) *llmrouter.ProviderError {

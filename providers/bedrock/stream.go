@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream/eventstreamapi"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/drain"
 )
 
 // maxFrame is the largest event-stream message the stream accepts (the
@@ -323,13 +324,19 @@ func (s *stream) Err() error {
 }
 
 // Close implements llmrouter.ChunkStream: it closes the response body,
-// which ends the upstream call.
+// which ends the upstream call. After the last event it first reads the
+// end of the body (drain.Close), which often comes a moment later: without
+// it the connection could not be reused.
 func (s *stream) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
 	s.cur = llmrouter.Chunk{}
-	_ = s.body.Close()
+	if s.done && s.err == nil {
+		_ = drain.Close(s.body)
+	} else {
+		_ = s.body.Close()
+	}
 	return nil
 }

@@ -21,7 +21,9 @@ import (
 // usageMetadata, on a final chunk once the body ends cleanly; an end before
 // any finishReason is a KindTransport error. An error object ends the
 // stream with that error classified, whether it comes as an event's data or
-// bare, without "data:" (see bareError).
+// bare, without "data:" (see bareError). As the answer ends with its body,
+// a whole stream has read its body to the end and its connection is
+// reused; nothing is left to drain.
 //
 // Decoding reuses one json.Decoder and one wireEvent (about one allocation
 // per text chunk: its string). Chunks are the caller's to keep: a chunk

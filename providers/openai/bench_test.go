@@ -360,6 +360,7 @@ func BenchmarkHandWrittenNetHTTPStream(b *testing.B) {
 				out = ch.Usage.CompletionTokens
 			}
 		}
+		_, _ = io.Copy(io.Discard, resp.Body) // let the connection be reused
 		_ = resp.Body.Close()
 		if !done || n != benchTextLen || finish != "stop" || out != 38 {
 			b.Fatalf("bad stream: done %v, %d bytes, finish %q, %d tokens", done, n, finish, out)
