@@ -9,44 +9,68 @@ import (
 	"testing/iotest"
 )
 
-type ev struct{ name, data, id string }
+// ev is an event as the tests compare it; other is set only by readers
+// that keep other lines.
+type ev struct{ name, data, id, other string }
 
-func readAll(t *testing.T, r io.Reader) ([]ev, error) {
+// readAll reads every event of r, the cut last one (returned with
+// io.ErrUnexpectedEOF) included when it has data or other lines.
+func readAll(t *testing.T, r io.Reader, keepOther bool) ([]ev, error) {
 	t.Helper()
 	rd := NewReader(r)
+	rd.KeepOther(keepOther)
 	var out []ev
 	for {
 		e, err := rd.Next()
+		if err == nil || (err == io.ErrUnexpectedEOF && (len(e.Data) > 0 || e.Other != nil)) {
+			out = append(out, ev{e.Name, string(e.Data), e.ID, string(e.Other)})
+		}
 		if err != nil {
 			return out, err
 		}
-		out = append(out, ev{e.Name, string(e.Data), e.ID})
 	}
 }
 
+// Gemini's in-stream error: a bare JSON object, on one line (as go-genai's
+// tests send it, without a line end) or pretty-printed.
+const (
+	errorLine   = `{"error": {"code": 500, "message": "internal server error", "status": "INTERNAL"}}`
+	errorPretty = "{\n  \"error\": {\n    \"code\": 429,\n    \"status\": \"RESOURCE_EXHAUSTED\"\n  }\n}"
+)
+
 func TestReader(t *testing.T) {
 	cases := []struct {
-		name string
-		in   string
-		want []ev
-		err  error
+		name      string
+		in        string
+		keepOther bool
+		want      []ev
+		err       error
 	}{
-		{"openai", "data: {\"a\":1}\n\ndata: [DONE]\n\n", []ev{{"", `{"a":1}`, ""}, {"", "[DONE]", ""}}, io.EOF},
-		{"named events", "event: ping\ndata: {}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
-			[]ev{{"ping", "{}", ""}, {"message_stop", `{"type":"message_stop"}`, ""}}, io.EOF},
-		{"crlf and bom", "\xef\xbb\xbfdata: x\r\n\r\n", []ev{{"", "x", ""}}, io.EOF},
-		{"multi-line data", "data: a\ndata: b\n\n", []ev{{"", "a\nb", ""}}, io.EOF},
-		{"comments and no space", ": keep-alive\ndata:x\n\n", []ev{{"", "x", ""}}, io.EOF},
-		{"id", "id: 7\ndata: x\n\n", []ev{{"", "x", "7"}}, io.EOF},
-		{"event without data dispatches nothing", "event: e\n\ndata: y\n\n", []ev{{"", "y", ""}}, io.EOF},
-		{"cut mid-event", "data: {\"a\":1}\n\ndata: {\"b\"", []ev{{"", `{"a":1}`, ""}}, io.ErrUnexpectedEOF},
-		{"cut before blank line", "data: x\n", nil, io.ErrUnexpectedEOF},
-		{"unknown field ignored", "retry: 10\nfoo: bar\ndata: z\n\n", []ev{{"", "z", ""}}, io.EOF},
+		{"openai", "data: {\"a\":1}\n\ndata: [DONE]\n\n", false, []ev{{"", `{"a":1}`, "", ""}, {"", "[DONE]", "", ""}}, io.EOF},
+		{"named events", "event: ping\ndata: {}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", false,
+			[]ev{{"ping", "{}", "", ""}, {"message_stop", `{"type":"message_stop"}`, "", ""}}, io.EOF},
+		{"crlf and bom", "\xef\xbb\xbfdata: x\r\n\r\n", false, []ev{{"", "x", "", ""}}, io.EOF},
+		{"multi-line data", "data: a\ndata: b\n\n", false, []ev{{"", "a\nb", "", ""}}, io.EOF},
+		{"comments and no space", ": keep-alive\ndata:x\n\n", false, []ev{{"", "x", "", ""}}, io.EOF},
+		{"id", "id: 7\ndata: x\n\n", false, []ev{{"", "x", "7", ""}}, io.EOF},
+		{"event without data dispatches nothing", "event: e\n\ndata: y\n\n", false, []ev{{"", "y", "", ""}}, io.EOF},
+		{"cut mid-event", "data: {\"a\":1}\n\ndata: {\"b\"", false, []ev{{"", `{"a":1}`, "", ""}, {"", `{"b"`, "", ""}}, io.ErrUnexpectedEOF},
+		{"cut before blank line", "data: x\n", false, []ev{{"", "x", "", ""}}, io.ErrUnexpectedEOF},
+		{"unknown field ignored", "retry: 10\nfoo: bar\ndata: z\n\n", false, []ev{{"", "z", "", ""}}, io.EOF},
+		{"other lines ignored by default", "data: y\n\n" + errorLine + "\n\n", false, []ev{{"", "y", "", ""}}, io.EOF},
+		{"kept: error after data", "data: {\"a\":1}\n\n" + errorLine + "\n\n", true, []ev{{"", `{"a":1}`, "", ""}, {"", "", "", errorLine}}, io.EOF},
+		{"kept: error without line end", "data: {\"a\":1}\n\n" + errorLine, true, []ev{{"", `{"a":1}`, "", ""}, {"", "", "", errorLine}}, io.ErrUnexpectedEOF},
+		{"kept: error without blank line", errorLine + "\n", true, []ev{{"", "", "", errorLine}}, io.ErrUnexpectedEOF},
+		{"kept: pretty-printed", errorPretty + "\n\n", true, []ev{{"", "", "", errorPretty}}, io.EOF},
+		{"kept: crlf", "{\"error\": {}}\r\n\r\n", true, []ev{{"", "", "", `{"error": {}}`}}, io.EOF},
+		{"kept: fields still fields", "retry: 5\nid: 1\nevent: x\ndata: y\n\n", true, []ev{{"x", "y", "1", ""}}, io.EOF},
+		{"kept: comments still comments", ": ping\n\ndata: y\n\n", true, []ev{{"", "y", "", ""}}, io.EOF},
+		{"kept: mixed", "data: y\nstray\n\n", true, []ev{{"", "y", "", "stray"}}, io.EOF},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			for _, r := range []io.Reader{strings.NewReader(c.in), iotest.OneByteReader(strings.NewReader(c.in))} {
-				got, err := readAll(t, r)
+				got, err := readAll(t, r, c.keepOther)
 				if !errors.Is(err, c.err) {
 					t.Fatalf("err = %v; want %v", err, c.err)
 				}
@@ -65,7 +89,7 @@ func TestReader(t *testing.T) {
 
 func TestLineTooLong(t *testing.T) {
 	in := "data: " + strings.Repeat("x", MaxLine+1) + "\n\n"
-	_, err := readAll(t, strings.NewReader(in))
+	_, err := readAll(t, strings.NewReader(in), false)
 	if !errors.Is(err, ErrLineTooLong) {
 		t.Fatalf("err = %v; want ErrLineTooLong", err)
 	}
@@ -235,59 +259,4 @@ func TestSetMaxEvent(t *testing.T) {
 			t.Fatalf("pooled reader kept its settings: %q, %q, %v", e.Data, e.Other, err)
 		}
 	})
-}
-
-func TestKeepOther(t *testing.T) {
-	type oev struct{ data, other string }
-	// Gemini's in-stream error: a bare JSON object, on one line (as
-	// go-genai's tests send it, without a line end) or pretty-printed.
-	const oneLine = `{"error": {"code": 500, "message": "internal server error", "status": "INTERNAL"}}`
-	const pretty = "{\n  \"error\": {\n    \"code\": 429,\n    \"status\": \"RESOURCE_EXHAUSTED\"\n  }\n}\n"
-	cases := []struct {
-		name string
-		in   string
-		want []oev
-		err  error
-	}{
-		{"error after data", "data: {\"a\":1}\n\n" + oneLine + "\n\n", []oev{{`{"a":1}`, ""}, {"", oneLine}}, io.EOF},
-		{"error without line end", "data: {\"a\":1}\n\n" + oneLine, []oev{{`{"a":1}`, ""}, {"", oneLine}}, io.ErrUnexpectedEOF},
-		{"error without blank line", oneLine + "\n", []oev{{"", oneLine}}, io.ErrUnexpectedEOF},
-		{"pretty-printed", pretty + "\n", []oev{{"", strings.TrimSuffix(pretty, "\n")}}, io.EOF},
-		{"crlf", "{\"error\": {}}\r\n\r\n", []oev{{"", `{"error": {}}`}}, io.EOF},
-		{"fields still fields", "retry: 5\nid: 1\nevent: x\ndata: y\n\n", []oev{{"y", ""}}, io.EOF},
-		{"comments still comments", ": ping\n\ndata: y\n\n", []oev{{"y", ""}}, io.EOF},
-		{"mixed", "data: y\nstray\n\n", []oev{{"y", "stray"}}, io.EOF},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for _, r := range []io.Reader{strings.NewReader(c.in), iotest.OneByteReader(strings.NewReader(c.in))} {
-				rd := NewReader(r)
-				rd.KeepOther(true)
-				var got []oev
-				var err error
-				for {
-					var e Event
-					e, err = rd.Next()
-					if err != nil {
-						if err == io.ErrUnexpectedEOF && (len(e.Data) > 0 || e.Other != nil) {
-							got = append(got, oev{string(e.Data), string(e.Other)})
-						}
-						break
-					}
-					got = append(got, oev{string(e.Data), string(e.Other)})
-				}
-				if err != c.err {
-					t.Fatalf("err = %v; want %v", err, c.err)
-				}
-				if len(got) != len(c.want) {
-					t.Fatalf("events = %q; want %q", got, c.want)
-				}
-				for i := range got {
-					if got[i] != c.want[i] {
-						t.Errorf("event %d = %q; want %q", i, got[i], c.want[i])
-					}
-				}
-			}
-		})
-	}
 }
