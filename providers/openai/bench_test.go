@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -51,10 +52,6 @@ var benchStream = func() []string {
 
 const benchTextLen = 160 // bytes of answer text in both mock answers
 
-// benchTerminatorDelay separates a stream's last event from the end of its
-// body, so that a client must wait for the end to reuse the connection.
-const benchTerminatorDelay = 50 * time.Microsecond
-
 // benchServer is a loopback mock of OpenAI's chat completions endpoint.
 func benchServer(b *testing.B) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -79,10 +76,12 @@ func benchServer(b *testing.B) *httptest.Server {
 			f.Flush()
 		}
 		// [DONE] is on the wire; the body's terminating zero-length chunk
-		// follows a moment later in a write of its own when the handler
-		// returns, as from a server whose last event and end of body are
-		// separate writes (a proxy, say).
-		time.Sleep(benchTerminatorDelay)
+		// follows in a write of its own when the handler returns, as from
+		// a server whose last event and end of body are separate writes (a
+		// proxy, say). Yielding first lets the client read [DONE] before
+		// the end arrives, as it often does over a network, without
+		// sleeping (a sleep would dominate the time measured).
+		runtime.Gosched()
 	}))
 	var conns atomic.Int64
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
