@@ -3,6 +3,8 @@ package drain
 import (
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +103,37 @@ func TestCloseAllocs(t *testing.T) {
 	_ = Close(b) // warm the pool
 	if n := testing.AllocsPerRun(100, func() { _ = Close(b) }); n != 0 {
 		t.Errorf("Close of a body at its end allocates %v times; want 0", n)
+	}
+}
+
+// A net/http response body that a server keeps open: Close returns after
+// MaxWait, closing the body from the timer while a Read waits on it (which
+// the race detector checks).
+func TestCloseHTTPBodyKeptOpen(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "data: [DONE]\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if _, err := io.ReadAtLeast(resp.Body, buf, len("data: [DONE]\n\n")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = Close(resp.Body)
+	if took := time.Since(start); took < MaxWait || took > MaxWait+2*time.Second {
+		t.Errorf("Close took %v; want about %v", took, MaxWait)
 	}
 }
