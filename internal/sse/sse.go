@@ -158,8 +158,10 @@ func (r *Reader) Next() (Event, error) {
 			if err == io.ErrUnexpectedEOF && len(line) > 0 {
 				// The last line lacks its line end: read it as any other,
 				// then report the event as cut.
-				if ferr := r.field(line); ferr != nil {
-					return Event{}, ferr
+				if line[0] != ':' {
+					if ferr := r.field(line); ferr != nil {
+						return Event{}, ferr
+					}
 				}
 				return r.event(), err
 			}

@@ -65,6 +65,7 @@ func TestReader(t *testing.T) {
 		{"kept: crlf", "{\"error\": {}}\r\n\r\n", true, []ev{{"", "", "", `{"error": {}}`}}, io.EOF},
 		{"kept: fields still fields", "retry: 5\nid: 1\nevent: x\ndata: y\n\n", true, []ev{{"x", "y", "1", ""}}, io.EOF},
 		{"kept: comments still comments", ": ping\n\ndata: y\n\n", true, []ev{{"", "y", "", ""}}, io.EOF},
+		{"kept: last comment without line end", "data: y\n\n: ping", true, []ev{{"", "y", "", ""}}, io.ErrUnexpectedEOF},
 		{"kept: mixed", "data: y\nstray\n\n", true, []ev{{"", "y", "", "stray"}}, io.EOF},
 	}
 	for _, c := range cases {
