@@ -22,6 +22,11 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestStreamReusesConnection(t *testing.T) {
+	srv, conns := providertest.ServeLateEnd(t, conformanceHandler(t, providertest.StreamText))
+	providertest.CheckConnReuse(t, anthropic.New(anthropic.WithAPIKey(providertest.APIKey), anthropic.WithBaseURL(srv.URL)), conns)
+}
+
 // conformanceHandler plays scenario s in the Messages API's wire format.
 // Usage is reported split the Anthropic way (input_tokens without the
 // cache reads and writes) so the suite's totals check the conversion.

@@ -154,7 +154,7 @@ func TestErrorsNeverRevealKey(t *testing.T) {
 			if err == nil {
 				var st llmrouter.ChunkStream
 				if st, err = p.Stream(ctxT(t), testDeployment, userRequest()); err == nil {
-					err = drain(st).err
+					err = drainStream(st).err
 				}
 			}
 			if err == nil {

@@ -80,7 +80,7 @@ func TestStreamFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := drain(st)
+			c := drainStream(st)
 			if c.err != nil {
 				t.Fatal(c.err)
 			}
@@ -145,7 +145,7 @@ func TestStreamErrorFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := drain(st)
+	c := drainStream(st)
 	var pe *llmrouter.ProviderError
 	if !errors.As(c.err, &pe) {
 		t.Fatalf("stream ended with %v; want a *ProviderError", c.err)
@@ -191,7 +191,7 @@ func TestRateLimitHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := drain(st)
+	c := drainStream(st)
 	if c.err != nil {
 		t.Fatal(c.err)
 	}

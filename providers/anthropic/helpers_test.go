@@ -81,8 +81,8 @@ type collected struct {
 	err      error
 }
 
-// drain reads s to its end and closes it.
-func drain(s llmrouter.ChunkStream) collected {
+// drainStream reads s to its end and closes it.
+func drainStream(s llmrouter.ChunkStream) collected {
 	var c collected
 	var text, reasoning strings.Builder
 	for s.Next() {

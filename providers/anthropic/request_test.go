@@ -83,7 +83,7 @@ func TestGoldenRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := drain(st); r.err != nil {
+	if r := drainStream(st); r.err != nil {
 		t.Fatal(r.err)
 	}
 	if !reflect.DeepEqual(req, richRequest()) {

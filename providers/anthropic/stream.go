@@ -3,12 +3,11 @@ package anthropic
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/drain"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
@@ -30,7 +29,6 @@ type stream struct {
 	ev     streamEvent // reused for every event
 	buf    []byte      // scratch for unescaping strings
 	cur    llmrouter.Chunk
-	delta  [1]llmrouter.ToolCallDelta
 	tools  []toolBlock
 	counts usageCounts
 	stop   string
@@ -161,8 +159,7 @@ func (s *stream) handle(typ string) bool {
 				}
 			}
 			s.tools = append(s.tools, tb)
-			s.delta[0] = llmrouter.ToolCallDelta{Index: len(s.tools) - 1, ID: b.ID, Name: b.Name}
-			s.cur.ToolCalls = s.delta[:]
+			s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: len(s.tools) - 1, ID: b.ID, Name: b.Name}}
 			return true
 		}
 	case "content_block_delta":
@@ -179,8 +176,7 @@ func (s *stream) handle(typ string) bool {
 				return false // a server tool's input, or nothing
 			}
 			s.tools[i].args = true
-			s.delta[0] = llmrouter.ToolCallDelta{Index: i, Arguments: d.PartialJSON}
-			s.cur.ToolCalls = s.delta[:]
+			s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: i, Arguments: d.PartialJSON}}
 			return true
 		}
 	case "content_block_stop":
@@ -194,8 +190,7 @@ func (s *stream) handle(typ string) bool {
 		if args == "" {
 			args = "{}"
 		}
-		s.delta[0] = llmrouter.ToolCallDelta{Index: i, Arguments: args}
-		s.cur.ToolCalls = s.delta[:]
+		s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: i, Arguments: args}}
 		return true
 	case "message_delta":
 		if ev.Delta.StopReason != "" {
@@ -227,8 +222,10 @@ func (s *stream) readError(err error) *llmrouter.ProviderError {
 	switch {
 	case err == io.EOF:
 		return &llmrouter.ProviderError{Kind: llmrouter.KindTransport, Message: "stream ended before message_stop", Err: io.ErrUnexpectedEOF}
-	case errors.Is(err, sse.ErrLineTooLong):
-		return malformed("event line longer than " + strconv.Itoa(sse.MaxLine) + " bytes")
+	case sse.TooLarge(err):
+		pe := malformed(err.Error())
+		pe.Err = err
+		return pe
 	case err == io.ErrUnexpectedEOF && s.ctx.Err() == nil:
 		return &llmrouter.ProviderError{Kind: llmrouter.KindTransport, Message: "stream cut mid-event", Err: err}
 	}
@@ -244,21 +241,28 @@ func (s *stream) fail(pe *llmrouter.ProviderError) {
 	s.cur = llmrouter.Chunk{}
 }
 
-// Current implements llmrouter.ChunkStream. Its ToolCalls slice is reused
-// by the next call to Next.
+// Current implements llmrouter.ChunkStream. The chunk, its ToolCalls
+// included, is the caller's to keep: a chunk with a tool-call delta gets a
+// slice of its own.
 func (s *stream) Current() llmrouter.Chunk { return s.cur }
 
 // Err implements llmrouter.ChunkStream.
 func (s *stream) Err() error { return s.err }
 
 // Close implements llmrouter.ChunkStream: it closes the response body,
-// which ends the upstream call if it still runs.
+// which ends the upstream call if it still runs. After message_stop it
+// first reads the end of the body (drain.Close), which often comes a
+// moment later: without it the connection could not be reused.
 func (s *stream) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
-	_ = s.body.Close()
+	if s.done && s.err == nil {
+		_ = drain.Close(s.body)
+	} else {
+		_ = s.body.Close()
+	}
 	sse.Put(s.rd) // Next reads no more once closed
 	s.rd = nil
 	return nil

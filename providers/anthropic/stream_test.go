@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/sse"
 )
 
 const (
@@ -30,7 +31,7 @@ func streamOn(t *testing.T, ctx context.Context, h http.HandlerFunc) collected {
 	if err != nil {
 		return collected{err: err}
 	}
-	return drain(st)
+	return drainStream(st)
 }
 
 func wantKind(t *testing.T, err error, kinds ...llmrouter.Kind) *llmrouter.ProviderError {
@@ -143,6 +144,10 @@ func TestStreamMalformed(t *testing.T) {
 		"bad tool input": evStart + "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"n\",\"input\":{\"a\":}}}\n\n",
 		"wrong types":    evStart + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":\"zero\",\"delta\":{\"type\":\"text_delta\",\"text\":1}}\n\n",
 		"line too long":  evStart + "event: content_block_delta\ndata: " + strings.Repeat("x", 4<<20+10) + "\n\n",
+		// Short data lines past sse.MaxEvent: JSON white space, so that
+		// the event would decode if it were read whole.
+		"event too large": evStart + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}\n" +
+			strings.Repeat("data:"+strings.Repeat(" ", 59)+"\n", sse.MaxEvent/32) + "data: }\n\n" + evEnd + evStop,
 	}
 	for name, body := range tests {
 		t.Run(name, func(t *testing.T) {

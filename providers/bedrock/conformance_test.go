@@ -20,7 +20,14 @@ import (
 // requests that are not signed with creds (or, with creds empty, that do
 // not carry the API key).
 func conformanceServer(t *testing.T, s pt.Scenario, creds aws.Credentials) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(conformanceHandler(t, s, creds))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// conformanceHandler is the handler of conformanceServer.
+func conformanceHandler(t *testing.T, s pt.Scenario, creds aws.Credentials) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if creds.AccessKeyID != "" {
 			if err := verifySigV4(r, body, creds, "test"); err != nil {
@@ -95,9 +102,7 @@ func conformanceServer(t *testing.T, s pt.Scenario, creds aws.Credentials) *http
 		case pt.Hang:
 			<-r.Context().Done()
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	}
 }
 
 func TestConformanceSigV4(t *testing.T) {
@@ -115,4 +120,9 @@ func TestConformanceAPIKey(t *testing.T) {
 		srv := conformanceServer(t, s, aws.Credentials{})
 		return New(WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithAPIKey(pt.APIKey))
 	})
+}
+
+func TestStreamReusesConnection(t *testing.T) {
+	srv, conns := pt.ServeLateEnd(t, conformanceHandler(t, pt.StreamText, aws.Credentials{}))
+	pt.CheckConnReuse(t, New(WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithAPIKey(pt.APIKey)), conns)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream/eventstreamapi"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/drain"
 )
 
 // maxFrame is the largest event-stream message the stream accepts (the
@@ -82,7 +83,6 @@ type stream struct {
 	payload []byte
 	ev      streamEvent
 	cur     llmrouter.Chunk
-	delta   [1]llmrouter.ToolCallDelta
 	tools   []toolSlot
 
 	stop    string // the messageStop reason, once seen
@@ -228,9 +228,8 @@ func (s *stream) handle(msg *eventstream.Message) bool {
 		if ev.Start.ToolUse.ToolUseID == "" && ev.Start.ToolUse.Name == "" {
 			return false
 		}
-		s.delta[0] = llmrouter.ToolCallDelta{Index: s.toolIndex(ev.ContentBlockIndex),
-			ID: ev.Start.ToolUse.ToolUseID, Name: ev.Start.ToolUse.Name}
-		s.cur.ToolCalls = s.delta[:1]
+		s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: s.toolIndex(ev.ContentBlockIndex),
+			ID: ev.Start.ToolUse.ToolUseID, Name: ev.Start.ToolUse.Name}}
 		return true
 	case "contentBlockDelta":
 		d := &ev.Delta
@@ -238,8 +237,7 @@ func (s *stream) handle(msg *eventstream.Message) bool {
 		case d.Text != "":
 			s.cur.Text = d.Text
 		case d.ToolUse.Input != "":
-			s.delta[0] = llmrouter.ToolCallDelta{Index: s.toolIndex(ev.ContentBlockIndex), Arguments: d.ToolUse.Input}
-			s.cur.ToolCalls = s.delta[:1]
+			s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: s.toolIndex(ev.ContentBlockIndex), Arguments: d.ToolUse.Input}}
 		case d.ReasoningContent.Text != "":
 			s.cur.Reasoning = d.ReasoningContent.Text
 		default:
@@ -312,7 +310,9 @@ func quote(s string) string {
 	return `"` + strings.ToValidUTF8(s, "?") + `"`
 }
 
-// Current implements llmrouter.ChunkStream.
+// Current implements llmrouter.ChunkStream. The chunk, its ToolCalls
+// included, is the caller's to keep: a chunk with a tool-call delta gets a
+// slice of its own.
 func (s *stream) Current() llmrouter.Chunk { return s.cur }
 
 // Err implements llmrouter.ChunkStream.
@@ -324,13 +324,19 @@ func (s *stream) Err() error {
 }
 
 // Close implements llmrouter.ChunkStream: it closes the response body,
-// which ends the upstream call.
+// which ends the upstream call. After the last event it first reads the
+// end of the body (drain.Close), which often comes a moment later: without
+// it the connection could not be reused.
 func (s *stream) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
 	s.cur = llmrouter.Chunk{}
-	_ = s.body.Close()
+	if s.done && s.err == nil {
+		_ = drain.Close(s.body)
+	} else {
+		_ = s.body.Close()
+	}
 	return nil
 }

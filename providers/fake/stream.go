@@ -10,7 +10,9 @@ import (
 // Stream implements llmrouter.Provider. The stream it returns sends, like a
 // real provider: one empty preamble chunk (a role announcement), the text
 // in pieces, each tool call in two deltas, then a last chunk with the finish
-// reason and usage. It allocates nothing per chunk.
+// reason and usage. It allocates nothing per chunk; its chunks are the
+// caller's to keep (the tool-call deltas of a stream share one array, each
+// chunk its own element).
 func (p *Provider) Stream(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (llmrouter.ChunkStream, error) {
 	s := p.step(d, req, true)
 	if err := p.prelude(ctx, d, &s); err != nil {
@@ -36,7 +38,7 @@ type stream struct {
 	visible int
 	sent    int // chunks sent
 	cur     llmrouter.Chunk
-	delta   [1]llmrouter.ToolCallDelta
+	deltas  []llmrouter.ToolCallDelta // one per tool-call chunk, made at the first
 	usage   llmrouter.Usage
 	err     error
 	closed  bool
@@ -95,12 +97,16 @@ func (s *stream) Next() bool {
 			for half > 0 && !utf8.RuneStart(tc.Arguments[half]) {
 				half--
 			}
-			if s.tool%2 == 0 {
-				s.delta[0] = llmrouter.ToolCallDelta{Index: s.tool / 2, ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments[:half]}
-			} else {
-				s.delta[0] = llmrouter.ToolCallDelta{Index: s.tool / 2, Arguments: tc.Arguments[half:]}
+			if s.deltas == nil {
+				s.deltas = make([]llmrouter.ToolCallDelta, 2*len(st.ToolCalls))
 			}
-			s.cur.ToolCalls = s.delta[:]
+			d := &s.deltas[s.tool]
+			if s.tool%2 == 0 {
+				*d = llmrouter.ToolCallDelta{Index: s.tool / 2, ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments[:half]}
+			} else {
+				*d = llmrouter.ToolCallDelta{Index: s.tool / 2, Arguments: tc.Arguments[half:]}
+			}
+			s.cur.ToolCalls = s.deltas[s.tool : s.tool+1 : s.tool+1]
 			s.tool++
 			s.visible++
 		case 3:

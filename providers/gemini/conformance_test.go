@@ -68,3 +68,16 @@ func TestConformance(t *testing.T) {
 		})
 	})
 }
+
+// The stream reads its body to the end (Gemini's answer ends with it), so
+// its connection is reused even when the end comes late.
+func TestStreamReusesConnection(t *testing.T) {
+	srv, conns := providertest.ServeLateEnd(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stream, ok := checkCall(t, r, providertest.Model); !ok || !stream {
+			writeJSON(w, 404, readFixture(t, "error_not_found.json"))
+			return
+		}
+		writeSSE(w, "\r\n\r\n", confStreamText...)
+	}))
+	providertest.CheckConnReuse(t, New(WithAPIKey(providertest.APIKey), WithBaseURL(srv.URL), WithHTTPClient(srv.Client())), conns)
+}

@@ -78,6 +78,8 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte("data: {\"candidates\":[{\"finishReason\":\"STOP\"}]}\n\n"))
 	f.Add([]byte("data: {\"error\":{\"code\":500,\"status\":\"INTERNAL\"}}\n\n"))
 	f.Add([]byte("data: [1,2]\n\n"))
+	f.Add([]byte("data: " + confStreamText[0] + "\n\n{\"error\": {\"code\": 429, \"status\": \"RESOURCE_EXHAUSTED\"}}"))
+	f.Add([]byte("{\n  \"error\": {\n    \"code\": 400,\n    \"status\": \"INVALID_ARGUMENT\"\n  }\n}\n"))
 	f.Add([]byte(": keep-alive\n\nevent: x\ndata: {}\n\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		chunks, err := runStream(raw)

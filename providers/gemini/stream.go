@@ -19,11 +19,15 @@ import (
 // candidate has a finishReason (older models repeat it on every event). So
 // the stream holds the finish reason back and delivers it, with the last
 // usageMetadata, on a final chunk once the body ends cleanly; an end before
-// any finishReason is a KindTransport error.
+// any finishReason is a KindTransport error. An error object ends the
+// stream with that error classified, whether it comes as an event's data or
+// bare, without "data:" (see bareError). As the answer ends with its body,
+// a whole stream has read its body to the end and its connection is
+// reused; nothing is left to drain.
 //
-// Decoding reuses one json.Decoder, one wireEvent and one tool-call slice
-// (about one allocation per text chunk: its string), so a chunk's
-// ToolCalls are valid only until the next call to Next.
+// Decoding reuses one json.Decoder and one wireEvent (about one allocation
+// per text chunk: its string). Chunks are the caller's to keep: a chunk
+// with function calls gets a ToolCalls slice of its own.
 type stream struct {
 	p    *Provider
 	ctx  context.Context
@@ -35,7 +39,6 @@ type stream struct {
 	dec     *json.Decoder // reused across events, with its buffers
 	feed    feed
 	cur     llmrouter.Chunk
-	deltas  []llmrouter.ToolCallDelta
 	text    strings.Builder
 	scratch bytes.Buffer
 
@@ -53,6 +56,7 @@ type stream struct {
 
 func newStream(ctx context.Context, p *Provider, d *llmrouter.Deployment, body io.ReadCloser) *stream {
 	s := &stream{p: p, ctx: ctx, d: d, body: body, rd: sse.Get(body)}
+	s.rd.KeepOther(true) // for errors sent without "data:" (bareError)
 	s.dec = json.NewDecoder(&s.feed)
 	return s
 }
@@ -100,6 +104,12 @@ func (s *stream) Next() bool {
 	}
 	for !s.eof {
 		ev, err := s.rd.Next()
+		if ev.Other != nil {
+			if pe := s.bareError(ev.Other); pe != nil {
+				s.err = pe
+				return false
+			}
+		}
 		if err != nil {
 			if !s.wholeLastEvent(ev, err) {
 				s.readFailed(err)
@@ -141,8 +151,8 @@ func (s *stream) wholeLastEvent(ev sse.Event, err error) bool {
 
 // readFailed sets s.err for a failed read of the body.
 func (s *stream) readFailed(err error) {
-	if errors.Is(err, sse.ErrLineTooLong) {
-		s.err = s.p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindMalformed, Message: "stream event too long", Err: err}, s.d)
+	if sse.TooLarge(err) {
+		s.err = s.p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindMalformed, Message: "stream event too long: " + err.Error(), Err: err}, s.d)
 		return
 	}
 	s.err = s.p.fill(wire.TransportError(s.ctx, Name, s.d.Name, err), s.d)
@@ -178,14 +188,13 @@ func (s *stream) event(data []byte) (ok, stop bool) {
 	if c.FinishReason != "" {
 		s.rawStop, s.finished = c.FinishReason, true
 	}
-	s.deltas = s.deltas[:0]
 	var textParts, thoughtParts int
 	for i := range c.Content.Parts {
 		part := &c.Content.Parts[i]
 		switch {
 		case part.FunctionCall != nil:
 			fc := part.FunctionCall
-			s.deltas = append(s.deltas, llmrouter.ToolCallDelta{
+			s.cur.ToolCalls = append(s.cur.ToolCalls, llmrouter.ToolCallDelta{
 				Index: s.calls, ID: callID(fc.ID, s.calls), Name: fc.Name, Arguments: argsText(fc.Args, &s.scratch),
 				Signature: part.ThoughtSignature})
 			s.calls++
@@ -194,9 +203,6 @@ func (s *stream) event(data []byte) (ok, stop bool) {
 		default:
 			s.cur.Text = s.join(s.cur.Text, part.Text, &textParts)
 		}
-	}
-	if len(s.deltas) > 0 {
-		s.cur.ToolCalls = s.deltas
 	}
 	return s.cur.Text != "" || s.cur.Reasoning != "" || len(s.cur.ToolCalls) > 0, false
 }

@@ -1,14 +1,19 @@
 package gemini
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/providers/providertest"
 )
 
@@ -125,20 +130,49 @@ func TestStreamFixtures(t *testing.T) {
 
 func TestStreamFaults(t *testing.T) {
 	text := `{"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"},"index":0}]}`
+	compact := func(name string) string {
+		var b bytes.Buffer
+		if err := json.Compact(&b, []byte(readFixture(t, name))); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
 	tests := []struct {
 		name string
 		raw  string
 		kind llmrouter.Kind
 		code string
 		text string
+		// Checked when set.
+		class  llmrouter.Class
+		status int
+		retry  time.Duration
 	}{
-		{"clean close without finish reason", "data: " + text + "\r\n\r\n", llmrouter.KindTransport, "stream_cut", "Hello"},
-		{"empty body", "", llmrouter.KindTransport, "stream_cut", ""},
-		{"partial last event", "data: " + text + "\n\ndata: {\"candidates\":[{\"content\":{\"parts\":[{\"te", llmrouter.KindTransport, "", "Hello"},
-		{"garbage event", "data: " + text + "\n\ndata: {not json}\n\n", llmrouter.KindMalformed, "", "Hello"},
-		{"wrong shape", "data: {\"candidates\":\"nope\"}\n\n", llmrouter.KindMalformed, "", ""},
-		{"in-stream error", readFixture(t, "stream_error.sse"), llmrouter.KindServer, "UNAVAILABLE", "Partial answer"},
-		{"in-stream rate limit", "data: {\"error\":{\"code\":429,\"message\":\"quota\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"5s\"}]}}\n\n", llmrouter.KindRateLimited, "RESOURCE_EXHAUSTED", ""},
+		{"clean close without finish reason", "data: " + text + "\r\n\r\n", llmrouter.KindTransport, "stream_cut", "Hello", 0, 0, 0},
+		{"empty body", "", llmrouter.KindTransport, "stream_cut", "", 0, 0, 0},
+		{"partial last event", "data: " + text + "\n\ndata: {\"candidates\":[{\"content\":{\"parts\":[{\"te", llmrouter.KindTransport, "", "Hello", 0, 0, 0},
+		{"garbage event", "data: " + text + "\n\ndata: {not json}\n\n", llmrouter.KindMalformed, "", "Hello", 0, 0, 0},
+		{"wrong shape", "data: {\"candidates\":\"nope\"}\n\n", llmrouter.KindMalformed, "", "", 0, 0, 0},
+		{"in-stream error", readFixture(t, "stream_error.sse"), llmrouter.KindServer, "UNAVAILABLE", "Partial answer", 0, 0, 0},
+		{"in-stream rate limit", "data: {\"error\":{\"code\":429,\"message\":\"quota\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"5s\"}]}}\n\n", llmrouter.KindRateLimited, "RESOURCE_EXHAUSTED", "",
+			llmrouter.ClassRetry, 429, 5 * time.Second},
+		// Gemini sends an error that happens after the 200 as a bare
+		// {"error":{...}} without "data:": on one line (the shape
+		// go-genai's tests send, here without a line end) or pretty-printed
+		// as in a response body (which python-genai reassembles line by
+		// line). It is classified as the same body would be: a bad request
+		// is not retried, a daily quota fails over, a refused key is an
+		// auth error, and RetryInfo is kept.
+		{"bare daily quota, pretty-printed, after text", "data: " + text + "\r\n\r\n" + readFixture(t, "error_daily_quota.json"), llmrouter.KindRateLimited, "RESOURCE_EXHAUSTED", "Hello",
+			llmrouter.ClassFailover, 429, 1500 * time.Millisecond},
+		{"bare rate limit, one line", "data: " + text + "\r\n\r\n" + `{"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED", "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}]}}` + "\n\n", llmrouter.KindRateLimited, "RESOURCE_EXHAUSTED", "Hello",
+			llmrouter.ClassRetry, 429, 37 * time.Second},
+		{"bare bad request, one line without line end", compact("error_invalid_argument.json"), llmrouter.KindBadRequest, "INVALID_ARGUMENT", "",
+			llmrouter.ClassStop, 400, 0},
+		{"bare refused key, pretty-printed", readFixture(t, "error_api_key_invalid.json"), llmrouter.KindAuth, "API_KEY_INVALID", "",
+			llmrouter.DefaultClass(llmrouter.KindAuth), 400, 0},
+		{"bare overloaded, after text, CRLF", "data: " + text + "\r\n\r\n" + strings.ReplaceAll(readFixture(t, "error_unavailable.json"), "\n", "\r\n") + "\r\n", llmrouter.KindServer, "UNAVAILABLE", "Hello",
+			llmrouter.ClassRetry, 503, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,6 +183,10 @@ func TestStreamFaults(t *testing.T) {
 			}
 			if pe.Kind != tt.kind || (tt.code != "" && pe.Code != tt.code) {
 				t.Errorf("err = %v; want kind %v code %q", pe, tt.kind, tt.code)
+			}
+			if (tt.class != 0 && pe.EffectiveClass() != tt.class) || (tt.status != 0 && pe.StatusCode != tt.status) ||
+				(tt.class != 0 && pe.RetryAfter != tt.retry) {
+				t.Errorf("err = %+v; want class %v, status %d, retry after %v", pe, tt.class, tt.status, tt.retry)
 			}
 			if pe.Provider != Name || pe.Deployment != "gemini-test" {
 				t.Errorf("provider/deployment = %q/%q", pe.Provider, pe.Deployment)
@@ -302,4 +340,62 @@ func TestStreamCancel(t *testing.T) {
 		t.Errorf("err = %v; want canceled", st.Err())
 	}
 	_ = st.Close()
+}
+
+// An event of many short data lines past sse.MaxEvent ends the stream as
+// malformed, without joining them all. The lines are JSON white space, so
+// the event would decode if it were read whole.
+func TestStreamEventTooLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 16 MiB")
+	}
+	pad := strings.Repeat("data:"+strings.Repeat(" ", 59)+"\n", sse.MaxEvent/32)
+	_, err := streamRaw(t, `data: {"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"finishReason":"STOP","index":0}]`+"\n"+pad+"data: }\n\n")
+	var pe *llmrouter.ProviderError
+	var tooLarge *sse.EventTooLargeError
+	if !errors.As(err, &pe) || pe.Kind != llmrouter.KindMalformed || !errors.As(err, &tooLarge) {
+		t.Errorf("err = %v; want malformed, from an *sse.EventTooLargeError", err)
+	}
+}
+
+// Chunks are the caller's to keep: the function calls of an earlier event
+// must not change when a later one is decoded.
+func TestStreamChunksKept(t *testing.T) {
+	call := func(name, city string) string {
+		return `{"candidates":[{"content":{"parts":[{"functionCall":{"name":"` + name + `","args":{"city":"` + city + `"}}}],"role":"model"},"index":0}]}`
+	}
+	p := newTestProvider(t, func(w http.ResponseWriter, r *http.Request) {
+		writeSSE(w, "\r\n\r\n", call("get_weather", "Paris"), call("get_time", "Tokyo"), confStreamText[2])
+	})
+	st, err := p.Stream(context.Background(), deployment(p, "gemini-2.5-flash"), providertest.Request(providertest.StreamToolCall))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []llmrouter.Chunk
+	for st.Next() {
+		kept = append(kept, st.Current())
+	}
+	if err := st.Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	var got []string
+	for _, c := range kept {
+		for _, d := range c.ToolCalls {
+			got = append(got, fmt.Sprintf("%d %s %s", d.Index, d.Name, d.Arguments))
+		}
+	}
+	want := []string{`0 get_weather {"city":"Paris"}`, `1 get_time {"city":"Tokyo"}`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tool calls read after the stream = %q; want %q", got, want)
+	}
+}
+
+// Lines that are neither SSE fields nor an error object are ignored.
+func TestStreamStrayLines(t *testing.T) {
+	text := `{"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"},"index":0}]}`
+	got, err := streamRaw(t, "stray line\n{\"not\": \"an error\"}\n\ndata: "+text+"\r\n\r\ndata: "+confStreamText[2]+"\n\n")
+	if err != nil || got.Text != "Hello suite." || got.Finish != llmrouter.FinishStop {
+		t.Fatalf("got %+v, %v", got, err)
+	}
 }

@@ -105,3 +105,8 @@ func TestConformance(t *testing.T) {
 		return p
 	})
 }
+
+func TestStreamReusesConnection(t *testing.T) {
+	srv, conns := providertest.ServeLateEnd(t, conformanceHandler(t, providertest.StreamText))
+	providertest.CheckConnReuse(t, New(WithAPIKey(providertest.APIKey), WithBaseURL(srv.URL+"/v1"), WithHTTPClient(srv.Client())), conns)
+}

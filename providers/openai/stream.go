@@ -3,12 +3,12 @@ package openai
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/drain"
 	"github.com/llmrouter/llmrouter/internal/sse"
 )
 
@@ -21,6 +21,8 @@ import (
 // The first chunk carries the rate-limit headroom of the response headers;
 // a chunk with a FinishReason ends the answer, and a last chunk carries the
 // usage. Chunks' strings and tool-call slices are the caller's to keep.
+// At [DONE] the stream reads the end of the body, within bounds, so that
+// the connection is reused.
 func (p *Provider) Stream(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (llmrouter.ChunkStream, error) {
 	w := getWork()
 	resp, pe := p.send(ctx, d, req, true, w)
@@ -132,7 +134,7 @@ func (s *stream) Next() bool {
 			continue
 		}
 		if bytes.HasPrefix(data, []byte("[DONE]")) {
-			s.end()
+			s.end(true)
 			return false
 		}
 		if ev.Name == "error" {
@@ -177,7 +179,7 @@ func (s *stream) readError(err error) *llmrouter.ProviderError {
 	case err == io.ErrUnexpectedEOF:
 		return &llmrouter.ProviderError{Provider: s.p.name, Deployment: s.dep, Kind: llmrouter.KindTransport,
 			Message: "stream cut in the middle of an event", Err: err}
-	case errors.Is(err, sse.ErrLineTooLong):
+	case sse.TooLarge(err):
 		return &llmrouter.ProviderError{Provider: s.p.name, Deployment: s.dep, Kind: llmrouter.KindMalformed,
 			Message: err.Error(), Err: err}
 	}
@@ -189,19 +191,27 @@ func (s *stream) fail(pe *llmrouter.ProviderError) {
 		pe.RequestID = requestID(s.resp.Header)
 	}
 	s.err = pe
-	s.end()
+	s.end(false)
 }
 
-func (s *stream) end() {
+// end ends the stream; done says it read [DONE].
+func (s *stream) end(done bool) {
 	s.ended = true
 	s.cur = llmrouter.Chunk{}
-	s.release()
+	s.release(done)
 }
 
-func (s *stream) release() {
+// release closes the body and gives the reader back. After [DONE] it
+// first reads the end of the body (drain.Close), which often comes a
+// moment later: without it the connection could not be reused.
+func (s *stream) release(done bool) {
 	if !s.closed {
 		s.closed = true
-		_ = s.resp.Body.Close()
+		if done {
+			_ = drain.Close(s.resp.Body)
+		} else {
+			_ = s.resp.Body.Close()
+		}
 		sse.Put(s.r)
 		s.r = nil
 	}
@@ -218,7 +228,7 @@ func (s *stream) Err() error { return s.err }
 func (s *stream) Close() error {
 	s.ended = true
 	s.pending = nil
-	s.release()
+	s.release(false)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/sse"
 )
 
 func TestStreamFixtures(t *testing.T) {
@@ -241,5 +242,30 @@ func TestStreamLongLine(t *testing.T) {
 	var pe *llmrouter.ProviderError
 	if !errors.As(err, &pe) || pe.Kind != llmrouter.KindMalformed {
 		t.Errorf("err = %v; want malformed", err)
+	}
+}
+
+// An event of many short data lines past sse.MaxEvent ends the stream as
+// malformed, without joining them all. The lines are JSON white space, so
+// the event would decode if it were read whole.
+func TestStreamEventTooLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 16 MiB")
+	}
+	pad := strings.Repeat("data:"+strings.Repeat(" ", 59)+"\n", sse.MaxEvent/32)
+	p, _ := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, `data: {"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]`+"\n"+pad+"data: }\n\ndata: [DONE]\n\n")
+	})
+	st, err := p.Stream(ctx10s(t), testDeployment(p), simpleRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = collect(t, st)
+	var pe *llmrouter.ProviderError
+	var tooLarge *sse.EventTooLargeError
+	if !errors.As(err, &pe) || pe.Kind != llmrouter.KindMalformed || !errors.As(err, &tooLarge) {
+		t.Errorf("err = %v; want malformed, from an *sse.EventTooLargeError", err)
 	}
 }

@@ -3,8 +3,9 @@
 // builds a provider for each Scenario (typically pointing it at an
 // httptest server that speaks the provider's wire format and plays the
 // scenario) and Run checks what the router relies on: answers, tool calls
-// and usage read back exactly; streams that end with a finish reason, or
-// with a classified error when cut; every failure a *ProviderError of the
+// and usage read back exactly, stream chunks still intact when kept after
+// the stream moved on; streams that end with a finish reason, or with a
+// classified error when cut; every failure a *ProviderError of the
 // right kind, with Retry-After; prompt return when the context ends; no API
 // key in any error; no change to the request; safe concurrent use.
 package providertest
@@ -226,7 +227,10 @@ func checkToolCallValue(t *testing.T, tc llmrouter.ToolCall) {
 	}
 }
 
-// drain reads a stream to its end and returns its chunks.
+// drain reads a stream to its end and returns its chunks, kept as the
+// stream returned them: a chunk must stay valid after Next is called again
+// (callers keep chunks and assemble tool calls at the end), so the checks
+// read them only once the stream is done.
 func drain(t *testing.T, p llmrouter.Provider, s Scenario) ([]llmrouter.Chunk, error) {
 	st, err := p.Stream(ctxT(t), Deployment(p), Request(s))
 	if err != nil {
@@ -234,9 +238,7 @@ func drain(t *testing.T, p llmrouter.Provider, s Scenario) ([]llmrouter.Chunk, e
 	}
 	var chunks []llmrouter.Chunk
 	for st.Next() {
-		c := st.Current()
-		c.ToolCalls = append([]llmrouter.ToolCallDelta(nil), c.ToolCalls...)
-		chunks = append(chunks, c)
+		chunks = append(chunks, st.Current())
 	}
 	err = st.Err()
 	if cerr := st.Close(); cerr != nil {
@@ -294,6 +296,9 @@ func checkStreamText(t *testing.T, p llmrouter.Provider) {
 	checkUsage(t, *u)
 }
 
+// checkStreamToolCall assembles the call from the chunks kept by drain,
+// after the stream ended: a stream that reuses one ToolCalls array for
+// every chunk fails here with a lost id or name and repeated arguments.
 func checkStreamToolCall(t *testing.T, p llmrouter.Provider) {
 	chunks, err := drain(t, p, StreamToolCall)
 	if err != nil {
