@@ -47,7 +47,7 @@ func TestStreamErrorHygiene(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	err = drain(st).err
+	err = drainStream(st).err
 	if err == nil || !strings.Contains(err.Error(), "bad token") {
 		t.Fatalf("err %v; want the echoed error", err)
 	}
