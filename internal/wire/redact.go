@@ -187,14 +187,6 @@ func (s *Secrets) Finish(pe *llmrouter.ProviderError) *llmrouter.ProviderError {
 	return pe
 }
 
-// Redact replaces every occurrence of secret in s; secrets shorter than 4
-// bytes are ignored. Adapters use a Secrets; this is for one known value.
-func Redact(s, secret string) string {
-	var set Secrets
-	set.Add(secret)
-	return set.Redact(s)
-}
-
 // dedupe drops the duplicates of a sorted slice.
 func dedupe(vals []string) []string {
 	out := vals[:0]

@@ -136,11 +136,6 @@ func TestTransportError(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	if got := Redact("bad key sk-123456 given", "sk-123456"); got != "bad key [REDACTED] given" {
-		t.Error(got)
-	}
-}
 
 func TestTransportErrorRedirect(t *testing.T) {
 	re := &RedirectError{Host: "evil.example:443"}

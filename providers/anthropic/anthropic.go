@@ -177,23 +177,7 @@ func (p *Provider) Stream(ctx context.Context, d *llmrouter.Deployment, req *llm
 		}
 		return nil, p.finish(pe, d)
 	}
-	return finishedStream{newStream(ctx, p, d, resp)}, nil
-}
-
-// finishedStream is the stream Stream returns: its Err passes the stream's
-// error through the provider's Secrets, so that credentials given with
-// WithHeader are redacted from in-stream errors too (the stream itself
-// redacts only the API key). A struct of one pointer, it is stored in the
-// ChunkStream interface without an allocation.
-type finishedStream struct{ *stream }
-
-// Err implements llmrouter.ChunkStream.
-func (f finishedStream) Err() error {
-	err := f.stream.Err()
-	if pe, ok := err.(*llmrouter.ProviderError); ok {
-		return f.p.secrets.Finish(pe)
-	}
-	return err
+	return newStream(ctx, p, d, resp), nil
 }
 
 // send encodes req, posts it and returns the response when its status is

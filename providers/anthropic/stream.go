@@ -234,10 +234,7 @@ func (s *stream) readError(err error) *llmrouter.ProviderError {
 
 // fail ends the stream with pe.
 func (s *stream) fail(pe *llmrouter.ProviderError) {
-	pe.Provider = name
-	pe.Deployment = s.d.Name
-	pe.Message = clip(wire.Redact(pe.Message, s.p.apiKey))
-	s.err = pe
+	s.err = s.p.finish(pe, s.d)
 	s.cur = llmrouter.Chunk{}
 }
 
