@@ -136,7 +136,6 @@ func TestTransportError(t *testing.T) {
 	}
 }
 
-
 func TestTransportErrorRedirect(t *testing.T) {
 	re := &RedirectError{Host: "evil.example:443"}
 	err := &url.Error{Op: "Post", URL: "https://evil.example/steal?sig=QUERYSECRET", Err: re}
