@@ -392,7 +392,18 @@ func checkNoKey(t *testing.T, err error) {
 	}
 }
 
+// checkHang checks that calls end promptly once their context ends. A
+// provider declaring llmrouter.ContextHonoring is called directly by the
+// router, trusted to return by itself: for it, "promptly" is within a
+// second; for others the router guards every call with a goroutine, and
+// the suite says so.
 func checkHang(t *testing.T, p llmrouter.Provider) {
+	bound := 5 * time.Second
+	if h, ok := p.(llmrouter.ContextHonoring); ok && h.HonorsContext() {
+		bound = time.Second
+	} else {
+		t.Logf("%s does not declare llmrouter.ContextHonoring: the router will call it on a goroutine of its own per call; declare it if it passes this check", p.Name())
+	}
 	for _, op := range []string{"Chat", "Stream"} {
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 		start := time.Now()
@@ -410,8 +421,8 @@ func checkHang(t *testing.T, p llmrouter.Provider) {
 			}
 		}
 		cancel()
-		if el := time.Since(start); el > 5*time.Second {
-			t.Errorf("%s took %v to return after its context ended", op, el)
+		if el := time.Since(start); el > bound {
+			t.Errorf("%s took %v to return after its context ended (bound %v)", op, el, bound)
 		}
 		var pe *llmrouter.ProviderError
 		if !errors.As(err, &pe) {
