@@ -14,9 +14,23 @@ func SetSleep(r *Router, f func(ctx context.Context, d time.Duration) error) { r
 // that filling a million buckets does not itself trigger sweeps).
 func FillQuotaStore(s *MemoryQuotaStore, rule string, keys []string, limits []Limit, amount Amount, now time.Time) {
 	for _, k := range keys {
-		b := &bucket{}
+		b := s.shard(k).bucket(bucketKey{rule, k}, now)
 		_, _ = b.reserve(limits, amount, now)
 		b.inFlight = 0
-		s.buckets.Store(bucketKey{rule, k}, b)
 	}
 }
+
+// QuotaBuckets returns how many buckets s holds.
+func QuotaBuckets(s *MemoryQuotaStore) int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		n += len(sh.list)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// QuotaSweepBound is the most buckets one Reserve may sweep.
+const QuotaSweepBound = sweepBatch + sweepOnAdd

@@ -1,0 +1,58 @@
+package llmrouter
+
+import "math"
+
+// Saturating arithmetic for token counts, costs and quota counters: a sum
+// or conversion that would overflow stops at the largest (or smallest)
+// value instead of wrapping around. A wrapped counter is worse than a wrong
+// one: a huge reservation that wraps negative would admit everything after
+// it.
+
+// satAdd returns a+b, clamped to the range of int64.
+func satAdd(a, b int64) int64 {
+	s := a + b
+	switch {
+	case b > 0 && s < a:
+		return math.MaxInt64
+	case b < 0 && s > a:
+		return math.MinInt64
+	}
+	return s
+}
+
+// satSub returns a-b, clamped to the range of int64.
+func satSub(a, b int64) int64 {
+	s := a - b
+	switch {
+	case b < 0 && s < a:
+		return math.MaxInt64
+	case b > 0 && s > a:
+		return math.MinInt64
+	}
+	return s
+}
+
+// satAddInt returns a+b, clamped to the range of int.
+func satAddInt(a, b int) int {
+	s := a + b
+	switch {
+	case b > 0 && s < a:
+		return math.MaxInt
+	case b < 0 && s > a:
+		return math.MinInt
+	}
+	return s
+}
+
+// satInt64 rounds f to the nearest int64, clamped to the range of int64.
+// NaN, which no count or cost should be, counts as the most: a charge or an
+// estimate of unknown size must not admit anything after it.
+func satInt64(f float64) int64 {
+	switch {
+	case f != f || f >= math.MaxInt64: // NaN, or 2^63 and above
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(math.Round(f))
+}
