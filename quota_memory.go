@@ -37,9 +37,13 @@ const (
 // and a list the sweep cursor walks. Reservations take the read lock;
 // adding and removing buckets take the write lock, then a bucket's own lock
 // (never the other way round).
+//
+// The map is keyed by the hash of the bucket's key alone, computed once per
+// call and also used to pick the shard: a key's buckets under different
+// rules (and any two keys whose hashes collide) chain through bucket.next.
 type quotaShard struct {
 	mu      sync.RWMutex
-	buckets map[bucketKey]*bucket
+	buckets map[uint64]*bucket
 	list    []*bucket // every bucket in the map, in no particular order
 	cursor  int       // the next bucket the sweep looks at
 	_       [64]byte  // keeps neighbouring shards' locks off one cache line
@@ -50,8 +54,10 @@ type bucketKey struct{ rule, key string }
 // NewMemoryQuotaStore returns an empty in-memory store.
 func NewMemoryQuotaStore() *MemoryQuotaStore { return &MemoryQuotaStore{seed: maphash.MakeSeed()} }
 
-func (s *MemoryQuotaStore) shard(key string) *quotaShard {
-	return &s.shards[maphash.String(s.seed, key)&(quotaShards-1)]
+// locate returns the shard of key and the hash its buckets are filed under.
+func (s *MemoryQuotaStore) locate(key string) (*quotaShard, uint64) {
+	h := maphash.String(s.seed, key)
+	return &s.shards[h&(quotaShards-1)], h
 }
 
 // Reserve implements QuotaStore.
@@ -65,10 +71,10 @@ func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
 		sh.sweep(r.Time, sweepBatch)
 		sh.mu.Unlock()
 	}
-	sh := s.shard(r.Key)
+	sh, h := s.locate(r.Key)
 	k := bucketKey{r.Rule, r.Key}
 	for {
-		b := sh.bucket(k, r.Time)
+		b := sh.bucket(h, k, r.Time)
 		err, dead := b.reserve(r.Limits, r.Amount, r.Time)
 		if dead {
 			continue // swept since we found it, and gone from the map
@@ -83,7 +89,8 @@ func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
 
 // Settle implements QuotaStore.
 func (s *MemoryQuotaStore) Settle(_ context.Context, r Reservation, actual Amount) error {
-	if b := s.shard(r.Key).find(bucketKey{r.Rule, r.Key}); b != nil {
+	sh, h := s.locate(r.Key)
+	if b := sh.find(h, bucketKey{r.Rule, r.Key}); b != nil {
 		b.settle(r.Amount, actual, r.Time)
 	}
 	return nil
@@ -97,7 +104,8 @@ func (s *MemoryQuotaStore) Cancel(ctx context.Context, r Reservation) error {
 // Usage returns what bucket (rule, key) has used in the window of length
 // window that holds now, and its requests in flight.
 func (s *MemoryQuotaStore) Usage(rule, key string, window time.Duration, now time.Time) (used Amount, inFlight int64) {
-	b := s.shard(key).find(bucketKey{rule, key})
+	sh, h := s.locate(key)
+	b := sh.find(h, bucketKey{rule, key})
 	if b == nil {
 		return Amount{}, 0
 	}
@@ -121,31 +129,40 @@ func (s *MemoryQuotaStore) Sweep(now time.Time) {
 	}
 }
 
-// find returns the bucket k, or nil.
-func (sh *quotaShard) find(k bucketKey) *bucket {
+// find returns the bucket k, whose key hashes to h, or nil.
+func (sh *quotaShard) find(h uint64, k bucketKey) *bucket {
 	sh.mu.RLock()
-	b := sh.buckets[k]
+	b := sh.lookup(h, k)
 	sh.mu.RUnlock()
 	return b
 }
 
-// bucket returns the bucket k, adding it if need be; adding one first
-// sweeps a few others, as of now.
-func (sh *quotaShard) bucket(k bucketKey, now time.Time) *bucket {
-	if b := sh.find(k); b != nil {
+// lookup is find for a caller holding sh.mu.
+func (sh *quotaShard) lookup(h uint64, k bucketKey) *bucket {
+	b := sh.buckets[h]
+	for b != nil && b.key != k {
+		b = b.next
+	}
+	return b
+}
+
+// bucket returns the bucket k, whose key hashes to h, adding it if need be;
+// adding one first sweeps a few others, as of now.
+func (sh *quotaShard) bucket(h uint64, k bucketKey, now time.Time) *bucket {
+	if b := sh.find(h, k); b != nil {
 		return b
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if b := sh.buckets[k]; b != nil {
+	if b := sh.lookup(h, k); b != nil {
 		return b
 	}
 	sh.sweep(now, sweepOnAdd) // before adding: a new bucket is idle until reserved
 	if sh.buckets == nil {
-		sh.buckets = map[bucketKey]*bucket{}
+		sh.buckets = map[uint64]*bucket{}
 	}
-	b := &bucket{key: k}
-	sh.buckets[k] = b
+	b := &bucket{key: k, hash: h, next: sh.buckets[h]}
+	sh.buckets[h] = b
 	sh.list = append(sh.list, b)
 	return b
 }
@@ -171,12 +188,31 @@ func (sh *quotaShard) removeIfIdle(i int, now time.Time) bool {
 	if !b.retireIfIdle(now) {
 		return false
 	}
-	delete(sh.buckets, b.key)
+	sh.unlink(b)
 	last := len(sh.list) - 1
 	sh.list[i] = sh.list[last]
 	sh.list[last] = nil
 	sh.list = sh.list[:last]
 	return true
+}
+
+// unlink takes b out of the map. The caller holds sh.mu for writing.
+func (sh *quotaShard) unlink(b *bucket) {
+	if first := sh.buckets[b.hash]; first == b {
+		if b.next == nil {
+			delete(sh.buckets, b.hash)
+		} else {
+			sh.buckets[b.hash] = b.next
+		}
+	} else {
+		for p := first; p != nil; p = p.next {
+			if p.next == b {
+				p.next = b.next
+				break
+			}
+		}
+	}
+	b.next = nil
 }
 
 // bucket holds one key's counters: one per distinct window length, plus the
@@ -185,8 +221,14 @@ type bucket struct {
 	mu       sync.Mutex
 	windows  []windowCount
 	inFlight int64
-	dead     bool      // swept: reservers must fetch a fresh bucket
-	key      bucketKey // its key in a MemoryQuotaStore; unused by deployments
+	dead     bool // swept: reservers must fetch a fresh bucket
+
+	// In a MemoryQuotaStore (unused by deployments), under the shard's
+	// lock: the bucket's key, its hash, and the next bucket filed under the
+	// same hash.
+	key  bucketKey
+	hash uint64
+	next *bucket
 }
 
 // windowCount is what one window of a given length holds.
@@ -225,16 +267,19 @@ func (b *bucket) reserve(limits []Limit, amount Amount, now time.Time) (err *Quo
 	if b.dead {
 		return nil, true
 	}
-	if err := b.refusal(limits, amount, now); err != nil {
-		return err, false
-	}
-	// Give every window length in limits a current counter, then charge
-	// each current counter once, however many limits share it.
 	for _, l := range limits {
+		if l.Concurrent > 0 && b.inFlight+1 > l.Concurrent {
+			return &QuotaError{Limit: l}, false
+		}
 		if l.Window > 0 {
-			b.count(l.Window, now)
+			w := b.count(l.Window, now)
+			if err := refusal(l, w.used, amount, w.start, now); err != nil {
+				return err, false
+			}
 		}
 	}
+	// Every window length in limits now has a current counter; charge each
+	// once, however many limits share it.
 	for i := range b.windows {
 		if b.windows[i].start == windowStart(now, b.windows[i].length) {
 			b.windows[i].used = addAmount(b.windows[i].used, amount)
@@ -245,40 +290,42 @@ func (b *bucket) reserve(limits []Limit, amount Amount, now time.Time) (err *Quo
 }
 
 // check says whether reserve would admit amount against limits at now,
-// without reserving anything.
+// without reserving anything or starting a window.
 func (b *bucket) check(limits []Limit, amount Amount, now time.Time) *QuotaError {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.refusal(limits, amount, now)
-}
-
-// refusal returns the first limit that amount would pass at now, or nil.
-// It changes nothing; the caller holds b.mu.
-func (b *bucket) refusal(limits []Limit, amount Amount, now time.Time) *QuotaError {
 	for _, l := range limits {
 		if l.Concurrent > 0 && b.inFlight+1 > l.Concurrent {
 			return &QuotaError{Limit: l}
 		}
-		if l.Window <= 0 {
-			continue
-		}
-		start := windowStart(now, l.Window)
-		var used Amount
-		for _, w := range b.windows {
-			if w.length == l.Window && w.start == start {
-				used = w.used
+		if l.Window > 0 {
+			start := windowStart(now, l.Window)
+			var used Amount
+			for _, w := range b.windows {
+				if w.length == l.Window && w.start == start {
+					used = w.used
+				}
 			}
-		}
-		if over(used.Requests, amount.Requests, l.Requests) ||
-			over(used.Tokens, amount.Tokens, l.Tokens) ||
-			over(used.MicroUSD, amount.MicroUSD, l.microUSD()) {
-			if over(0, amount.Requests, l.Requests) || over(0, amount.Tokens, l.Tokens) || over(0, amount.MicroUSD, l.microUSD()) {
-				return &QuotaError{Limit: l, TooLarge: true}
+			if err := refusal(l, used, amount, start, now); err != nil {
+				return err
 			}
-			return &QuotaError{Limit: l, RetryAfter: time.Duration(start + int64(l.Window) - now.UnixNano())}
 		}
 	}
 	return nil
+}
+
+// refusal returns why windowed limit l, whose current window began at start
+// and holds used, refuses amount at now; nil if it admits it.
+func refusal(l Limit, used, amount Amount, start int64, now time.Time) *QuotaError {
+	if !over(used.Requests, amount.Requests, l.Requests) &&
+		!over(used.Tokens, amount.Tokens, l.Tokens) &&
+		!(l.USD > 0 && over(used.MicroUSD, amount.MicroUSD, l.microUSD())) {
+		return nil
+	}
+	if over(0, amount.Requests, l.Requests) || over(0, amount.Tokens, l.Tokens) || over(0, amount.MicroUSD, l.microUSD()) {
+		return &QuotaError{Limit: l, TooLarge: true}
+	}
+	return &QuotaError{Limit: l, RetryAfter: time.Duration(start + int64(l.Window) - now.UnixNano())}
 }
 
 // over reports whether adding add to used passes limit (0: no limit). The

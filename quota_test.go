@@ -260,3 +260,32 @@ func TestIdleBucketsGoAsNewOnesCome(t *testing.T) {
 	assert.Equal(t, int64(1), used.Requests, "live buckets stay")
 	assert.Equal(t, int64(1), inFlight)
 }
+
+// Buckets of one key under different rules are counted apart, and sweeping
+// one leaves the other.
+func TestSameKeyUnderTwoRules(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, idleRule := range []string{"first", "second"} {
+		t.Run("idle "+idleRule, func(t *testing.T) {
+			s := llmrouter.NewMemoryQuotaStore()
+			for _, rule := range []string{"first", "second"} {
+				limit := llmrouter.RPD(5)
+				if rule == idleRule {
+					limit = llmrouter.RPM(5)
+				}
+				res := llmrouter.Reservation{Rule: rule, Key: "acme", Limits: []llmrouter.Limit{limit}, Amount: llmrouter.Amount{Requests: 1}, Time: t0}
+				require.NoError(t, s.Reserve(ctx, res))
+				require.NoError(t, s.Settle(ctx, res, llmrouter.Amount{Requests: 1}))
+			}
+			require.Equal(t, 2, llmrouter.QuotaBuckets(s))
+			s.Sweep(t0.Add(2 * time.Minute))
+			require.Equal(t, 1, llmrouter.QuotaBuckets(s))
+			live := map[string]string{"first": "second", "second": "first"}[idleRule]
+			used, _ := s.Usage(live, "acme", 24*time.Hour, t0)
+			assert.Equal(t, int64(1), used.Requests)
+			used, _ = s.Usage(idleRule, "acme", time.Minute, t0)
+			assert.Zero(t, used.Requests)
+		})
+	}
+}

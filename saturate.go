@@ -44,15 +44,18 @@ func satAddInt(a, b int) int {
 	return s
 }
 
-// satInt64 rounds f to the nearest int64, clamped to the range of int64.
-// NaN, which no count or cost should be, counts as the most: a charge or an
-// estimate of unknown size must not admit anything after it.
+// satInt64 rounds f to the nearest int64 (halves away from zero), clamped
+// to the range of int64. NaN, which no count or cost should be, counts as
+// the most: a charge or an estimate of unknown size must not admit anything
+// after it.
 func satInt64(f float64) int64 {
 	switch {
 	case f != f || f >= math.MaxInt64: // NaN, or 2^63 and above
 		return math.MaxInt64
 	case f <= math.MinInt64:
 		return math.MinInt64
+	case f < 0:
+		return int64(f - 0.5) // near MinInt64, f - 0.5 rounds back to f
 	}
-	return int64(math.Round(f))
+	return int64(f + 0.5)
 }

@@ -30,7 +30,7 @@ func TestSaturatingArithmetic(t *testing.T) {
 		f    float64
 		want int64
 	}{
-		{0.4, 0}, {0.5, 1}, {1e18, 1e18}, {math.Inf(1), maxI}, {math.NaN(), maxI}, {1e300, maxI},
+		{0.4, 0}, {0.5, 1}, {-0.5, -1}, {-1.4, -1}, {1e18, 1e18}, {-math.Exp2(63) + 1024, -math.MaxInt64 + 1023}, {math.Inf(1), maxI}, {math.NaN(), maxI}, {1e300, maxI},
 		{math.Inf(-1), minI}, {-1e300, minI}, {math.Exp2(63), maxI},
 	}
 	for _, c := range conv {
