@@ -32,16 +32,9 @@ func satSub(a, b int64) int64 {
 	return s
 }
 
-// satAddInt returns a+b, clamped to the range of int.
+// satAddInt returns a+b, clamped to the range of int (of either size).
 func satAddInt(a, b int) int {
-	s := a + b
-	switch {
-	case b > 0 && s < a:
-		return math.MaxInt
-	case b < 0 && s > a:
-		return math.MinInt
-	}
-	return s
+	return int(min(max(satAdd(int64(a), int64(b)), math.MinInt), math.MaxInt))
 }
 
 // satInt64 rounds f to the nearest int64 (halves away from zero), clamped
