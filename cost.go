@@ -24,8 +24,10 @@ func (p Price) Cost(u Usage) float64 {
 
 // estimateMicroUSD is the most a call of inputTokens in and outputTokens out
 // can cost at price p, in millionths of a dollar: all input at the dearest
-// input price.
+// input price. It saturates at math.MaxInt64 rather than overflow (huge
+// counts or prices, a NaN), so an estimate never wraps to a small or
+// negative amount.
 func (p Price) estimateMicroUSD(inputTokens, outputTokens int) int64 {
 	in := max(p.InputPerMTok, p.CachedInputPerMTok, p.CacheWritePerMTok)
-	return int64(float64(inputTokens)*in + float64(outputTokens)*p.OutputPerMTok + 0.5)
+	return satInt64(float64(inputTokens)*in + float64(outputTokens)*p.OutputPerMTok)
 }

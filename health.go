@@ -25,7 +25,8 @@ type deployment struct {
 	// are always reported.
 	closed    atomic.Bool
 	unsettled atomic.Int32
-	fastPath  bool // breaker trips on consecutive failures only
+	fastPath  bool   // breaker trips on consecutive failures only
+	probes    uint32 // calls the half-open breaker lets through
 	// openUntil mirrors the breaker: while it is open, the real-time Unix
 	// nanosecond at which it turns half-open; 0 otherwise. The breaker sets
 	// it from OnStateChange, which only stores it (no user code runs under
@@ -64,6 +65,7 @@ func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
 	if !bp.Disabled {
 		dep.closed.Store(true)
 		dep.fastPath = bp.FailureRatio == 0
+		dep.probes = bp.HalfOpenProbes
 		dep.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 			Name:        d.Name,
 			MaxRequests: bp.HalfOpenProbes,
@@ -175,6 +177,37 @@ func (d *deployment) acquire(tokens int64, now time.Time) (done func(error), rea
 		}
 	}
 	return done, "", 0
+}
+
+// wouldAcquire says whether acquire would take a call slot for tokens at
+// now, and if not why and until when, as acquire would say it; it takes
+// nothing and changes no count. Plan uses it, so that the deployments it
+// calls eligible are those a request would call. (Reading the breaker's
+// state may move it from open to half-open when its time is up, as any call
+// would.)
+func (d *deployment) wouldAcquire(tokens int64, now time.Time) (reason string, until int64) {
+	if d.MaxConcurrency > 0 && d.inFlight.Load() >= int64(d.MaxConcurrency) {
+		return "at its concurrency limit", 0
+	}
+	if d.limiter != nil {
+		if qe := d.limiter.check(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
+			if qe.TooLarge {
+				return "request exceeds its own " + qe.Limit.String() + " limit", 0
+			}
+			return "at its " + qe.Limit.String() + " limit", now.Add(qe.RetryAfter).UnixNano()
+		}
+	}
+	if d.breaker != nil {
+		switch d.breaker.State() {
+		case gobreaker.StateOpen:
+			return "circuit breaker open", 0
+		case gobreaker.StateHalfOpen:
+			if c := d.breaker.Counts(); c.Requests >= c.TotalExclusions && c.Requests-c.TotalExclusions >= max(d.probes, 1) {
+				return "circuit breaker half-open, probe in flight", 0
+			}
+		}
+	}
+	return "", 0
 }
 
 // release returns the call slot taken by acquire at time at, charging the

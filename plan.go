@@ -36,8 +36,11 @@ func (p *RoutePlan) Eligible() []string {
 // anything, reserving quota or writing lineage: which deployments every
 // policy allows (for a stream when stream is set), which a policy refuses
 // and why, and which are unavailable at the moment (breaker open, cooling
-// down, at their limits). It returns a *RequestError for a malformed
-// request, as Chat would. Plan is safe for concurrent use.
+// down, at their concurrency, RPM or TPM limits, or a half-open breaker's
+// probe in flight: exactly the checks Chat makes before calling a
+// deployment, with the same estimate of the request's tokens). It returns a
+// *RequestError for a malformed or nil request, as Chat would. Plan is safe
+// for concurrent use.
 func (r *Router) Plan(req *Request, stream bool) (*RoutePlan, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -57,12 +60,16 @@ func (r *Router) Plan(req *Request, stream bool) (*RoutePlan, error) {
 			plan.Policies = append(plan.Policies, p.Name)
 		}
 	}
-	now := r.now().UnixNano()
+	in, out := r.estimateTokens(req)
+	tokens := int64(satAddInt(in, out))
+	now := r.now()
 	for i, d := range rt.members {
 		cr := CandidateRecord{Deployment: d.Name, Provider: d.provider, Tier: rt.tierOf[i], Status: CandidateEligible}
 		if policy, reason, ok := c.allows(d); !ok {
 			cr.Status, cr.Policy, cr.Reason = CandidateRefused, policy, reason
-		} else if reason, _ := d.unavailable(now); reason != "" {
+		} else if reason, _ := d.unavailable(now.UnixNano()); reason != "" {
+			cr.Status, cr.Reason = CandidateSkipped, reason
+		} else if reason, _ := d.wouldAcquire(tokens, now); reason != "" {
 			cr.Status, cr.Reason = CandidateSkipped, reason
 		}
 		plan.Candidates = append(plan.Candidates, cr)

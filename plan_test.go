@@ -47,6 +47,65 @@ func TestPlanExplainsWithoutSending(t *testing.T) {
 	assert.ErrorIs(t, err, llmrouter.ErrInvalidRequest)
 }
 
+// Plan and Chat agree on a deployment that has used up its own limits:
+// Plan used to call it eligible, and the next Chat skipped it.
+func TestPlanAgreesWithChatOnDeploymentLimits(t *testing.T) {
+	clk := newClock()
+	limited, spare := fake.New("openai"), fake.New("anthropic")
+	rpm, tpm, other := dep("rpm", limited), dep("tpm", limited), dep("spare", spare)
+	rpm.RPM, tpm.TPM = 1, 1000
+	r, err := llmrouter.New(llmrouter.WithDeployments(rpm, tpm, other), llmrouter.WithClock(clk.Now),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"rpm"}, {"tpm"}, {"spare"}}}))
+	require.NoError(t, err)
+
+	// tpm cannot hold this request's estimate at all (its input plus the
+	// default 1,024 output tokens).
+	req := hello("chat")
+	plan, err := r.Plan(req, false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"rpm", "spare"}, plan.Eligible())
+	assert.Equal(t, "request exceeds its own 1000 tokens per 1m0s limit", plan.Candidates[1].Reason)
+	resp, err := r.Chat(context.Background(), req)
+	require.NoError(t, err)
+	require.Equal(t, "rpm", resp.Deployment)
+
+	// rpm has used its one request this minute.
+	plan, err = r.Plan(req, false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"spare"}, plan.Eligible())
+	assert.Equal(t, llmrouter.CandidateSkipped, plan.Candidates[0].Status)
+	assert.Equal(t, "at its 1 requests per 1m0s limit", plan.Candidates[0].Reason)
+	resp, err = r.Chat(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, plan.Eligible()[0], resp.Deployment, "Chat goes where Plan said")
+
+	small := hello("chat")
+	small.MaxOutputTokens = 100
+	plan, err = r.Plan(small, false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"tpm", "spare"}, plan.Eligible(), "a request within tpm's limit may go there")
+	resp, err = r.Chat(context.Background(), small)
+	require.NoError(t, err)
+	assert.Equal(t, "tpm", resp.Deployment)
+
+	clk.Advance(time.Minute)
+	plan, err = r.Plan(req, false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"rpm", "spare"}, plan.Eligible(), "a new window frees rpm")
+}
+
+func TestPlanNilRequestIsInvalid(t *testing.T) {
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", fake.New("p"))))
+	require.NoError(t, err)
+	var plan *llmrouter.RoutePlan
+	require.NotPanics(t, func() { plan, err = r.Plan(nil, false) })
+	assert.Nil(t, plan)
+	require.ErrorIs(t, err, llmrouter.ErrInvalidRequest)
+	var re *llmrouter.RequestError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "Request", re.Field)
+}
+
 // Plan says, before anything is sent, where a request may go and why not
 // elsewhere.
 func ExampleRouter_Plan() {

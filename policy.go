@@ -82,7 +82,8 @@ func policyNames(ps []Policy) string {
 }
 
 // RegionIn allows deployments whose Region matches one of the patterns, in
-// path.Match syntax ("eu-*", "us-east-?"). A deployment with no Region is
+// path.Match syntax ("eu-*", "us-east-?"): '*' and '?' never match a '/',
+// and a malformed pattern matches nothing. A deployment with no Region is
 // refused.
 func RegionIn(patterns ...string) Policy {
 	globs := make([]glob, len(patterns))
@@ -107,7 +108,8 @@ func RegionIn(patterns ...string) Policy {
 }
 
 // glob is a path.Match pattern sorted once into the common exact and
-// trailing-star forms, which match without path.Match.
+// trailing-star forms, which match without path.Match but exactly as it
+// does: a trailing '*' matches any rest without a '/'.
 type glob struct {
 	pattern string
 	kind    uint8 // globExact, globPrefix or globFull
@@ -136,7 +138,7 @@ func (g *glob) match(s string) bool {
 	case globExact:
 		return g.pattern == s
 	case globPrefix:
-		return strings.HasPrefix(s, g.prefix)
+		return strings.HasPrefix(s, g.prefix) && strings.IndexByte(s[len(g.prefix):], '/') < 0
 	}
 	ok, _ := path.Match(g.pattern, s)
 	return ok
@@ -213,17 +215,18 @@ func RequireCapabilities(want Capabilities) Policy {
 
 // MaxPrice allows deployments that charge at most inputPerMTok for input and
 // outputPerMTok for output, in US dollars per million tokens. Zero leaves
-// that side unlimited.
+// that side unlimited; a negative or NaN limit allows nothing.
 func MaxPrice(inputPerMTok, outputPerMTok float64) Policy {
 	in := "input price above $" + strconv.FormatFloat(inputPerMTok, 'f', -1, 64) + "/MTok"
 	out := "output price above $" + strconv.FormatFloat(outputPerMTok, 'f', -1, 64) + "/MTok"
 	return Policy{
 		Name: "max-price",
 		Check: func(_ *Request, d *Deployment) (bool, string) {
-			if inputPerMTok > 0 && d.Price.InputPerMTok > inputPerMTok {
+			// Written as !(price <= limit) so that a NaN refuses.
+			if inputPerMTok != 0 && !(d.Price.InputPerMTok <= inputPerMTok) {
 				return false, in
 			}
-			if outputPerMTok > 0 && d.Price.OutputPerMTok > outputPerMTok {
+			if outputPerMTok != 0 && !(d.Price.OutputPerMTok <= outputPerMTok) {
 				return false, out
 			}
 			return true, ""
@@ -242,7 +245,7 @@ func ContextFits() Policy {
 			if d.ContextWindow <= 0 {
 				return true, ""
 			}
-			if EstimateInputTokens(req)+req.MaxOutputTokens > d.ContextWindow {
+			if satAddInt(EstimateInputTokens(req), max(req.MaxOutputTokens, 0)) > d.ContextWindow {
 				return false, "request exceeds the context window"
 			}
 			return true, ""

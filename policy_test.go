@@ -3,6 +3,9 @@ package llmrouter_test
 import (
 	"context"
 	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"path"
 	"sync/atomic"
 	"testing"
 
@@ -47,6 +50,10 @@ func TestBuiltinPolicies(t *testing.T) {
 		{llmrouter.RequireCapabilities(0), withTools, eu, true, "", "capabilities(none)"},
 		{llmrouter.MaxPrice(2, 0), req, us, false, "input price above $2/MTok", "max-price"},
 		{llmrouter.MaxPrice(2, 5), req, eu, true, "", "max-price"},
+		{llmrouter.MaxPrice(math.NaN(), 0), req, eu, false, "", "max-price"},
+		{llmrouter.MaxPrice(0, -1), req, eu, false, "", "max-price"},
+		{llmrouter.RegionIn("eu-*"), req, llmrouter.Deployment{Name: "slash", Region: "eu-x/us-east-1"}, false, "region not in eu-*", "region-in(eu-*)"},
+		{llmrouter.RegionIn("*"), req, llmrouter.Deployment{Name: "slash", Region: "eu-x/us-east-1"}, false, "region not in *", "region-in(*)"},
 		{llmrouter.ContextFits(), big, eu, false, "request exceeds the context window", "context-fits"},
 		{llmrouter.ContextFits(), big, us, true, "", "context-fits"},
 		{llmrouter.Not(llmrouter.RegionIn("us-*")), req, us, false, "", "not(region-in(us-*))"},
@@ -185,4 +192,42 @@ func TestPolicyAllowPathDoesNotAllocate(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+// RegionIn matches exactly as path.Match, its documented syntax, whichever
+// fast path a pattern takes.
+func TestRegionInMatchesPathMatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const regionChars = "eu-swt12/x"
+	const patternChars = "eu-swt12/x*?"
+	randString := func(chars string, n int) string {
+		b := make([]byte, rng.IntN(n+1))
+		for i := range b {
+			b[i] = chars[rng.IntN(len(chars))]
+		}
+		return string(b)
+	}
+	patterns := []string{"*", "eu-*", "eu-west-1", "eu-*-1", "eu-?", "eu-[ab]*", "eu-[", "eu-\\*", "eu-west/*", "*/*", ""}
+	for range 300 {
+		patterns = append(patterns, randString(patternChars, 6))
+	}
+	regions := []string{"eu-x/us-east-1", "eu-", "eu-west-1", "eu-a/", "/", "eu-*", "us-east-1", "eu-west/1"}
+	for range 300 {
+		regions = append(regions, randString(regionChars, 10))
+	}
+	d := llmrouter.Deployment{Name: "d"}
+	for _, pat := range patterns {
+		policy := llmrouter.RegionIn(pat)
+		for _, region := range regions {
+			if region == "" {
+				continue // refused as unknown, whatever the pattern
+			}
+			d.Region = region
+			want, _ := path.Match(pat, region)
+			got, _ := policy.Check(hello("x"), &d)
+			if got != want {
+				t.Errorf("RegionIn(%q) on %q = %v; path.Match says %v", pat, region, got, want)
+			}
+		}
+	}
 }

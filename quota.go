@@ -2,7 +2,6 @@ package llmrouter
 
 import (
 	"context"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +85,9 @@ func MaxConcurrent(n int64) Limit { return Limit{Concurrent: n} }
 
 func (l Limit) microUSD() int64 { return toMicroUSD(l.USD) }
 
-func toMicroUSD(usd float64) int64 { return int64(math.Round(usd * 1e6)) }
+// toMicroUSD converts US dollars to millionths, saturating: +Inf, NaN and
+// amounts past math.MaxInt64 millionths become math.MaxInt64.
+func toMicroUSD(usd float64) int64 { return satInt64(usd * 1e6) }
 
 // String describes the limit, as "600 requests per 1m0s".
 func (l Limit) String() string {

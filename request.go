@@ -24,7 +24,8 @@ type Request struct {
 	ResponseFormat ResponseFormat
 	// MaxOutputTokens caps the answer's length. Zero means the provider's
 	// default; the quota estimate then uses the router's default output
-	// estimate (see WithTokenEstimates). Negative is invalid.
+	// estimate (see WithTokenEstimates). Negative is invalid, and so is more
+	// than MaxRequestTokens.
 	MaxOutputTokens int
 	// Temperature, TopP and Seed are passed to providers that take them; nil
 	// means the provider's default.

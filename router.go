@@ -284,11 +284,24 @@ func (c *config) validate() error {
 	if t.Total < 0 || t.Attempt < 0 || t.FirstToken < 0 || t.Idle < 0 {
 		return &ConfigError{"Timeouts", "negative timeout"}
 	}
+	// A timeout under a millisecond is a unit mistake (Idle: 3 is 3ns), and
+	// the idle watchdog would tick without pause.
+	for _, f := range [...]struct {
+		name string
+		d    time.Duration
+	}{{"Total", t.Total}, {"Attempt", t.Attempt}, {"FirstToken", t.FirstToken}, {"Idle", t.Idle}} {
+		if f.d > 0 && f.d < time.Millisecond {
+			return &ConfigError{"Timeouts." + f.name, f.d.String() + " is under a millisecond; use zero for no timeout"}
+		}
+	}
 	if b := c.breaker; b.FailureRatio < 0 || b.FailureRatio > 1 || b.Interval < 0 || b.OpenFor < 0 {
 		return &ConfigError{"Breaker", "FailureRatio must be within [0,1]; durations must not be negative"}
 	}
 	if c.estimates.DefaultOutput < 0 {
 		return &ConfigError{"TokenEstimates.DefaultOutput", "negative"}
+	}
+	if c.estimates.DefaultOutput > MaxRequestTokens {
+		return &ConfigError{"TokenEstimates.DefaultOutput", "above MaxRequestTokens (" + strconv.Itoa(MaxRequestTokens) + ")"}
 	}
 	return nil
 }
@@ -326,6 +339,9 @@ func (q QuotaRule) validate(f string) error {
 		lf := f + ".Limits[" + strconv.Itoa(j) + "]"
 		if l.Requests < 0 || l.Tokens < 0 || l.USD < 0 || l.Concurrent < 0 || l.Window < 0 || math.IsNaN(l.USD) {
 			return &ConfigError{lf, "negative limit"}
+		}
+		if math.IsInf(l.USD, 0) {
+			return &ConfigError{lf + ".USD", "infinite: use zero for no limit"}
 		}
 		if l.Window == 0 && (l.Requests > 0 || l.Tokens > 0 || l.USD > 0) {
 			return &ConfigError{lf + ".Window", "zero: a requests, tokens or USD limit needs a window"}

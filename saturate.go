@@ -2,14 +2,53 @@ package llmrouter
 
 import "math"
 
-// satAdd returns a+b, saturating at the int64 bounds.
+// Saturating arithmetic for token counts, costs and quota counters: a sum
+// or conversion that would overflow stops at the largest (or smallest)
+// value instead of wrapping around. A wrapped counter is worse than a wrong
+// one: a huge reservation that wraps negative would admit everything after
+// it.
+
+// satAdd returns a+b, clamped to the range of int64.
 func satAdd(a, b int64) int64 {
 	s := a + b
 	switch {
-	case a > 0 && b > 0 && s < 0:
+	case b > 0 && s < a:
 		return math.MaxInt64
-	case a < 0 && b < 0 && s >= 0:
+	case b < 0 && s > a:
 		return math.MinInt64
 	}
 	return s
+}
+
+// satSub returns a-b, clamped to the range of int64.
+func satSub(a, b int64) int64 {
+	s := a - b
+	switch {
+	case b < 0 && s < a:
+		return math.MaxInt64
+	case b > 0 && s > a:
+		return math.MinInt64
+	}
+	return s
+}
+
+// satAddInt returns a+b, clamped to the range of int (of either size).
+func satAddInt(a, b int) int {
+	return int(min(max(satAdd(int64(a), int64(b)), math.MinInt), math.MaxInt))
+}
+
+// satInt64 rounds f to the nearest int64 (halves away from zero), clamped
+// to the range of int64. NaN, which no count or cost should be, counts as
+// the most: a charge or an estimate of unknown size must not admit anything
+// after it.
+func satInt64(f float64) int64 {
+	switch {
+	case f != f || f >= math.MaxInt64: // NaN, or 2^63 and above
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	case f < 0:
+		return int64(f - 0.5) // near MinInt64, f - 0.5 rounds back to f
+	}
+	return int64(f + 0.5)
 }

@@ -15,30 +15,50 @@ const (
 // EstimateInputTokens estimates the input tokens of req without a tokenizer:
 // a quarter of the text's bytes, plus a few tokens of framing per message and
 // a fixed allowance per image. It does no per-byte work and allocates
-// nothing. Replace it router-wide with WithTokenEstimates.
+// nothing. The sum saturates at math.MaxInt rather than overflow. Replace it
+// router-wide with WithTokenEstimates.
 func EstimateInputTokens(req *Request) int {
 	n := 0
 	for i := range req.Messages {
 		m := &req.Messages[i]
-		n += tokensPerMessage
+		n = satAddInt(n, tokensPerMessage)
 		for j := range m.Content {
 			if m.Content[j].Type == PartImage {
-				n += tokensPerImage
+				n = satAddInt(n, tokensPerImage)
 			} else {
-				n += ceilDiv(len(m.Content[j].Text), bytesPerToken)
+				n = satAddInt(n, ceilDiv(len(m.Content[j].Text), bytesPerToken))
 			}
 		}
 		for _, c := range m.ToolCalls {
-			n += ceilDiv(len(c.Name)+len(c.Arguments), bytesPerToken)
+			n = satAddInt(n, ceilDiv(satAddInt(len(c.Name), len(c.Arguments)), bytesPerToken))
 		}
 	}
 	for _, t := range req.Tools {
-		n += ceilDiv(len(t.Name)+len(t.Description)+len(t.Parameters), bytesPerToken)
+		n = satAddInt(n, ceilDiv(satAddInt(satAddInt(len(t.Name), len(t.Description)), len(t.Parameters)), bytesPerToken))
 	}
 	return n
+}
+
+// estimateTokens returns the input tokens the router estimates for req and
+// the output tokens it reserves: MaxOutputTokens, or the default output
+// estimate without one.
+func (r *Router) estimateTokens(req *Request) (input, output int) {
+	output = req.MaxOutputTokens
+	if output == 0 {
+		output = r.estimates.DefaultOutput
+	}
+	return r.estimates.Input(req), output
 }
 
 // estimateTextTokens estimates the tokens of n bytes of generated text.
 func estimateTextTokens(n int) int { return ceilDiv(n, bytesPerToken) }
 
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
+// ceilDiv returns a/b rounded up, for a >= 0 and b > 0, without
+// overflowing near math.MaxInt.
+func ceilDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 {
+		q++
+	}
+	return q
+}

@@ -7,10 +7,21 @@ import (
 	"unicode/utf8"
 )
 
+// MaxRequestTokens bounds Request.MaxOutputTokens (and
+// TokenEstimates.DefaultOutput): 16,777,216 tokens (2^24), far above any
+// model's context window today. The bound keeps every sum of token counts
+// the router makes (estimates, reservations, context-window checks) far
+// from integer overflow.
+const MaxRequestTokens = 1 << 24
+
 // Validate checks a request without sending it: the router calls it first on
 // every request, and adapters may call it too. It returns a *RequestError
-// naming the first faulty field, or nil. It allocates only when it fails.
+// naming the first faulty field, or nil; a nil request is invalid too. It
+// allocates only when it fails.
 func (r *Request) Validate() error {
+	if r == nil {
+		return &RequestError{Field: "Request", Reason: "nil"}
+	}
 	if r.Model == "" {
 		return &RequestError{Field: "Model", Reason: "empty: name a route or a deployment"}
 	}
@@ -68,6 +79,9 @@ func (r *Request) Validate() error {
 	}
 	if r.MaxOutputTokens < 0 {
 		return &RequestError{Field: "MaxOutputTokens", Reason: "negative: " + strconv.Itoa(r.MaxOutputTokens)}
+	}
+	if r.MaxOutputTokens > MaxRequestTokens {
+		return &RequestError{Field: "MaxOutputTokens", Reason: strconv.Itoa(r.MaxOutputTokens) + " is above MaxRequestTokens (" + strconv.Itoa(MaxRequestTokens) + ")"}
 	}
 	if t := r.Temperature; t != nil && (math.IsNaN(*t) || *t < 0 || *t > 2) {
 		return &RequestError{Field: "Temperature", Reason: "must be between 0 and 2"}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/racedetect"
@@ -114,6 +115,13 @@ func TestBadConfigNamesTheField(t *testing.T) {
 			llmrouter.PerTenant(llmrouter.Limit{Requests: 5}))}, "Quota.Rules[0].Limits[0].Window"},
 		{"negative timeout", []llmrouter.Option{llmrouter.WithTimeouts(llmrouter.Timeouts{Attempt: -1})}, "Timeouts"},
 		{"breaker ratio", []llmrouter.Option{llmrouter.WithBreaker(llmrouter.BreakerPolicy{FailureRatio: 2})}, "Breaker"},
+		{"3ns idle timeout", []llmrouter.Option{llmrouter.WithTimeouts(llmrouter.Timeouts{Idle: 3})}, "Timeouts.Idle"},
+		{"sub-ms total timeout", []llmrouter.Option{llmrouter.WithTimeouts(llmrouter.Timeouts{Total: 999 * time.Microsecond})}, "Timeouts.Total"},
+		{"sub-ms attempt timeout", []llmrouter.Option{llmrouter.WithTimeouts(llmrouter.Timeouts{Attempt: 1})}, "Timeouts.Attempt"},
+		{"sub-ms first-token timeout", []llmrouter.Option{llmrouter.WithTimeouts(llmrouter.Timeouts{FirstToken: time.Microsecond})}, "Timeouts.FirstToken"},
+		{"infinite USD limit", []llmrouter.Option{llmrouter.WithQuota(llmrouter.NewMemoryQuotaStore(),
+			llmrouter.PerTenant(llmrouter.USDPerDay(math.Inf(1))))}, "Quota.Rules[0].Limits[0].USD"},
+		{"huge default output", []llmrouter.Option{llmrouter.WithTokenEstimates(llmrouter.TokenEstimates{DefaultOutput: math.MaxInt})}, "TokenEstimates.DefaultOutput"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -124,4 +132,6 @@ func TestBadConfigNamesTheField(t *testing.T) {
 			assert.Equal(t, c.field, ce.Field, "%v", err)
 		})
 	}
+	_, err := llmrouter.New(llmrouter.WithTimeouts(llmrouter.Timeouts{Total: time.Millisecond, Attempt: time.Millisecond, FirstToken: time.Millisecond, Idle: time.Millisecond}))
+	require.NoError(t, err, "a millisecond is allowed")
 }
