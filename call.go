@@ -139,11 +139,7 @@ func (c *call) prepare() error {
 		c.ctx, c.cancel = context.WithTimeout(c.ctx, t)
 	}
 	c.needs = req.needs(c.stream)
-	c.estInput = c.r.estimates.Input(req)
-	c.estOutput = req.MaxOutputTokens
-	if c.estOutput == 0 {
-		c.estOutput = c.r.estimates.DefaultOutput
-	}
+	c.estInput, c.estOutput = c.r.estimateTokens(req)
 	if c.r.tenantPolicies != nil {
 		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
 	}

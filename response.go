@@ -83,7 +83,7 @@ type Usage struct {
 }
 
 // Total returns InputTokens + OutputTokens.
-func (u Usage) Total() int { return u.InputTokens + u.OutputTokens }
+func (u Usage) Total() int { return satAddInt(u.InputTokens, u.OutputTokens) }
 
 // add adds o to u; Estimated sticks once either side is estimated.
 func (u *Usage) add(o Usage) {

@@ -47,7 +47,7 @@ func (r *Router) estimateTokens(req *Request) (input, output int) {
 	if output == 0 {
 		output = r.estimates.DefaultOutput
 	}
-	return r.estimates.Input(req), output
+	return max(r.estimates.Input(req), 0), output // a custom estimate may say anything
 }
 
 // estimateTextTokens estimates the tokens of n bytes of generated text.
