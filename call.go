@@ -2,7 +2,6 @@ package llmrouter
 
 import (
 	"context"
-	"encoding/hex"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -111,13 +110,16 @@ func (c *call) release() {
 	r.calls.Put(c)
 }
 
+// newRequestID returns 128 random bits in lowercase hex, built on the
+// stack so that the string is the only allocation.
 func newRequestID() string {
-	var b [16]byte
+	const digits = "0123456789abcdef"
+	var b [32]byte
 	x, y := rand.Uint64(), rand.Uint64()
-	for i := 0; i < 8; i++ {
-		b[i], b[8+i] = byte(x>>(8*i)), byte(y>>(8*i))
+	for i := 0; i < 16; i++ {
+		b[i], b[16+i] = digits[x>>(4*i)&0xf], digits[y>>(4*i)&0xf]
 	}
-	return hex.EncodeToString(b[:])
+	return string(b[:])
 }
 
 // prepare validates and resolves the request, filters its candidates
@@ -178,6 +180,18 @@ func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
 	if d.Capabilities != 0 && !d.Capabilities.Has(c.needs) {
 		return builtinCapabilityCheck, "lacks " + (c.needs &^ d.Capabilities).lowest().String(), false
 	}
+	if d.refusedBy != "" {
+		return d.refusedBy, d.refusal, false
+	}
+	if len(c.r.policies) == c.r.fixedPolicies && len(c.tenantPolicies) == 0 && len(c.req.Policies) == 0 {
+		return "", "", true // every policy in force was answered in New
+	}
+	return c.checkPolicies(d)
+}
+
+// checkPolicies runs the policies not answered in New for d, returning the
+// first refusal.
+func (c *call) checkPolicies(d *deployment) (policy, reason string, ok bool) {
 	var p *Policy // the policy running, named if it panics
 	defer func() {
 		if v := recover(); v != nil {
@@ -185,7 +199,7 @@ func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
 			policy, reason, ok = p.Name, "policy panicked", false
 		}
 	}()
-	for _, list := range [...][]Policy{c.r.policies, c.tenantPolicies, c.req.Policies} {
+	for _, list := range [...][]Policy{c.r.policies[c.r.fixedPolicies:], c.tenantPolicies, c.req.Policies} {
 		for k := range list {
 			p = &list[k]
 			if ok, reason := p.Check(c.req, &d.Deployment); !ok {

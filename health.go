@@ -46,6 +46,10 @@ type deployment struct {
 	throttled atomic.Int32
 
 	honorsCtx bool // its provider returns promptly when its context ends
+	// refusedBy and refusal are the first refusal among the router-wide
+	// policies that depend on the deployment alone (Router.fixedPolicies
+	// of them), answered once in New; "" when they all allow it.
+	refusedBy, refusal string
 
 	limits  []Limit // the deployment's RPM and TPM, if any
 	limiter *bucket // counts against limits; nil without them

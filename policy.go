@@ -22,6 +22,24 @@ type Policy struct {
 	Name string
 	// Check reports whether d may serve req, and why not.
 	Check func(req *Request, d *Deployment) (ok bool, reason string)
+
+	// deploymentOnly marks the built-in policies whose answer depends on
+	// the deployment alone (RegionIn, AllowProviders, DenyProviders,
+	// RequireZeroRetention, MaxPrice, and All/Any/Not of such): the router
+	// answers them once per deployment in New instead of per request.
+	// Deployments are fixed by New, so the answer holds for every attempt.
+	deploymentOnly bool
+}
+
+// allDeploymentOnly reports whether every policy in ps depends on the
+// deployment alone.
+func allDeploymentOnly(ps []Policy) bool {
+	for _, p := range ps {
+		if !p.deploymentOnly {
+			return false
+		}
+	}
+	return true
 }
 
 // All allows a deployment when every policy in ps does; it refuses with the
@@ -29,7 +47,8 @@ type Policy struct {
 func All(ps ...Policy) Policy {
 	ps = append([]Policy(nil), ps...)
 	return Policy{
-		Name: "all(" + policyNames(ps) + ")",
+		Name:           "all(" + policyNames(ps) + ")",
+		deploymentOnly: allDeploymentOnly(ps),
 		Check: func(req *Request, d *Deployment) (bool, string) {
 			for _, p := range ps {
 				if ok, reason := p.Check(req, d); !ok {
@@ -47,7 +66,8 @@ func Any(ps ...Policy) Policy {
 	names := policyNames(ps)
 	reason := "none of " + names + " allowed it"
 	return Policy{
-		Name: "any(" + names + ")",
+		Name:           "any(" + names + ")",
+		deploymentOnly: allDeploymentOnly(ps),
 		Check: func(req *Request, d *Deployment) (bool, string) {
 			for _, p := range ps {
 				if ok, _ := p.Check(req, d); ok {
@@ -63,7 +83,8 @@ func Any(ps ...Policy) Policy {
 func Not(p Policy) Policy {
 	reason := p.Name + " allowed it"
 	return Policy{
-		Name: "not(" + p.Name + ")",
+		Name:           "not(" + p.Name + ")",
+		deploymentOnly: p.deploymentOnly,
 		Check: func(req *Request, d *Deployment) (bool, string) {
 			if ok, _ := p.Check(req, d); ok {
 				return false, reason
@@ -92,7 +113,8 @@ func RegionIn(patterns ...string) Policy {
 	}
 	reason := "region not in " + strings.Join(patterns, ", ")
 	return Policy{
-		Name: "region-in(" + strings.Join(patterns, ",") + ")",
+		Name:           "region-in(" + strings.Join(patterns, ",") + ")",
+		deploymentOnly: true,
 		Check: func(_ *Request, d *Deployment) (bool, string) {
 			if d.Region == "" {
 				return false, "region unknown"
@@ -149,7 +171,8 @@ func AllowProviders(names ...string) Policy {
 	names = append([]string(nil), names...)
 	reason := "provider not in " + strings.Join(names, ", ")
 	return Policy{
-		Name: "allow-providers(" + strings.Join(names, ",") + ")",
+		Name:           "allow-providers(" + strings.Join(names, ",") + ")",
+		deploymentOnly: true,
 		Check: func(_ *Request, d *Deployment) (bool, string) {
 			if slices.Contains(names, d.Provider.Name()) {
 				return true, ""
@@ -164,7 +187,8 @@ func DenyProviders(names ...string) Policy {
 	names = append([]string(nil), names...)
 	reason := "provider is one of " + strings.Join(names, ", ")
 	return Policy{
-		Name: "deny-providers(" + strings.Join(names, ",") + ")",
+		Name:           "deny-providers(" + strings.Join(names, ",") + ")",
+		deploymentOnly: true,
 		Check: func(_ *Request, d *Deployment) (bool, string) {
 			if slices.Contains(names, d.Provider.Name()) {
 				return false, reason
@@ -177,7 +201,8 @@ func DenyProviders(names ...string) Policy {
 // RequireZeroRetention allows only deployments declared ZeroRetention.
 func RequireZeroRetention() Policy {
 	return Policy{
-		Name: "zero-retention",
+		Name:           "zero-retention",
+		deploymentOnly: true,
 		Check: func(_ *Request, d *Deployment) (bool, string) {
 			switch d.Retention {
 			case ZeroRetention:
@@ -220,7 +245,8 @@ func MaxPrice(inputPerMTok, outputPerMTok float64) Policy {
 	in := "input price above $" + strconv.FormatFloat(inputPerMTok, 'f', -1, 64) + "/MTok"
 	out := "output price above $" + strconv.FormatFloat(outputPerMTok, 'f', -1, 64) + "/MTok"
 	return Policy{
-		Name: "max-price",
+		Name:           "max-price",
+		deploymentOnly: true,
 		Check: func(_ *Request, d *Deployment) (bool, string) {
 			// Written as !(price <= limit) so that a NaN refuses.
 			if inputPerMTok != 0 && !(d.Price.InputPerMTok <= inputPerMTok) {
@@ -250,5 +276,24 @@ func ContextFits() Policy {
 			}
 			return true, ""
 		},
+	}
+}
+
+// answerFixedPolicies answers, once per deployment, the leading router-wide
+// policies that depend on the deployment alone, so that requests skip them.
+func (r *Router) answerFixedPolicies() {
+	n := 0
+	for n < len(r.policies) && r.policies[n].deploymentOnly {
+		n++
+	}
+	r.fixedPolicies = n
+	var none Request // these policies do not read the request
+	for _, d := range r.deployments {
+		for _, p := range r.policies[:n] {
+			if ok, reason := p.Check(&none, &d.Deployment); !ok {
+				d.refusedBy, d.refusal = p.Name, reason
+				break
+			}
+		}
 	}
 }

@@ -37,6 +37,9 @@ type Router struct {
 	sleep          func(ctx context.Context, d time.Duration) error
 	budget         *budget
 	calls          sync.Pool // *call
+	// fixedPolicies is how many of the leading router-wide policies
+	// depend on the deployment alone; each deployment holds their answer.
+	fixedPolicies int
 }
 
 // route is a Route resolved to deployments, flattened in tier order.
@@ -89,6 +92,7 @@ func New(opts ...Option) (*Router, error) {
 		byName[d.Name] = dep
 		r.routes[d.Name] = &route{name: d.Name, members: []*deployment{dep}, tierOf: []int{0}, tiers: 1, strategy: WeightedRandom}
 	}
+	r.answerFixedPolicies()
 	for _, nr := range c.routes {
 		rt := &route{name: nr.name, tiers: len(nr.route.Tiers), strategy: nr.route.Strategy}
 		if rt.strategy == nil {
