@@ -160,7 +160,7 @@ func TestUserCodePanicsReleaseEverything(t *testing.T) {
 			tried, records, left = tried+n, records+len(rec.all()), left+slotsLeft(r)
 		})
 	}
-	t.Logf("panics: tried=%d records=%d slots_left=%d", tried, records, left)
+	fmt.Printf("user-code-panics: kinds=%d requests=%d records=%d slots_left=%d\n", len(cases), tried, records, left)
 }
 
 // panickyStore panics in Reserve.
