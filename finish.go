@@ -59,6 +59,19 @@ func (c *call) finish(resp *Response, err error) {
 	c.release()
 }
 
+// backstop, deferred by Chat and ChatStream, catches a panic the
+// user-code wrappers did not: a bug of the router's own. The request still
+// ends once (unless finish itself was running), releasing all it holds,
+// and returns no result and a *RouteError wrapping a *PanicError.
+func backstop[T any](c *call, route string, finished *bool, result **T, err *error) {
+	if v := recover(); v != nil {
+		*result, *err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
+		if !*finished {
+			c.finish(nil, *err)
+		}
+	}
+}
+
 // outcome maps a request's error to its lineage outcome.
 func (c *call) outcome(err error) Outcome {
 	switch {

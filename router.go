@@ -122,17 +122,7 @@ func New(opts ...Option) (*Router, error) {
 func (r *Router) Chat(ctx context.Context, req *Request) (resp *Response, err error) {
 	c := r.begin(ctx, req, false)
 	route, finished := c.req.Model, false
-	defer func() {
-		if v := recover(); v != nil {
-			// A panic the user-code wrappers did not catch: a bug of the
-			// router's own. The request still ends once, releasing all it
-			// holds.
-			resp, err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
-			if !finished {
-				c.finish(nil, err)
-			}
-		}
-	}()
+	defer backstop(c, route, &finished, &resp, &err)
 	resp, err = c.chat()
 	finished = true
 	c.finish(resp, err)
@@ -149,14 +139,7 @@ func (r *Router) Chat(ctx context.Context, req *Request) (resp *Response, err er
 func (r *Router) ChatStream(ctx context.Context, req *Request) (s *Stream, err error) {
 	c := r.begin(ctx, req, true)
 	route, finished := c.req.Model, false
-	defer func() {
-		if v := recover(); v != nil {
-			s, err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
-			if !finished {
-				c.finish(nil, err)
-			}
-		}
-	}()
+	defer backstop(c, route, &finished, &s, &err)
 	st, err := c.openStream()
 	finished = true
 	if err != nil {
