@@ -100,7 +100,6 @@ func (u *upstream) modelCalls(model string) int64 {
 	return 0
 }
 
-
 const answerText = "a healthy answer"
 
 func sse(w http.ResponseWriter, events ...string) {
