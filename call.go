@@ -94,6 +94,9 @@ func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
 		c.rec.RequestID = newRequestID()
 	}
 	c.startSpan()
+	if m := r.metrics; m != nil {
+		m.inFlight.Add(ctx, 1)
+	}
 	return c
 }
 

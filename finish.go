@@ -52,6 +52,10 @@ func (c *call) finish(resp *Response, err error) {
 			writeSink(ctx, s, rec)
 		}
 	}
+	if m := r.metrics; m != nil {
+		m.record(c.parent, rec, err)
+		m.inFlight.Add(c.parent, -1)
+	}
 	c.endSpan(err)
 	if c.cancel != nil {
 		c.cancel()

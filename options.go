@@ -3,6 +3,7 @@ package llmrouter
 import (
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -19,6 +20,7 @@ type config struct {
 	quotaSet       bool
 	sinks          []Sink
 	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
 	retry          RetryPolicy
 	timeouts       Timeouts
 	breaker        BreakerPolicy

@@ -29,6 +29,7 @@ type Router struct {
 	quotaRules     []QuotaRule
 	sinks          []Sink
 	tracer         trace.Tracer // nil: tracing off
+	metrics        *metrics     // nil: metrics off
 	retry          RetryPolicy
 	timeouts       Timeouts
 	estimates      TokenEstimates
@@ -105,6 +106,10 @@ func New(opts ...Option) (*Router, error) {
 			}
 		}
 		r.routes[nr.name] = rt
+	}
+	var err error
+	if r.metrics, err = newMetrics(c.meterProvider, r.deployments, r.routes); err != nil {
+		return nil, &ConfigError{"MeterProvider", "creating instruments: " + err.Error()}
 	}
 	r.calls.New = func() any { return new(call) }
 	return r, nil
