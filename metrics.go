@@ -108,7 +108,7 @@ func newRouteMetrics(route string) *routeMetrics {
 
 // deploymentMetrics are one deployment's attribute sets.
 type deploymentMetrics struct {
-	base         []attribute.KeyValue // operation, provider, model, deployment
+	base         []attribute.KeyValue  // operation, provider, model, deployment
 	ok           []metric.RecordOption // one-element slices, passed with ... so
 	input        []metric.RecordOption // that recording allocates no
 	output       []metric.RecordOption // variadic slice
