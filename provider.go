@@ -126,15 +126,15 @@ func (d *Deployment) UpstreamModel() string {
 type Price struct {
 	// InputPerMTok is charged for each input token not read from or written
 	// to a cache.
-	InputPerMTok float64
+	InputPerMTok float64 `yaml:"input,omitempty"`
 	// OutputPerMTok is charged for each output token, reasoning included.
-	OutputPerMTok float64
+	OutputPerMTok float64 `yaml:"output,omitempty"`
 	// CachedInputPerMTok is charged for input tokens read from a prompt
 	// cache. Zero means InputPerMTok.
-	CachedInputPerMTok float64
+	CachedInputPerMTok float64 `yaml:"cached_input,omitempty"`
 	// CacheWritePerMTok is charged for input tokens written to a prompt
 	// cache. Zero means InputPerMTok.
-	CacheWritePerMTok float64
+	CacheWritePerMTok float64 `yaml:"cache_write,omitempty"`
 }
 
 // Capabilities is a set of things a deployment can do.

@@ -56,13 +56,13 @@ type Amount struct {
 type Limit struct {
 	// Window is the length of each window; required when Requests, Tokens
 	// or USD is set.
-	Window time.Duration
+	Window time.Duration `yaml:"window,omitempty"`
 	// Requests, Tokens and USD cap what a window may hold.
-	Requests int64
-	Tokens   int64
-	USD      float64
+	Requests int64   `yaml:"requests,omitempty"`
+	Tokens   int64   `yaml:"tokens,omitempty"`
+	USD      float64 `yaml:"usd,omitempty"`
 	// Concurrent caps the requests in flight at once; it ignores Window.
-	Concurrent int64
+	Concurrent int64 `yaml:"concurrent,omitempty"`
 }
 
 // RPM limits requests per minute.

@@ -59,6 +59,11 @@ func New(opts ...Option) (*Router, error) {
 	for _, o := range opts {
 		o(&c)
 	}
+	if c.fromData != nil {
+		if err := c.fromData.translate(&c); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
