@@ -75,12 +75,12 @@ func TestErrorsNamePathAndLine(t *testing.T) {
 			`config: routes.chat.strategy (line 24): unknown strategy "fastest"`},
 		"bad capability": {"[tools, json, streaming]", "[tools, jsn]",
 			`config: deployments[0].capabilities[1] (line 9): unknown capability "jsn"`},
-		"bad duration": {"total: 30s", "total: soon", "line 40"},
+		"bad duration":            {"total: 30s", "total: soon", "line 40"},
 		"sub-millisecond timeout": {"first_token: 5s", "first_token: 5us", "config: timeouts.first_token (line 41): "},
 		"deployment twice in a route": {"[claude-eu, gpt-us]", "[claude-eu, gpt-eu]",
 			`config: routes.chat.tiers[1][1] (line 23): deployment "gpt-eu" appears twice in the route`},
 		"negative weight": {"model: gpt-4.1", "model: gpt-4.1\n    weight: -1", "config: deployments[0].weight (line 6): "},
-		"bad quota key": {"per: tenant", "per: team", `config: quotas[0].per (line 32): unknown "team"`},
+		"bad quota key":   {"per: tenant", "per: team", `config: quotas[0].per (line 32): unknown "team"`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
