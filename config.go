@@ -23,6 +23,8 @@ type Config struct {
 	Deployments []DeploymentSpec `yaml:"deployments"`
 	// Routes are the named routes.
 	Routes map[string]RouteSpec `yaml:"routes,omitempty"`
+	// Tenants declares tenants' attributes, read by tenant_class policies.
+	Tenants map[string]TenantSpec `yaml:"tenants,omitempty"`
 	// Policies apply to every request; TenantPolicies to one tenant's.
 	Policies       []PolicySpec            `yaml:"policies,omitempty"`
 	TenantPolicies map[string][]PolicySpec `yaml:"tenant_policies,omitempty"`
@@ -68,6 +70,12 @@ type DeploymentSpec struct {
 	Labels         map[string]string `yaml:"labels,omitempty"`
 }
 
+// TenantSpec is what the configuration declares of a tenant.
+type TenantSpec struct {
+	// Class groups tenants for tenant_class policies ("regulated").
+	Class string `yaml:"class,omitempty"`
+}
+
 // RouteSpec is a Route as data.
 type RouteSpec struct {
 	Tiers [][]string `yaml:"tiers"`
@@ -85,6 +93,11 @@ type PolicySpec struct {
 	Capabilities   []string      `yaml:"capabilities,omitempty"`
 	MaxPrice       *MaxPriceSpec `yaml:"max_price,omitempty"`
 	ContextFits    bool          `yaml:"context_fits,omitempty"`
+	// Labels allows deployments whose labels hold every pair (LabelsMatch).
+	Labels map[string]string `yaml:"labels,omitempty"`
+	// TenantClass maps tenant classes (Config.Tenants; "default" for the
+	// rest) to the policy their requests obey (ByTenantClass).
+	TenantClass map[string]PolicySpec `yaml:"tenant_class,omitempty"`
 	// Custom names an entry of Config.CustomPolicies.
 	Custom string       `yaml:"custom,omitempty"`
 	All    []PolicySpec `yaml:"all,omitempty"`
@@ -255,6 +268,25 @@ func (cfg *Config) policy(field string, s *PolicySpec) (Policy, error) {
 	if s.ContextFits {
 		set, p = append(set, "context_fits"), ContextFits()
 	}
+	if s.Labels != nil {
+		set, p = append(set, "labels"), LabelsMatch(s.Labels)
+	}
+	if s.TenantClass != nil {
+		byClass := make(map[string]Policy, len(s.TenantClass))
+		for _, class := range sortedKeys(s.TenantClass) {
+			spec := s.TenantClass[class]
+			cp, err := cfg.policy(field+".tenant_class."+class, &spec)
+			if err != nil {
+				return Policy{}, err
+			}
+			byClass[class] = cp
+		}
+		classes := make(map[string]string, len(cfg.Tenants))
+		for tenant, ts := range cfg.Tenants {
+			classes[tenant] = ts.Class
+		}
+		set, p = append(set, "tenant_class"), ByTenantClass(classes, byClass)
+	}
 	if s.Custom != "" {
 		custom, ok := cfg.CustomPolicies[s.Custom]
 		if !ok || custom.Check == nil {
@@ -285,7 +317,7 @@ func (cfg *Config) policy(field string, s *PolicySpec) (Policy, error) {
 	}
 	switch len(set) {
 	case 0:
-		return Policy{}, &ConfigError{field, "empty: set one of region_in, allow_providers, deny_providers, zero_retention, capabilities, max_price, context_fits, custom, all, any, not"}
+		return Policy{}, &ConfigError{field, "empty: set one of region_in, allow_providers, deny_providers, zero_retention, capabilities, max_price, context_fits, labels, tenant_class, custom, all, any, not"}
 	case 1:
 		return p, nil
 	}
