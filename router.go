@@ -38,6 +38,9 @@ type Router struct {
 	sleep          func(ctx context.Context, d time.Duration) error
 	budget         *budget
 	calls          sync.Pool // *call
+	// policyNames names the router's capability check and router-wide
+	// policies, in order, as records list them.
+	policyNames []string
 	// fixedPolicies is how many of the leading router-wide policies
 	// depend on the deployment alone; each deployment holds their answer.
 	fixedPolicies int
@@ -50,6 +53,23 @@ type route struct {
 	tierOf   []int
 	tiers    int
 	strategy Strategy
+	// candidates is the lineage record's candidate list before anything
+	// happened to them (all unused), copied into each request's record.
+	candidates []CandidateRecord
+}
+
+// finishRoutes builds what requests copy from their route.
+func (r *Router) finishRoutes() {
+	for _, rt := range r.routes {
+		rt.candidates = make([]CandidateRecord, len(rt.members))
+		for i, d := range rt.members {
+			rt.candidates[i] = CandidateRecord{Deployment: d.Name, Provider: d.provider, Tier: rt.tierOf[i], Status: CandidateUnused}
+		}
+	}
+	r.policyNames = append(r.policyNames, builtinCapabilityCheck)
+	for _, p := range r.policies {
+		r.policyNames = append(r.policyNames, p.Name)
+	}
 }
 
 // New builds a Router. It validates the whole configuration once and
@@ -112,6 +132,7 @@ func New(opts ...Option) (*Router, error) {
 		}
 		r.routes[nr.name] = rt
 	}
+	r.finishRoutes()
 	var err error
 	if r.metrics, err = newMetrics(c.meterProvider, r.deployments, r.routes); err != nil {
 		return nil, &ConfigError{"MeterProvider", "creating instruments: " + err.Error()}
