@@ -36,6 +36,13 @@ func (s *countingSink) Write(_ context.Context, r *llmrouter.Record) {
 // sink and a no-op tracer provider.
 func benchRouter(b *testing.B, p llmrouter.Provider, sinks ...llmrouter.Sink) *llmrouter.Router {
 	b.Helper()
+	return benchRouterWith(b, nil, p, sinks...)
+}
+
+// benchRouterWith is benchRouter with strategy s picking within each tier
+// (nil: the default, WeightedRandom).
+func benchRouterWith(b *testing.B, s llmrouter.Strategy, p llmrouter.Provider, sinks ...llmrouter.Sink) *llmrouter.Router {
+	b.Helper()
 	var deps []llmrouter.Deployment
 	for i, region := range []string{"eu-west-1", "eu-central-1", "eu-north-1", "eu-south-1"} {
 		deps = append(deps, llmrouter.Deployment{Name: "d" + strconv.Itoa(i), Provider: p, Model: "m", Region: region,
@@ -43,7 +50,7 @@ func benchRouter(b *testing.B, p llmrouter.Provider, sinks ...llmrouter.Sink) *l
 	}
 	r, err := llmrouter.New(
 		llmrouter.WithDeployments(deps...),
-		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"d0", "d1"}, {"d2", "d3"}}}),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"d0", "d1"}, {"d2", "d3"}}, Strategy: s}),
 		llmrouter.WithPolicies(llmrouter.RegionIn("eu-*"), llmrouter.RequireZeroRetention(), llmrouter.MaxPrice(5, 20)),
 		llmrouter.WithQuota(llmrouter.NewMemoryQuotaStore(), llmrouter.PerTenant(llmrouter.RPM(1<<40), llmrouter.TPM(1<<50))),
 		llmrouter.WithLineage(append(sinks, &countingSink{})...),

@@ -25,6 +25,7 @@ type config struct {
 	clock          func() time.Time
 	estimates      TokenEstimates
 	captureContent bool
+	statsDecay     time.Duration
 }
 
 type namedRoute struct {
