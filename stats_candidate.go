@@ -12,12 +12,18 @@ import (
 
 // Latency is the candidate's peak-EWMA latency for this request: time to
 // the first visible chunk for a stream, duration per output token for a
-// whole answer. Zero until the deployment has served such a request.
+// whole answer. Zero until the deployment has served such a request. While
+// the deployment has no call in flight the estimate decays toward zero,
+// over four decay windows, so that a deployment left alone is tried again.
 func (c *Candidate) Latency() time.Duration {
 	if c.d == nil {
 		return 0
 	}
-	peak, _ := c.series().estimate(c.now, c.d.decay)
+	now := c.now
+	if c.InFlight > 0 {
+		now = 0 // a call is out: wait for its answer rather than decay
+	}
+	peak, _ := c.series().estimate(now, c.d.decay)
 	return time.Duration(peak)
 }
 
@@ -97,7 +103,7 @@ func (c *Candidate) loadScore(lat, other float64) float64 {
 		lat = 1
 	}
 	ok := math.Max(1-c.ErrorRate(), 0.01)
-	return lat * float64(c.InFlight+1) / ok / weight(c.Deployment)
+	return lat * (1 + inFlightWeight*float64(c.InFlight)) / ok / weight(c.Deployment)
 }
 
 // decay is the statistics' decay window (DefaultStatsDecay for a Candidate
@@ -108,3 +114,7 @@ func (c *Candidate) decay() time.Duration {
 	}
 	return time.Duration(c.d.decay)
 }
+
+// inFlightWeight is how much of a call's latency each call in flight adds
+// to the P2C cost.
+const inFlightWeight = 0.25

@@ -13,9 +13,11 @@ import (
 //
 // Latency is a peak-EWMA (Finagle, Linkerd, tower): a sample above the
 // estimate replaces it at once, a sample below moves it by the weight
-// 1 - exp(-Δt/decay), Δt being the time since the previous sample; readers
-// see the estimate decayed further toward zero for the time since, so a
-// deployment that has had no traffic for a while is tried again. Two
+// 1 - exp(-Δt/decay), Δt being the time since the previous sample. Readers
+// see the estimate of a deployment with no call in flight decayed further
+// toward zero for the time since, four times slower (idleDecay), so a
+// deployment left alone for being slow is tried again now and then, one
+// call at a time. Two
 // series are kept, because they do not compare: time to first visible
 // chunk for streams, and duration per output token for whole answers.
 
@@ -73,12 +75,20 @@ func (s *series) observe(x float64, at int64, decay float64) {
 	})
 }
 
+// idleDecay is how many decay windows it takes an idle deployment's
+// latency estimate to fall by e, as it is read: a deployment left alone
+// for being slow is tried again after a few windows (sooner the less slower
+// it was), and each such probe is a slow answer for someone, so it must be
+// rare.
+const idleDecay = 4
+
 // estimate returns the peak-EWMA decayed to now, and the 90th percentile;
-// zeros before the first sample.
+// zeros before the first sample. A now of zero reads the estimate as last
+// updated.
 func (s *series) estimate(now int64, decay float64) (peak, p90 float64) {
 	peak = loadFloat(&s.peak)
-	if dt := now - s.at.Load(); dt > 0 && peak > 0 {
-		peak *= math.Exp(-float64(dt) / decay)
+	if dt := now - s.at.Load(); now != 0 && dt > 0 && peak > 0 {
+		peak *= math.Exp(-float64(dt) / (idleDecay * decay))
 	}
 	return peak, loadFloat(&s.p90)
 }
