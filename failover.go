@@ -76,6 +76,7 @@ func (c *call) next() (int, error) {
 			for tier := 0; tier < c.rt.tiers; tier++ {
 				cands, idx := c.pickBuf[:0], c.idxBuf[:0]
 				nowNS := now.UnixNano()
+				c.pickNow = nowNS
 				for i, d := range c.rt.members {
 					if c.rt.tierOf[i] != tier || (c.tries[i] > 0) != retrying || c.spent(i) ||
 						c.rec.Candidates[i].Status == CandidateRefused {
@@ -95,7 +96,7 @@ func (c *call) next() (int, error) {
 						wakeAt = earliest(wakeAt, until)
 						continue
 					}
-					cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load(), d: d, c: c, now: nowNS})
+					cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load(), c: c})
 					idx = append(idx, i)
 				}
 				for len(cands) > 0 {

@@ -10,20 +10,35 @@ import (
 // exp); none takes a lock or reads the clock. A Candidate built by hand (in
 // a strategy's own tests) has no statistics: every method returns zero.
 
+// dep is the candidate's deployment with its statistics, or nil for a
+// Candidate built by hand (or whose Deployment a strategy replaced).
+func (c *Candidate) dep() *deployment {
+	if c.c == nil || c.c.rt == nil {
+		return nil
+	}
+	for _, d := range c.c.rt.members {
+		if &d.Deployment == c.Deployment {
+			return d
+		}
+	}
+	return nil
+}
+
 // Latency is the candidate's peak-EWMA latency for this request: time to
 // the first visible chunk for a stream, duration per output token for a
 // whole answer. Zero until the deployment has served such a request. While
 // the deployment has no call in flight the estimate decays toward zero,
 // over four decay windows, so that a deployment left alone is tried again.
 func (c *Candidate) Latency() time.Duration {
-	if c.d == nil {
+	d := c.dep()
+	if d == nil {
 		return 0
 	}
-	now := c.now
+	now := c.c.pickNow
 	if c.InFlight > 0 {
 		now = 0 // a call is out: wait for its answer rather than decay
 	}
-	peak, _ := c.series().estimate(now, c.d.decay)
+	peak, _ := c.series(d).estimate(now, d.decay)
 	return time.Duration(peak)
 }
 
@@ -31,10 +46,11 @@ func (c *Candidate) Latency() time.Duration {
 // latency as Latency (it moves a few percent per sample and does not decay
 // with time). Zero until measured.
 func (c *Candidate) LatencyP90() time.Duration {
-	if c.d == nil {
+	d := c.dep()
+	if d == nil {
 		return 0
 	}
-	_, p90 := c.series().estimate(c.now, c.d.decay)
+	_, p90 := c.series(d).estimate(0, d.decay)
 	return time.Duration(p90)
 }
 
@@ -45,29 +61,32 @@ func (c *Candidate) LatencyP90() time.Duration {
 // when they come faster. It decays toward zero while the deployment is
 // left alone.
 func (c *Candidate) ErrorRate() float64 {
-	if c.d == nil {
+	d := c.dep()
+	if d == nil {
 		return 0
 	}
-	return c.d.stats.errorRate(c.now, c.d.decay)
+	return d.stats.errorRate(c.c.pickNow, d.decay)
 }
 
 // Throughput is the deployment's recent output rate, in tokens per second
 // of generation (after the first chunk, for streams). Zero until measured.
 func (c *Candidate) Throughput() float64 {
-	if c.d == nil {
+	d := c.dep()
+	if d == nil {
 		return 0
 	}
-	return loadFloat(&c.d.stats.tput)
+	return loadFloat(&d.stats.tput)
 }
 
 // FailedWithin reports whether the deployment's last failure ended less
-// than d before the pick.
-func (c *Candidate) FailedWithin(d time.Duration) bool {
-	if c.d == nil {
+// than window before the pick.
+func (c *Candidate) FailedWithin(window time.Duration) bool {
+	d := c.dep()
+	if d == nil {
 		return false
 	}
-	t := c.d.stats.failedAt.Load()
-	return t != 0 && c.now-t < int64(d)
+	t := d.stats.failedAt.Load()
+	return t != 0 && c.c.pickNow-t < int64(window)
 }
 
 // EstimatedCost is what this request would cost on the deployment, in US
@@ -83,11 +102,11 @@ func (c *Candidate) EstimatedCost() float64 {
 }
 
 // series is the latency series that applies to the request.
-func (c *Candidate) series() *series {
-	if c.c != nil && c.c.stream {
-		return &c.d.stats.ttft
+func (c *Candidate) series(d *deployment) *series {
+	if c.c.stream {
+		return &d.stats.ttft
 	}
-	return &c.d.stats.perToken
+	return &d.stats.perToken
 }
 
 // loadScore is the P2C cost of a candidate whose latency is lat: lat
@@ -109,10 +128,11 @@ func (c *Candidate) loadScore(lat, other float64) float64 {
 // decay is the statistics' decay window (DefaultStatsDecay for a Candidate
 // built by hand).
 func (c *Candidate) decay() time.Duration {
-	if c.d == nil {
+	d := c.dep()
+	if d == nil {
 		return DefaultStatsDecay
 	}
-	return time.Duration(c.d.decay)
+	return time.Duration(d.decay)
 }
 
 // inFlightWeight is how much of a call's latency each call in flight adds

@@ -57,7 +57,7 @@ func (s *series) observe(x float64, at int64, decay float64) {
 	if at > last {
 		s.at.Store(at)
 	}
-	w := math.Exp(-float64(max(at-last, 0)) / decay)
+	w := decayWeight(float64(max(at-last, 0)) / decay)
 	casFloat(&s.peak, func(old float64) float64 {
 		if x >= old || last == 0 {
 			return x
@@ -88,7 +88,7 @@ const idleDecay = 4
 func (s *series) estimate(now int64, decay float64) (peak, p90 float64) {
 	peak = loadFloat(&s.peak)
 	if dt := now - s.at.Load(); now != 0 && dt > 0 && peak > 0 {
-		peak *= math.Exp(-float64(dt) / (idleDecay * decay))
+		peak *= decayWeight(float64(dt) / (idleDecay * decay))
 	}
 	return peak, loadFloat(&s.p90)
 }
@@ -114,7 +114,7 @@ func (st *deploymentStats) observe(start time.Time, dur, ttft time.Duration, out
 	if end > last {
 		st.at.Store(end)
 	}
-	w := math.Exp(-float64(max(end-last, 0)) / decay)
+	w := decayWeight(float64(max(end-last, 0)) / decay)
 	fail := 0.0
 	if failed {
 		fail = 1
@@ -150,9 +150,20 @@ func (st *deploymentStats) observe(start time.Time, dur, ttft time.Duration, out
 func (st *deploymentStats) errorRate(now int64, decay float64) float64 {
 	e := loadFloat(&st.errRate)
 	if dt := now - st.at.Load(); dt > 0 && e > 0 {
-		e *= math.Exp(-float64(dt) / decay)
+		e *= decayWeight(float64(dt) / decay)
 	}
 	return e
+}
+
+// decayWeight is e^-x for x ≥ 0. Samples of a busy deployment come a
+// small fraction of the decay window apart, where a Taylor polynomial is
+// exact to 1e-8 and several times cheaper than math.Exp (which took 60% of
+// an update).
+func decayWeight(x float64) float64 {
+	if x < 1.0/16 {
+		return 1 - x*(1-x*(1.0/2-x*(1.0/6-x*(1.0/24))))
+	}
+	return math.Exp(-x)
 }
 
 func loadFloat(a *atomic.Uint64) float64 { return math.Float64frombits(a.Load()) }

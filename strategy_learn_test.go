@@ -39,9 +39,37 @@ func (p *timed) Chat(_ context.Context, d *llmrouter.Deployment, _ *llmrouter.Re
 		Usage: llmrouter.Usage{InputTokens: 10, OutputTokens: 100}}, nil
 }
 
-func (p *timed) Stream(context.Context, *llmrouter.Deployment, *llmrouter.Request) (llmrouter.ChunkStream, error) {
-	return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest}
+// Stream produces its first chunk after the call's latency and the rest
+// (100 tokens) a second later.
+func (p *timed) Stream(_ context.Context, d *llmrouter.Deployment, _ *llmrouter.Request) (llmrouter.ChunkStream, error) {
+	return &timedStream{clk: p.clk, ttft: p.latency(d)}, nil
 }
+
+type timedStream struct {
+	clk  *clock
+	ttft time.Duration
+	n    int
+	cur  llmrouter.Chunk
+}
+
+func (s *timedStream) Next() bool {
+	s.n++
+	switch s.n {
+	case 1:
+		s.clk.Advance(s.ttft)
+		s.cur = llmrouter.Chunk{Text: "ok"}
+	case 2:
+		s.clk.Advance(time.Second)
+		s.cur = llmrouter.Chunk{FinishReason: llmrouter.FinishStop, Usage: &llmrouter.Usage{InputTokens: 10, OutputTokens: 100}}
+	default:
+		return false
+	}
+	return true
+}
+
+func (s *timedStream) Current() llmrouter.Chunk { return s.cur }
+func (s *timedStream) Err() error               { return nil }
+func (s *timedStream) Close() error             { return nil }
 
 // learnRouter builds a router on clk over deployments a, b, c served by p,
 // in one tier under strategy s, with breakers off (the strategies alone
@@ -271,4 +299,22 @@ func TestStickyBoundsLoad(t *testing.T) {
 	assert.NotEqual(t, home, moved, "an overloaded home is passed over")
 	cands[home].InFlight = 1
 	assert.Equal(t, home, llmrouter.Sticky.Pick(req, cands))
+}
+
+func TestStreamsMeasureTimeToFirstToken(t *testing.T) {
+	clk := newClock()
+	p := &timed{clk: clk, latency: func(*llmrouter.Deployment) time.Duration { return 300 * time.Millisecond }}
+	r := learnRouter(t, clk, p, nil)
+	s, err := r.ChatStream(context.Background(), hello("a"))
+	require.NoError(t, err)
+	for s.Next() {
+	}
+	require.NoError(t, s.Err())
+	require.NoError(t, s.Close())
+	st := r.Stats()[0]
+	// Read a second later, with no call in flight: decayed by e^(-1s/120s).
+	assert.InDelta(t, float64(300*time.Millisecond)*math.Exp(-1.0/120), float64(st.TTFT), 1000)
+	assert.Zero(t, st.TimePerToken, "streams measure TTFT, not time per token")
+	assert.InDelta(t, 100, st.Throughput, 0.01, "100 tokens in the second after the first chunk")
+	assert.Zero(t, st.ErrorRate)
 }

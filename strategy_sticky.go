@@ -59,9 +59,9 @@ func (sticky) Pick(req *Request, cands []Candidate) int {
 // rendezvous is candidate c's weighted score for a key hashed to key:
 // -weight / ln(u), u uniform in (0, 1) drawn from the key and the name.
 func rendezvous(key uint64, c *Candidate) float64 {
-	name := uint64(0)
-	if c.d != nil {
-		name = c.d.nameHash
+	var name uint64
+	if d := c.dep(); d != nil {
+		name = d.nameHash
 	} else {
 		name = hashString(c.Deployment.Name)
 	}
