@@ -37,11 +37,12 @@ func (s *countingSink) Write(_ context.Context, r *llmrouter.Record) {
 // sink and a no-op tracer provider.
 func benchRouter(b *testing.B, p llmrouter.Provider, sinks ...llmrouter.Sink) *llmrouter.Router {
 	b.Helper()
-	return benchRouterWith(b, p, llmrouter.WithLineage(sinks...))
+	return benchRouterWith(b, nil, p, llmrouter.WithLineage(sinks...))
 }
 
-// benchRouterWith is benchRouter's configuration plus extra options.
-func benchRouterWith(b *testing.B, p llmrouter.Provider, extra ...llmrouter.Option) *llmrouter.Router {
+// benchRouterWith is benchRouter with strategy s picking within each tier
+// (nil: the default, WeightedRandom), plus extra options.
+func benchRouterWith(b *testing.B, s llmrouter.Strategy, p llmrouter.Provider, extra ...llmrouter.Option) *llmrouter.Router {
 	b.Helper()
 	var deps []llmrouter.Deployment
 	for i, region := range []string{"eu-west-1", "eu-central-1", "eu-north-1", "eu-south-1"} {
@@ -50,7 +51,7 @@ func benchRouterWith(b *testing.B, p llmrouter.Provider, extra ...llmrouter.Opti
 	}
 	r, err := llmrouter.New(append([]llmrouter.Option{
 		llmrouter.WithDeployments(deps...),
-		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"d0", "d1"}, {"d2", "d3"}}}),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"d0", "d1"}, {"d2", "d3"}}, Strategy: s}),
 		llmrouter.WithPolicies(llmrouter.RegionIn("eu-*"), llmrouter.RequireZeroRetention(), llmrouter.MaxPrice(5, 20)),
 		llmrouter.WithQuota(llmrouter.NewMemoryQuotaStore(), llmrouter.PerTenant(llmrouter.RPM(1<<40), llmrouter.TPM(1<<50))),
 		llmrouter.WithLineage(&countingSink{}),
@@ -115,7 +116,7 @@ func BenchmarkRouterChatJSONL(b *testing.B) {
 // the router does no metrics work.
 func BenchmarkRouterChatMetrics(b *testing.B) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	r := benchRouterWith(b, benchFake(), llmrouter.WithMeterProvider(mp))
+	r := benchRouterWith(b, nil, benchFake(), llmrouter.WithMeterProvider(mp))
 	req := benchReq("acme")
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -43,7 +43,6 @@ type callState struct {
 	cancel context.CancelFunc
 	req    *Request
 	rt     *route
-	stream bool
 	start  time.Time
 	needs  Capabilities
 	span   trace.Span
@@ -62,6 +61,8 @@ type callState struct {
 	invalid   error     // a nil request or context, found by begin
 	until     int64     // set by try: when a refused member may be usable
 	budgetOut bool      // a retry was refused by the retry budget
+	stream    bool      // ChatStream (next to budgetOut: no padding)
+	pickNow   int64     // router-clock Unix ns of the pick in progress
 	lastNow   time.Time // the end of the last attempt, when nothing came after
 	failures  []*ProviderError
 	bo        *backoff.ExponentialBackOff

@@ -56,6 +56,13 @@ type deployment struct {
 
 	limits  []Limit // the deployment's RPM and TPM, if any
 	limiter *bucket // counts against limits; nil without them
+
+	decay    float64 // of stats, in nanoseconds (WithStatsDecay)
+	nameHash uint64  // hashString(Name), for Sticky
+	// stats are written at the end of every attempt; like inFlight they
+	// keep to cache lines of their own.
+	_     [64]byte
+	stats deploymentStats
 }
 
 func newDeployment(d Deployment, bp BreakerPolicy) *deployment {

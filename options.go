@@ -28,6 +28,7 @@ type config struct {
 	estimates      TokenEstimates
 	captureContent bool
 	fromData       *Config
+	statsDecay     time.Duration
 }
 
 type namedRoute struct {

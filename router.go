@@ -111,9 +111,15 @@ func New(opts ...Option) (*Router, error) {
 		}
 	}
 	bp := c.breaker.withDefaults()
+	decay := c.statsDecay
+	if decay == 0 {
+		decay = DefaultStatsDecay
+	}
 	byName := map[string]*deployment{}
 	for _, d := range c.deployments {
 		dep := newDeployment(d, bp)
+		dep.decay = float64(decay)
+		dep.nameHash = hashString(d.Name)
 		r.deployments = append(r.deployments, dep)
 		byName[d.Name] = dep
 		r.routes[d.Name] = &route{name: d.Name, members: []*deployment{dep}, tierOf: []int{0}, tiers: 1, strategy: WeightedRandom}
@@ -190,6 +196,11 @@ type DeploymentStats struct {
 	// CoolingUntil is when a rate-limit cooldown ends (router clock), or the
 	// zero time.
 	CoolingUntil time.Time
+	// TTFT, TimePerToken, ErrorRate and Throughput are the deployment's
+	// statistics, as a Strategy reads them (see Candidate).
+	TTFT, TimePerToken time.Duration
+	ErrorRate          float64
+	Throughput         float64
 }
 
 // Stats returns a snapshot of every deployment's live state, in
@@ -199,6 +210,7 @@ func (r *Router) Stats() []DeploymentStats {
 	now := r.now().UnixNano()
 	for i, d := range r.deployments {
 		out[i] = DeploymentStats{Name: d.Name, InFlight: d.inFlight.Load(), BreakerOpen: d.breakerOpen()}
+		d.snapshot(&out[i], now)
 		if t := d.cooldownUntil.Load(); t > now {
 			out[i].CoolingUntil = time.Unix(0, t)
 		}
@@ -314,6 +326,9 @@ func (c *config) validate() error {
 	}
 	if b := c.breaker; b.FailureRatio < 0 || b.FailureRatio > 1 || b.Interval < 0 || b.OpenFor < 0 {
 		return &ConfigError{"Breaker", "FailureRatio must be within [0,1]; durations must not be negative"}
+	}
+	if c.statsDecay < 0 {
+		return &ConfigError{"StatsDecay", "negative: use zero for the default (30s)"}
 	}
 	if c.estimates.DefaultOutput < 0 {
 		return &ConfigError{"TokenEstimates.DefaultOutput", "negative"}
