@@ -55,9 +55,7 @@ type roundTrips struct{ n atomic.Int64 }
 func (h *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		switch cmd.Name() {
-		case "hello", "client", "auth", "select":
-		default:
+		if !setup(cmd) {
 			h.n.Add(1)
 		}
 		return next(ctx, cmd)
@@ -65,7 +63,18 @@ func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.n.Add(1)
+		if len(cmds) > 0 && !setup(cmds[0]) {
+			h.n.Add(1)
+		}
 		return next(ctx, cmds)
 	}
+}
+
+// setup reports whether cmd is part of opening a connection.
+func setup(cmd redis.Cmder) bool {
+	switch cmd.Name() {
+	case "hello", "client", "auth", "select", "ping":
+		return true
+	}
+	return false
 }

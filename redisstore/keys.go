@@ -12,7 +12,7 @@ import (
 // maxExact caps amounts and limits: Lua numbers are doubles, exact to 2^53.
 // A limit above it is as good as none; an amount above it is refused by any
 // limit.
-const maxExact = 1<<53 - 1
+const maxExact = 1<<53 - 1 // CAP in the scripts
 
 // call is what one reservation sends to Redis: its keys and the arguments
 // the scripts share.

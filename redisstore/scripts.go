@@ -4,10 +4,10 @@ import "github.com/redis/go-redis/v9"
 
 // The Lua scripts. Each touches only the keys it is given, all under one
 // hash tag, and validates before its first write (a Redis script that fails
-// half-way keeps its earlier writes). Counters are integers passed as
-// strings from Go (exact up to 2^53, the amounts' cap) and kept in
-// [0, 2^62] by add, so no HINCRBY can overflow. The clock is the server's
-// (TIME), in milliseconds.
+// half-way keeps its earlier writes). Counters are integers kept in
+// [0, 2^53-1], where Lua's numbers (doubles) are exact, so the scripts
+// compute new values and write them with one HSET per window. The clock is
+// the server's (TIME), in milliseconds.
 //
 // Key layout (KEYS), for reserve and settle alike:
 //
@@ -17,25 +17,9 @@ import "github.com/redis/go-redis/v9"
 //	          tokens, micro-USD in window i, pr/pt/pu = the same in window i-1
 
 const luaCommon = `
-local CAP = 4611686018427387904
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
--- add applies delta (a string) to field of key, whose value is cur, keeping
--- the result in [0, CAP].
-local function add(key, field, cur, delta)
-  local d = tonumber(delta)
-  if d == 0 then return end
-  local v = cur + d
-  if v > CAP then
-    redis.call('HSET', key, field, '4611686018427387904')
-  elseif v < 0 then
-    redis.call('HSET', key, field, '0')
-  else
-    redis.call('HINCRBY', key, field, delta)
-  end
-end
+local CAP = 9007199254740991
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
 // reserveScript admits an amount against every limit, or changes nothing.
@@ -50,7 +34,6 @@ end
 // reservation, {0, limit number, retry after ms, too large (0/1)} when
 // refused.
 var reserveScript = redis.NewScript(luaCommon + `
-local now = now_ms()
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {1, now, 1}
 end
@@ -61,14 +44,13 @@ local wins = {}
 for i = 1, nwin do
   local len = tonumber(ARGV[8 + i])
   local idx = math.floor(now / len)
-  local h = redis.call('HMGET', KEYS[2 + i], 'i', 'r', 't', 'u')
+  local h = redis.call('HMGET', KEYS[2 + i], 'i', 'r', 't', 'u', 'pr', 'pt', 'pu')
   local si = tonumber(h[1])
   local cur, prev = {0, 0, 0}, {0, 0, 0}
   if si == idx then
-    local p = redis.call('HMGET', KEYS[2 + i], 'pr', 'pt', 'pu')
     for k = 1, 3 do
       cur[k] = tonumber(h[k + 1]) or 0
-      prev[k] = tonumber(p[k]) or 0
+      prev[k] = tonumber(h[k + 4]) or 0
     end
   elseif si == idx - 1 then
     for k = 1, 3 do prev[k] = tonumber(h[k + 1]) or 0 end
@@ -79,7 +61,7 @@ for i = 1, nwin do
     used[k] = cur[k]
     if sliding then used[k] = used[k] + math.floor(prev[k] * (len - elapsed) / len) end
   end
-  wins[i] = {len = len, idx = idx, si = si, h = h, cur = cur, prev = prev, used = used, elapsed = elapsed}
+  wins[i] = {len = len, idx = idx, si = si, cur = cur, prev = prev, used = used, elapsed = elapsed}
 end
 local base = 9 + nwin
 local nlim = tonumber(ARGV[base])
@@ -119,15 +101,15 @@ for j = 1, nlim do
 end
 for i = 1, nwin do
   local w, key = wins[i], KEYS[2 + i]
+  local v = {}
+  for k = 1, 3 do v[k] = math.min(w.cur[k] + amt[k], CAP) end
   if w.si == w.idx then
-    for k, f in ipairs({'r', 't', 'u'}) do add(key, f, w.cur[k], ARGV[4 + k]) end
-  elseif w.si == w.idx - 1 then
-    redis.call('HSET', key, 'i', w.idx, 'pr', w.h[2] or '0', 'pt', w.h[3] or '0', 'pu', w.h[4] or '0',
-      'r', ARGV[5], 't', ARGV[6], 'u', ARGV[7])
+    redis.call('HSET', key, 'r', v[1], 't', v[2], 'u', v[3])
   else
-    redis.call('HSET', key, 'i', w.idx, 'pr', '0', 'pt', '0', 'pu', '0', 'r', ARGV[5], 't', ARGV[6], 'u', ARGV[7])
+    -- a new window: the last one (if it was the one before) becomes the previous
+    redis.call('HSET', key, 'i', w.idx, 'r', v[1], 't', v[2], 'u', v[3], 'pr', w.prev[1], 'pt', w.prev[2], 'pu', w.prev[3])
+    redis.call('PEXPIRE', key, 2 * w.len + 1000)
   end
-  redis.call('PEXPIRE', key, 2 * w.len + 1000)
 end
 if leased then
   local ttl = tonumber(ARGV[3])
@@ -158,11 +140,13 @@ for i = 1, nwin do
   local key = KEYS[2 + i]
   local h = redis.call('HMGET', key, 'i', 'r', 't', 'u', 'pr', 'pt', 'pu')
   local si = tonumber(h[1])
-  local fields = nil
-  if si == idx then fields = {{'r', 2}, {'t', 3}, {'u', 4}}
-  elseif si == idx + 1 then fields = {{'pr', 5}, {'pt', 6}, {'pu', 7}} end
-  if fields then
-    for k = 1, 3 do add(key, fields[k][1], tonumber(h[fields[k][2]]) or 0, ARGV[2 + k]) end
+  local f, o = nil, 0
+  if si == idx then f, o = {'r', 't', 'u'}, 1
+  elseif si == idx + 1 then f, o = {'pr', 'pt', 'pu'}, 4 end
+  if f then
+    local v = {}
+    for k = 1, 3 do v[k] = math.max(0, math.min((tonumber(h[k + o]) or 0) + tonumber(ARGV[2 + k]), CAP)) end
+    redis.call('HSET', key, f[1], v[1], f[2], v[2], f[3], v[3])
   end
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -173,9 +157,7 @@ return 1
 // renewScript extends the leases named in ARGV[2..] to now + ARGV[1] ms,
 // only those still held (ZADD XX GT). KEYS[1] is the lease set. Returns how
 // many were renewed; the others had expired and are gone.
-var renewScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+var renewScript = redis.NewScript(luaCommon + `
 local ttl = tonumber(ARGV[1])
 local n = 0
 for i = 2, #ARGV do
