@@ -31,6 +31,10 @@ type QuotaStore interface {
 
 // Reservation is one request's claim on one quota bucket.
 type Reservation struct {
+	// ID identifies the request the claim is for (Record.RequestID): the
+	// router fills it, so a shared store can make Settle and Cancel
+	// idempotent. Stores that keep no per-request state may ignore it.
+	ID string
 	// Rule and Key name the bucket: the rule's name and the key it derived
 	// from the request (the tenant, say).
 	Rule, Key string
