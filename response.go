@@ -13,6 +13,14 @@ type Response struct {
 	Text string
 	// Reasoning is the model's visible reasoning, for providers that return it.
 	Reasoning string
+	// ReasoningBlocks is the provider-bound reasoning state of the answer
+	// (signed thinking blocks and the like), to send back with the
+	// assistant message: Message keeps it.
+	ReasoningBlocks []ReasoningBlock
+	// ReasoningDropped counts the reasoning blocks of the request's
+	// messages that another provider issued and the adapter therefore left
+	// out (after a failover, say).
+	ReasoningDropped int
 	// ToolCalls are the tools the model called.
 	ToolCalls []ToolCall
 	// FinishReason says why the answer ended.
@@ -119,6 +127,10 @@ type Chunk struct {
 	// ServedBy, on the first chunk, names the upstream that actually serves
 	// the stream when the provider is itself a router and says so.
 	ServedBy string
+	// ReasoningBlock, when not nil, is a whole reasoning block the provider
+	// finished (its text came before, in Reasoning deltas; the block
+	// repeats it): the Response's ReasoningBlocks, in order.
+	ReasoningBlock *ReasoningBlock
 }
 
 // RateLimit is the headroom a provider announces in its rate-limit headers
@@ -139,7 +151,7 @@ type RateLimit struct {
 // (role announcements, keep-alives, filter annotations) are a preamble the
 // router holds back so that a failure there can still fail over unseen.
 func (c *Chunk) visible() bool {
-	return c.Text != "" || c.Reasoning != "" || c.Refusal != "" || len(c.ToolCalls) > 0
+	return c.Text != "" || c.Reasoning != "" || c.Refusal != "" || len(c.ToolCalls) > 0 || c.ReasoningBlock != nil
 }
 
 // ToolCallDelta is a piece of a streamed tool call. The first piece of each

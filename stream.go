@@ -73,6 +73,7 @@ type streamState struct {
 	cost       float64
 	deployment string
 	requestID  string
+	servedBy   string // for Collect: the preamble that carries it is not delivered
 }
 
 // maxCapturedOutput bounds the answer text a stream keeps for its lineage
@@ -249,7 +250,7 @@ func (s *streamState) read() (bool, *ProviderError) {
 		s.usage, s.hasUsage = u.clamped(), true
 	}
 	if s.cur.ServedBy != "" {
-		s.c.servedBy = s.cur.ServedBy
+		s.c.servedBy, s.servedBy = s.cur.ServedBy, s.cur.ServedBy
 	}
 	if rl := s.cur.RateLimit; rl != nil {
 		s.d.steer(rl, s.c.r.now(), s.c.r.retry.MaxRetryAfter)
