@@ -28,6 +28,11 @@ func TestResponseFixtures(t *testing.T) {
 			FinishReason: llmrouter.FinishToolCalls}},
 		{"message_thinking.json", llmrouter.Response{ID: "msg_01ThinkingExample", Model: "claude-sonnet-4-5",
 			Text: "Based on my analysis...", Reasoning: "Let me analyze this step by step...", FinishReason: llmrouter.FinishStop,
+			ReasoningBlocks: []llmrouter.ReasoningBlock{
+				{Provider: "anthropic", Text: "Let me analyze this step by step...",
+					Signature: "WaUjzkypQ2mUEVM36O2TxuC06KN8xyfbJwyem2dw3URve/op91XWHOEBLLqIOMfFG/UvLEczmEsUjavL...."},
+				{Provider: "anthropic", Redacted: "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj2pabTxTwdPGZHUCGXx..."},
+			},
 			Usage: llmrouter.Usage{InputTokens: 45, OutputTokens: 530, ReasoningTokens: 480}}},
 		{"message_cache.json", llmrouter.Response{ID: "msg_01CacheExample", Model: "claude-sonnet-4-5",
 			Text:         "Pride and Prejudice explores the themes of love, class and reputation.",

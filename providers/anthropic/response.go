@@ -29,12 +29,14 @@ type wireResponse struct {
 // wireContent is a response content block. Only the fields of text,
 // tool_use and thinking blocks are read; other blocks are skipped.
 type wireContent struct {
-	Type     string          `json:"type"`
-	Text     string          `json:"text"`
-	ID       string          `json:"id"`
-	Name     string          `json:"name"`
-	Input    json.RawMessage `json:"input"`
-	Thinking string          `json:"thinking"`
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+	Thinking  string          `json:"thinking"`
+	Signature string          `json:"signature"`
+	Data      string          `json:"data"` // redacted_thinking
 }
 
 // wireUsage is the usage object of a message, message_start and
@@ -109,6 +111,9 @@ func decodeResponse(body []byte) (*llmrouter.Response, *llmrouter.ProviderError)
 			text.WriteString(c.Text)
 		case "thinking":
 			reasoning.WriteString(c.Thinking)
+			resp.ReasoningBlocks = append(resp.ReasoningBlocks, responseBlock(c))
+		case "redacted_thinking":
+			resp.ReasoningBlocks = append(resp.ReasoningBlocks, responseBlock(c))
 		case "tool_use":
 			args, err := toolArguments(c.Input)
 			if err != nil {
