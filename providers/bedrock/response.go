@@ -33,8 +33,10 @@ type contentBlock struct {
 	} `json:"toolUse"`
 	ReasoningContent *struct {
 		ReasoningText *struct {
-			Text string `json:"text"`
+			Text      string `json:"text"`
+			Signature string `json:"signature"`
 		} `json:"reasoningText"`
+		RedactedContent string `json:"redactedContent"`
 	} `json:"reasoningContent"`
 }
 
@@ -115,7 +117,11 @@ func decodeResponse(c *call, body []byte) (*llmrouter.Response, *llmrouter.Provi
 			}
 			out.ToolCalls = append(out.ToolCalls, llmrouter.ToolCall{ID: b.ToolUse.ToolUseID, Name: b.ToolUse.Name, Arguments: args})
 		case b.ReasoningContent != nil && b.ReasoningContent.ReasoningText != nil:
-			reasoning.WriteString(b.ReasoningContent.ReasoningText.Text)
+			rt := b.ReasoningContent.ReasoningText
+			reasoning.WriteString(rt.Text)
+			out.ReasoningBlocks = append(out.ReasoningBlocks, llmrouter.ReasoningBlock{Provider: ProviderName, Text: rt.Text, Signature: rt.Signature})
+		case b.ReasoningContent != nil && b.ReasoningContent.RedactedContent != "":
+			out.ReasoningBlocks = append(out.ReasoningBlocks, llmrouter.ReasoningBlock{Provider: ProviderName, Redacted: b.ReasoningContent.RedactedContent})
 		}
 	}
 	out.Text = text.String()
