@@ -7,7 +7,7 @@ import "strings"
 // tool calls (each call's deltas joined by Index, in order of first
 // appearance), finish reason, usage, ServedBy and RateLimit. For the
 // router's *Stream it also fills the routing fields (RequestID, Deployment,
-// Provider, Cost) and takes the usage the router settled.
+// Provider, Cost, ReasoningDropped) and takes the usage the router settled.
 //
 // When the stream fails, Collect returns what arrived before the failure
 // together with the stream's error (a *StreamError for the router's
@@ -72,7 +72,7 @@ func Collect(s ChunkStream) (*Response, error) {
 	resp.Text, resp.Reasoning, resp.Refusal, resp.ToolCalls = text.String(), think.String(), ref.String(), calls
 	if h, ok := s.(*Stream); ok {
 		resp.RequestID, resp.Deployment, resp.Cost = h.RequestID(), h.Deployment(), h.Cost()
-		resp.Usage = h.Usage()
+		resp.Usage, resp.ReasoningDropped = h.Usage(), h.st.dropped
 		if resp.ServedBy == "" {
 			resp.ServedBy = h.st.servedBy
 		}

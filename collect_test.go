@@ -162,3 +162,43 @@ func TestReasoningValidation(t *testing.T) {
 	require.ErrorAs(t, r.Validate(), &re)
 	assert.Equal(t, "Messages[0].Reasoning", re.Field)
 }
+
+// A conversation carrying one provider's reasoning state that fails over to
+// another: the second provider's adapter leaves the blocks out, and the
+// response, the collected stream and the lineage record count them.
+func TestReasoningDroppedOnFailover(t *testing.T) {
+	first := fake.New("anthropic", fake.WithDefault(fake.ServerError()))
+	second := fake.New("openai", fake.WithDefault(fake.Reply("ok")))
+	var recorded []int
+	router, err := llmrouter.New(
+		llmrouter.WithDeployments(
+			llmrouter.Deployment{Name: "claude", Provider: first},
+			llmrouter.Deployment{Name: "gpt", Provider: second},
+		),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"claude"}, {"gpt"}}}),
+		llmrouter.WithLineage(llmrouter.SinkFunc(func(_ context.Context, r *llmrouter.Record) {
+			recorded = append(recorded, r.ReasoningDropped)
+			if r.ReasoningDropped > 0 {
+				assert.Contains(t, string(r.AppendJSON(nil)), `"reasoning_dropped":2`)
+			}
+		})),
+	)
+	require.NoError(t, err)
+	req := &llmrouter.Request{Model: "chat", Messages: []llmrouter.Message{
+		llmrouter.User("q"),
+		{Role: llmrouter.RoleAssistant, Content: []llmrouter.Part{llmrouter.TextPart("a")}, Reasoning: []llmrouter.ReasoningBlock{
+			{Provider: "anthropic", Text: "t", Signature: "s"}, {Provider: "anthropic", Redacted: "r"}}},
+		llmrouter.User("q2"),
+	}}
+	resp, err := router.Chat(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, "gpt", resp.Deployment)
+	assert.Equal(t, 2, resp.ReasoningDropped)
+
+	s, err := router.ChatStream(context.Background(), req)
+	require.NoError(t, err)
+	got, err := llmrouter.Collect(s)
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.ReasoningDropped)
+	assert.Equal(t, []int{2, 2}, recorded)
+}

@@ -109,6 +109,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = appendStringField(b, "provider", r.Provider)
 	b = appendStringField(b, "model", r.Model)
 	b = appendStringField(b, "served_by", r.ServedBy)
+	if r.ReasoningDropped > 0 {
+		b = strconv.AppendInt(append(b, `,"reasoning_dropped":`...), int64(r.ReasoningDropped), 10)
+	}
 	b = append(b, `,"usage":`...)
 	b = r.Usage.appendJSON(b)
 	b = append(b, `,"cost_usd":`...)

@@ -19,7 +19,8 @@ type Response struct {
 	ReasoningBlocks []ReasoningBlock
 	// ReasoningDropped counts the reasoning blocks of the request's
 	// messages that another provider issued and the adapter therefore left
-	// out (after a failover, say).
+	// out (after a failover, say). The router sets it from the provider
+	// that served the answer, and records it in lineage.
 	ReasoningDropped int
 	// ToolCalls are the tools the model called.
 	ToolCalls []ToolCall

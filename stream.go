@@ -74,6 +74,7 @@ type streamState struct {
 	deployment string
 	requestID  string
 	servedBy   string // for Collect: the preamble that carries it is not delivered
+	dropped    int    // Record.ReasoningDropped, for Collect
 }
 
 // maxCapturedOutput bounds the answer text a stream keeps for its lineage
@@ -426,6 +427,9 @@ func (s *streamState) end(pe *ProviderError, how Outcome) {
 		s.err = err
 	}
 	s.final, s.cost = c.usage, c.cost
+	if s.d != nil {
+		s.dropped = c.req.ForeignReasoning(s.d.provider)
+	}
 	if how != "" && s.finish == "" {
 		c.rec.Outcome = how
 	}
