@@ -2,9 +2,9 @@ package anthropic
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // wireThinking is the request's thinking object: adaptive, enabled with a
@@ -109,13 +109,8 @@ func cacheControl(h *llmrouter.CacheHint, field string) (*wireCacheControl, *llm
 	if h == nil {
 		return nil, nil
 	}
-	switch {
-	case h.TTL == 0:
-		return &wireCacheControl{Type: "ephemeral"}, nil
-	case h.TTL <= 5*time.Minute:
-		return &wireCacheControl{Type: "ephemeral", TTL: "5m"}, nil
-	case h.TTL <= time.Hour:
-		return &wireCacheControl{Type: "ephemeral", TTL: "1h"}, nil
+	if ttl, ok := wire.CacheTTL(h); ok {
+		return &wireCacheControl{Type: "ephemeral", TTL: ttl}, nil
 	}
 	return nil, badField(field+".Cache.TTL", h.TTL.String()+" is longer than the longest cache TTL Anthropic offers (1h)")
 }

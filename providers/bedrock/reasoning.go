@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // reasoningBlock is a Converse reasoningContent block: signed text or
@@ -109,15 +109,11 @@ func replayReasoning(m *llmrouter.Message) []block {
 // cachePointOf converts a cache hint to the cachePoint block that follows
 // the part carrying it, or nil.
 func cachePointOf(h *llmrouter.CacheHint, field string) (*cachePoint, error) {
-	switch {
-	case h == nil:
+	if h == nil {
 		return nil, nil
-	case h.TTL == 0:
-		return &cachePoint{Type: "default"}, nil
-	case h.TTL <= 5*time.Minute:
-		return &cachePoint{Type: "default", TTL: "5m"}, nil
-	case h.TTL <= time.Hour:
-		return &cachePoint{Type: "default", TTL: "1h"}, nil
+	}
+	if ttl, ok := wire.CacheTTL(h); ok {
+		return &cachePoint{Type: "default", TTL: ttl}, nil
 	}
 	return nil, &carriedElsewhere{fieldError{field + ".Cache.TTL", h.TTL.String() + " is longer than the longest cache TTL Bedrock offers (1h)"}}
 }
