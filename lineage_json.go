@@ -162,7 +162,7 @@ func (u Usage) appendJSON(b []byte) []byte {
 	for _, f := range [...]struct {
 		name string
 		v    int
-	}{{"cached_input_tokens", u.CachedInputTokens}, {"cache_write_tokens", u.CacheWriteTokens}, {"reasoning_tokens", u.ReasoningTokens}} {
+	}{{"cached_input_tokens", u.CachedInputTokens}, {"cache_write_tokens", u.CacheWriteTokens}, {"cache_write_1h_tokens", u.CacheWrite1hTokens}, {"reasoning_tokens", u.ReasoningTokens}} {
 		if f.v != 0 {
 			b = append(b, ',', '"')
 			b = append(b, f.name...)

@@ -135,6 +135,11 @@ type Price struct {
 	// CacheWritePerMTok is charged for input tokens written to a prompt
 	// cache. Zero means InputPerMTok.
 	CacheWritePerMTok float64
+	// CacheWrite1hPerMTok is charged for input tokens written to a prompt
+	// cache with a one-hour TTL (Usage.CacheWrite1hTokens; Anthropic
+	// charges twice the input price, against 1.25 times for five minutes).
+	// Zero means CacheWritePerMTok.
+	CacheWrite1hPerMTok float64
 }
 
 // Capabilities is a set of things a deployment can do.

@@ -80,6 +80,10 @@ type Usage struct {
 	CachedInputTokens int
 	// CacheWriteTokens is the part of InputTokens written to a prompt cache.
 	CacheWriteTokens int
+	// CacheWrite1hTokens is the part of CacheWriteTokens written with a
+	// one-hour TTL (Anthropic and Bedrock, which charge more for it than
+	// for the default five minutes).
+	CacheWrite1hTokens int
 	// ReasoningTokens is the part of OutputTokens spent reasoning.
 	ReasoningTokens int
 	// Estimated is true when the provider reported no usage and the router
@@ -100,6 +104,7 @@ func (u *Usage) add(o Usage) {
 	u.OutputTokens += o.OutputTokens
 	u.CachedInputTokens += o.CachedInputTokens
 	u.CacheWriteTokens += o.CacheWriteTokens
+	u.CacheWrite1hTokens += o.CacheWrite1hTokens
 	u.ReasoningTokens += o.ReasoningTokens
 	u.Estimated = u.Estimated || o.Estimated
 	u.Clamped = u.Clamped || o.Clamped

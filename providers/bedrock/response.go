@@ -47,17 +47,29 @@ type tokenUsage struct {
 	OutputTokens          int `json:"outputTokens"`
 	CacheReadInputTokens  int `json:"cacheReadInputTokens"`
 	CacheWriteInputTokens int `json:"cacheWriteInputTokens"`
+	// CacheDetails splits the cache writes by TTL.
+	CacheDetails []struct {
+		TTL         string `json:"ttl"`
+		InputTokens int    `json:"inputTokens"`
+	} `json:"cacheDetails"`
 }
 
 // usage normalises Bedrock's counts: InputTokens includes the cache reads
 // and writes.
 func (u *tokenUsage) usage() llmrouter.Usage {
-	return llmrouter.Usage{
+	out := llmrouter.Usage{
 		InputTokens:       u.InputTokens + u.CacheReadInputTokens + u.CacheWriteInputTokens,
 		OutputTokens:      u.OutputTokens,
 		CachedInputTokens: u.CacheReadInputTokens,
 		CacheWriteTokens:  u.CacheWriteInputTokens,
 	}
+	for _, d := range u.CacheDetails {
+		if d.TTL == "1h" && d.InputTokens > 0 {
+			out.CacheWrite1hTokens += d.InputTokens
+		}
+	}
+	out.CacheWrite1hTokens = min(out.CacheWrite1hTokens, out.CacheWriteTokens)
+	return out
 }
 
 // finishReason normalises a Converse stopReason.
