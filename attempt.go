@@ -191,6 +191,7 @@ func (u Usage) clamped() Usage {
 	out.OutputTokens = clamp(u.OutputTokens, MaxUsageTokens)
 	out.CachedInputTokens = clamp(u.CachedInputTokens, out.InputTokens)
 	out.CacheWriteTokens = clamp(u.CacheWriteTokens, out.InputTokens-out.CachedInputTokens)
+	out.CacheWrite1hTokens = clamp(u.CacheWrite1hTokens, out.CacheWriteTokens)
 	out.ReasoningTokens = clamp(u.ReasoningTokens, out.OutputTokens)
 	if out != u {
 		out.Clamped = true

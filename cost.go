@@ -2,23 +2,29 @@ package llmrouter
 
 // Cost returns the price of usage u in US dollars: uncached input at
 // InputPerMTok, cache reads at CachedInputPerMTok, cache writes at
-// CacheWritePerMTok (each defaulting to InputPerMTok), and output, reasoning
-// included, at OutputPerMTok.
+// CacheWritePerMTok (each defaulting to InputPerMTok), one-hour cache
+// writes at CacheWrite1hPerMTok (defaulting to CacheWritePerMTok), and
+// output, reasoning included, at OutputPerMTok.
 func (p Price) Cost(u Usage) float64 {
-	cachedPrice, writePrice := p.CachedInputPerMTok, p.CacheWritePerMTok
+	cachedPrice, writePrice, write1hPrice := p.CachedInputPerMTok, p.CacheWritePerMTok, p.CacheWrite1hPerMTok
 	if cachedPrice == 0 {
 		cachedPrice = p.InputPerMTok
 	}
 	if writePrice == 0 {
 		writePrice = p.InputPerMTok
 	}
+	if write1hPrice == 0 {
+		write1hPrice = writePrice
+	}
+	write1h := min(max(u.CacheWrite1hTokens, 0), max(u.CacheWriteTokens, 0))
 	uncached := u.InputTokens - u.CachedInputTokens - u.CacheWriteTokens
 	if uncached < 0 {
 		uncached = 0
 	}
 	return (float64(uncached)*p.InputPerMTok +
 		float64(u.CachedInputTokens)*cachedPrice +
-		float64(u.CacheWriteTokens)*writePrice +
+		float64(u.CacheWriteTokens-write1h)*writePrice +
+		float64(write1h)*write1hPrice +
 		float64(u.OutputTokens)*p.OutputPerMTok) / 1e6
 }
 
@@ -28,6 +34,6 @@ func (p Price) Cost(u Usage) float64 {
 // counts or prices, a NaN), so an estimate never wraps to a small or
 // negative amount.
 func (p Price) estimateMicroUSD(inputTokens, outputTokens int) int64 {
-	in := max(p.InputPerMTok, p.CachedInputPerMTok, p.CacheWritePerMTok)
+	in := max(p.InputPerMTok, p.CachedInputPerMTok, p.CacheWritePerMTok, p.CacheWrite1hPerMTok)
 	return satInt64(float64(inputTokens)*in + float64(outputTokens)*p.OutputPerMTok)
 }

@@ -28,6 +28,7 @@ func (c *call) finish(resp *Response, err error) {
 	if d := c.served; d != nil {
 		rec.Deployment, rec.Provider, rec.Model = d.Name, d.provider, d.UpstreamModel()
 		rec.ServedBy = c.servedBy
+		rec.ReasoningDropped = req.ForeignReasoning(d.provider)
 	}
 	rec.Usage, rec.Cost = c.usage, c.cost
 	c.releaseAll(err)
@@ -35,6 +36,7 @@ func (c *call) finish(resp *Response, err error) {
 		resp.RequestID, resp.Cost = rec.RequestID, c.cost
 		if d := c.served; d != nil {
 			resp.Deployment, resp.Provider = d.Name, d.provider
+			resp.ReasoningDropped = rec.ReasoningDropped
 		}
 	}
 	if len(r.sinks) > 0 {

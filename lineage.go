@@ -51,6 +51,11 @@ type Record struct {
 	Provider   string
 	Model      string
 	ServedBy   string
+	// ReasoningDropped counts the reasoning blocks of the request's
+	// messages (Message.Reasoning) that a provider other than the serving
+	// one issued, and that its adapter therefore left out: the trace of a
+	// conversation moved to another provider, after a failover say.
+	ReasoningDropped int
 	// Usage sums the usage of every attempt that reported one; Cost is its
 	// price in US dollars.
 	Usage Usage

@@ -109,6 +109,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = appendStringField(b, "provider", r.Provider)
 	b = appendStringField(b, "model", r.Model)
 	b = appendStringField(b, "served_by", r.ServedBy)
+	if r.ReasoningDropped > 0 {
+		b = strconv.AppendInt(append(b, `,"reasoning_dropped":`...), int64(r.ReasoningDropped), 10)
+	}
 	b = append(b, `,"usage":`...)
 	b = r.Usage.appendJSON(b)
 	b = append(b, `,"cost_usd":`...)
@@ -159,7 +162,7 @@ func (u Usage) appendJSON(b []byte) []byte {
 	for _, f := range [...]struct {
 		name string
 		v    int
-	}{{"cached_input_tokens", u.CachedInputTokens}, {"cache_write_tokens", u.CacheWriteTokens}, {"reasoning_tokens", u.ReasoningTokens}} {
+	}{{"cached_input_tokens", u.CachedInputTokens}, {"cache_write_tokens", u.CacheWriteTokens}, {"cache_write_1h_tokens", u.CacheWrite1hTokens}, {"reasoning_tokens", u.ReasoningTokens}} {
 		if f.v != 0 {
 			b = append(b, ',', '"')
 			b = append(b, f.name...)

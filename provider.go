@@ -90,7 +90,7 @@ type Deployment struct {
 	// Capabilities the deployment supports. Zero means undeclared: the router
 	// assumes it can do what a request asks. Once any capability is declared,
 	// requests needing an undeclared one (tools, JSON output, images,
-	// streaming) are refused for this deployment.
+	// streaming, reasoning) are refused for this deployment.
 	Capabilities Capabilities
 	// Retention is what the provider keeps of the data sent to it.
 	Retention Retention
@@ -135,6 +135,11 @@ type Price struct {
 	// CacheWritePerMTok is charged for input tokens written to a prompt
 	// cache. Zero means InputPerMTok.
 	CacheWritePerMTok float64 `yaml:"cache_write,omitempty"`
+	// CacheWrite1hPerMTok is charged for input tokens written to a prompt
+	// cache with a one-hour TTL (Usage.CacheWrite1hTokens; Anthropic
+	// charges twice the input price, against 1.25 times for five minutes).
+	// Zero means CacheWritePerMTok.
+	CacheWrite1hPerMTok float64 `yaml:"cache_write_1h,omitempty"`
 }
 
 // Capabilities is a set of things a deployment can do.
@@ -142,12 +147,14 @@ type Capabilities uint16
 
 // The capabilities a request can need. The router infers them from the
 // request: tools need CapTools, a JSON response format needs CapJSON, an
-// image part needs CapVision, ChatStream needs CapStreaming.
+// image part needs CapVision, ChatStream needs CapStreaming, and a request
+// asking for reasoning (Request.Reasoning.On) needs CapReasoning.
 const (
 	CapTools Capabilities = 1 << iota
 	CapJSON
 	CapVision
 	CapStreaming
+	CapReasoning
 )
 
 // Has reports whether c includes every capability in want.
@@ -176,7 +183,7 @@ func (c Capabilities) String() string {
 var capabilityNames = [...]struct {
 	cap  Capabilities
 	name string
-}{{CapTools, "tools"}, {CapJSON, "json"}, {CapVision, "vision"}, {CapStreaming, "streaming"}}
+}{{CapTools, "tools"}, {CapJSON, "json"}, {CapVision, "vision"}, {CapStreaming, "streaming"}, {CapReasoning, "reasoning"}}
 
 // Retention is what a provider keeps of the data a deployment is sent.
 type Retention uint8

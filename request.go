@@ -49,6 +49,23 @@ type Request struct {
 	// Policies apply to this request only, on top of the router's and the
 	// tenant's.
 	Policies []Policy
+	// Reasoning asks a reasoning model to think first; nil leaves the
+	// provider's default. A request that asks for reasoning (Reasoning.On)
+	// is sent only to deployments that declare CapReasoning or declare no
+	// capabilities.
+	Reasoning *Reasoning
+	// CacheKey groups requests that share a long prefix, for providers
+	// whose prompt cache takes a key (OpenAI prompt_cache_key); others
+	// leave it out. Breakpoints are marked on parts (Part.Cache).
+	CacheKey string
+	// Extra holds body fields the canonical request does not model, keyed
+	// by provider name (Provider.Name: "openai", "anthropic",
+	// "gcp.gemini", "aws.bedrock", "openrouter", ...). Only the adapter of
+	// that provider reads its entry and merges it into the JSON body it
+	// sends, last: objects merge key by key, any other value replaces the
+	// adapter's, and a nil value deletes the field. The values must encode
+	// as JSON. The router never routes on Extra.
+	Extra map[string]map[string]any
 }
 
 // Role is who speaks a message.
@@ -72,6 +89,10 @@ type Message struct {
 	ToolCalls []ToolCall
 	// ToolCallID names the call a RoleTool message answers.
 	ToolCallID string
+	// Reasoning is the provider-bound reasoning state of an assistant
+	// message (see ReasoningBlock), replayed to the provider that issued it
+	// and left out for any other.
+	Reasoning []ReasoningBlock
 }
 
 // Text returns the message's text parts joined together.
@@ -106,6 +127,8 @@ type Part struct {
 	Type  PartType
 	Text  string
 	Image *Image
+	// Cache, when not nil, marks a prompt cache breakpoint after this part.
+	Cache *CacheHint
 }
 
 // Image is an image given by URL or inline bytes.
@@ -220,6 +243,9 @@ func (r *Request) needs(stream bool) Capabilities {
 	}
 	if stream {
 		c |= CapStreaming
+	}
+	if r.Reasoning.On() {
+		c |= CapReasoning
 	}
 	for i := range r.Messages {
 		for j := range r.Messages[i].Content {

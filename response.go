@@ -13,6 +13,15 @@ type Response struct {
 	Text string
 	// Reasoning is the model's visible reasoning, for providers that return it.
 	Reasoning string
+	// ReasoningBlocks is the provider-bound reasoning state of the answer
+	// (signed thinking blocks and the like), to send back with the
+	// assistant message: Message keeps it.
+	ReasoningBlocks []ReasoningBlock
+	// ReasoningDropped counts the reasoning blocks of the request's
+	// messages that another provider issued and the adapter therefore left
+	// out (after a failover, say). The router sets it from the provider
+	// that served the answer, and records it in lineage.
+	ReasoningDropped int
 	// ToolCalls are the tools the model called.
 	ToolCalls []ToolCall
 	// FinishReason says why the answer ended.
@@ -71,6 +80,10 @@ type Usage struct {
 	CachedInputTokens int
 	// CacheWriteTokens is the part of InputTokens written to a prompt cache.
 	CacheWriteTokens int
+	// CacheWrite1hTokens is the part of CacheWriteTokens written with a
+	// one-hour TTL (Anthropic and Bedrock, which charge more for it than
+	// for the default five minutes).
+	CacheWrite1hTokens int
 	// ReasoningTokens is the part of OutputTokens spent reasoning.
 	ReasoningTokens int
 	// Estimated is true when the provider reported no usage and the router
@@ -91,6 +104,7 @@ func (u *Usage) add(o Usage) {
 	u.OutputTokens += o.OutputTokens
 	u.CachedInputTokens += o.CachedInputTokens
 	u.CacheWriteTokens += o.CacheWriteTokens
+	u.CacheWrite1hTokens += o.CacheWrite1hTokens
 	u.ReasoningTokens += o.ReasoningTokens
 	u.Estimated = u.Estimated || o.Estimated
 	u.Clamped = u.Clamped || o.Clamped
@@ -119,6 +133,10 @@ type Chunk struct {
 	// ServedBy, on the first chunk, names the upstream that actually serves
 	// the stream when the provider is itself a router and says so.
 	ServedBy string
+	// ReasoningBlock, when not nil, is a whole reasoning block the provider
+	// finished (its text came before, in Reasoning deltas; the block
+	// repeats it): the Response's ReasoningBlocks, in order.
+	ReasoningBlock *ReasoningBlock
 }
 
 // RateLimit is the headroom a provider announces in its rate-limit headers
@@ -139,7 +157,7 @@ type RateLimit struct {
 // (role announcements, keep-alives, filter annotations) are a preamble the
 // router holds back so that a failure there can still fail over unseen.
 func (c *Chunk) visible() bool {
-	return c.Text != "" || c.Reasoning != "" || c.Refusal != "" || len(c.ToolCalls) > 0
+	return c.Text != "" || c.Reasoning != "" || c.Refusal != "" || len(c.ToolCalls) > 0 || c.ReasoningBlock != nil
 }
 
 // ToolCallDelta is a piece of a streamed tool call. The first piece of each

@@ -340,7 +340,7 @@ func (c *config) validate() error {
 }
 
 func validPrice(p Price) bool {
-	for _, v := range [...]float64{p.InputPerMTok, p.OutputPerMTok, p.CachedInputPerMTok, p.CacheWritePerMTok} {
+	for _, v := range [...]float64{p.InputPerMTok, p.OutputPerMTok, p.CachedInputPerMTok, p.CacheWritePerMTok, p.CacheWrite1hPerMTok} {
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			return false
 		}

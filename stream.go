@@ -73,6 +73,8 @@ type streamState struct {
 	cost       float64
 	deployment string
 	requestID  string
+	servedBy   string // for Collect: the preamble that carries it is not delivered
+	dropped    int    // Record.ReasoningDropped, for Collect
 }
 
 // maxCapturedOutput bounds the answer text a stream keeps for its lineage
@@ -249,7 +251,7 @@ func (s *streamState) read() (bool, *ProviderError) {
 		s.usage, s.hasUsage = u.clamped(), true
 	}
 	if s.cur.ServedBy != "" {
-		s.c.servedBy = s.cur.ServedBy
+		s.c.servedBy, s.servedBy = s.cur.ServedBy, s.cur.ServedBy
 	}
 	if rl := s.cur.RateLimit; rl != nil {
 		s.d.steer(rl, s.c.r.now(), s.c.r.retry.MaxRetryAfter)
@@ -425,6 +427,9 @@ func (s *streamState) end(pe *ProviderError, how Outcome) {
 		s.err = err
 	}
 	s.final, s.cost = c.usage, c.cost
+	if s.d != nil {
+		s.dropped = c.req.ForeignReasoning(s.d.provider)
+	}
 	if how != "" && s.finish == "" {
 		c.rec.Outcome = how
 	}

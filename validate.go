@@ -94,6 +94,9 @@ func (r *Request) Validate() error {
 			return &RequestError{Field: "Stop[" + strconv.Itoa(i) + "]", Reason: "empty or not valid UTF-8"}
 		}
 	}
+	if err := r.Reasoning.validate(); err != nil {
+		return err
+	}
 	for i, p := range r.Policies {
 		if p.Check == nil {
 			return &RequestError{Field: "Policies[" + strconv.Itoa(i) + "]", Reason: "policy " + strconv.Quote(p.Name) + " has no Check"}
@@ -131,6 +134,12 @@ func (r *Request) validateMessage(i int) error {
 		default:
 			return fieldErr("Messages", i, partField(j, ".Type"), "unknown part type "+strconv.Quote(string(p.Type)))
 		}
+		if p.Cache != nil && p.Cache.TTL < 0 {
+			return fieldErr("Messages", i, partField(j, ".Cache.TTL"), "negative")
+		}
+	}
+	if len(m.Reasoning) > 0 && m.Role != RoleAssistant {
+		return fieldErr("Messages", i, "Reasoning", "only assistant messages carry reasoning")
 	}
 	if len(m.ToolCalls) > 0 && m.Role != RoleAssistant {
 		return fieldErr("Messages", i, "ToolCalls", "only assistant messages make tool calls")

@@ -126,6 +126,12 @@ type Settings struct {
 	JSONSchemaInSystem bool
 	// TopK, when above zero, is sent as top_k.
 	TopK int
+	// ManualThinking sends Request.Reasoning as thinking
+	// {"type":"enabled","budget_tokens":N} (the request's budget, else one
+	// for its effort) instead of adaptive thinking with
+	// output_config.effort, for models that take a budget and no effort
+	// (before Claude 4.6; deprecated on 4.6, refused from 4.7).
+	ManualThinking bool
 }
 
 // Name returns "anthropic".
@@ -156,6 +162,7 @@ func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmro
 		return nil, p.finish(perr, d)
 	}
 	out.RateLimit = rateLimit(resp.Header, nowFunc())
+	out.ReasoningDropped = req.ForeignReasoning(name)
 	return out, nil
 }
 

@@ -39,9 +39,18 @@
 // is left, stop_sequences is omitted.
 // Request.Seed is not sent: the API has no seed. Request.User is sent as
 // metadata.user_id (Anthropic asks for an opaque id, not personal data).
-// Extended thinking is not requested (the canonical request cannot carry
-// the signed thinking blocks it needs back in later turns), but thinking
-// blocks in answers are read.
+// Request.Reasoning asks for adaptive thinking with output_config.effort
+// (minimal sent as low), thinking disabled for EffortNone, or thinking
+// enabled with budget_tokens for a budget alone or under
+// Settings.ManualThinking (at least 1024 and below max_tokens, else refused
+// before sending). Thinking and redacted_thinking blocks come back as
+// Response.ReasoningBlocks (streamed: thinking_delta as Chunk.Reasoning,
+// the signed block at content_block_stop) and are replayed unchanged, first
+// in their assistant turn; blocks another provider issued are left out.
+// Part.Cache becomes cache_control on that block (system, user, assistant
+// text, tool_result), its TTL rounded up to 5m or 1h; longer TTLs and more
+// than four breakpoints are refused. Request.CacheKey is not sent; an entry
+// "anthropic" in Request.Extra is merged into the body.
 //
 // Per-deployment settings (extra anthropic-beta values, top_k, JSON
 // schemas through the system prompt) are given as Deployment.Extra, a

@@ -102,7 +102,7 @@ func fold(key []byte) bool {
 		return true
 	}
 	for _, f := range [...]string{"type", "index", "delta", "message", "content_block", "usage",
-		"text", "thinking", "partial_json", "stop_reason"} {
+		"text", "thinking", "signature", "partial_json", "stop_reason"} {
 		if bytes.EqualFold(key, []byte(f)) {
 			return true
 		}

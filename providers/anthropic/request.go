@@ -9,12 +9,14 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // The wire request of POST /v1/messages, as far as the adapter sends it.
 type wireRequest struct {
 	Model         string          `json:"model"`
 	MaxTokens     int             `json:"max_tokens"`
+	Thinking      *wireThinking   `json:"thinking,omitempty"`
 	System        any             `json:"system,omitempty"` // string or []wireBlock
 	Messages      []wireMessage   `json:"messages"`
 	Tools         []wireTool      `json:"tools,omitempty"`
@@ -38,12 +40,17 @@ type wireMessage struct {
 type wireBlock struct {
 	Type      string          `json:"type"`
 	Text      string          `json:"text,omitempty"`
+	Thinking  *string         `json:"thinking,omitempty"` // thinking: present even when empty
+	Signature string          `json:"signature,omitempty"`
+	Data      string          `json:"data,omitempty"` // redacted_thinking
 	Source    *wireSource     `json:"source,omitempty"`
 	ID        string          `json:"id,omitempty"`
 	Name      string          `json:"name,omitempty"`
 	Input     json.RawMessage `json:"input,omitempty"`
 	ToolUseID string          `json:"tool_use_id,omitempty"`
 	Content   any             `json:"content,omitempty"` // tool_result: string or []wireBlock
+
+	CacheControl *wireCacheControl `json:"cache_control,omitempty"`
 }
 
 type wireSource struct {
@@ -65,7 +72,8 @@ type wireToolChoice struct {
 }
 
 type wireOutput struct {
-	Format wireFormat `json:"format"`
+	Format *wireFormat `json:"format,omitempty"`
+	Effort string      `json:"effort,omitempty"`
 }
 
 type wireFormat struct {
@@ -100,13 +108,17 @@ func encodeRequest(req *llmrouter.Request, d *llmrouter.Deployment, s *Settings,
 	if req.User != "" {
 		w.Metadata = &wireMetadata{UserID: req.User}
 	}
-	var system []string
+	var system []wireBlock
 	for i := range req.Messages {
 		m := &req.Messages[i]
 		switch m.Role {
 		case llmrouter.RoleSystem, llmrouter.RoleDeveloper:
 			if t := m.Text(); t != "" {
-				system = append(system, t)
+				cc, err := cacheControl(lastHint(m.Content), "Messages["+strconv.Itoa(i)+"]")
+				if err != nil {
+					return nil, err
+				}
+				system = append(system, wireBlock{Type: "text", Text: t, CacheControl: cc})
 			}
 			continue
 		}
@@ -114,30 +126,39 @@ func encodeRequest(req *llmrouter.Request, d *llmrouter.Deployment, s *Settings,
 			return nil, err
 		}
 	}
+	text := func(t string) wireBlock { return wireBlock{Type: "text", Text: t} }
 	switch rf := req.ResponseFormat; rf.Type {
 	case llmrouter.FormatJSON:
-		system = append(system, jsonInstruction)
+		system = append(system, text(jsonInstruction))
 	case llmrouter.FormatJSONSchema:
 		if s != nil && s.JSONSchemaInSystem || len(rf.Schema) == 0 {
 			instr := jsonInstruction
 			if len(rf.Schema) > 0 {
 				instr = "Respond with a single valid JSON object matching this JSON Schema, and nothing else: no prose, no code fences.\n" + compact(rf.Schema)
 			}
-			system = append(system, instr)
+			system = append(system, text(instr))
 		} else {
-			w.OutputConfig = &wireOutput{Format: wireFormat{Type: "json_schema", Schema: rf.Schema}}
+			w.OutputConfig = &wireOutput{Format: &wireFormat{Type: "json_schema", Schema: rf.Schema}}
 		}
 	}
-	switch len(system) {
-	case 0:
-	case 1:
-		w.System = system[0]
-	default:
-		blocks := make([]wireBlock, len(system))
-		for i, t := range system {
-			blocks[i] = wireBlock{Type: "text", Text: t}
+	switch {
+	case len(system) == 1 && system[0].CacheControl == nil:
+		w.System = system[0].Text
+	case len(system) > 0:
+		w.System = system
+	}
+	if err := countBreakpoints(&w, system); err != nil {
+		return nil, err
+	}
+	if err := encodeReasoning(&w, req.Reasoning, s); err != nil {
+		return nil, err
+	}
+	if req.Extra[name] != nil {
+		b, err := json.Marshal(&w)
+		if err != nil {
+			return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: "encoding the request: " + err.Error()}
 		}
-		w.System = blocks
+		return wire.MergeExtra(b, req, name)
 	}
 	if len(req.Tools) > 0 {
 		w.Tools = make([]wireTool, len(req.Tools))
@@ -207,9 +228,14 @@ func appendMessage(w *wireRequest, m *llmrouter.Message, idx int) *llmrouter.Pro
 		}
 	case llmrouter.RoleAssistant:
 		role = "assistant"
-		for _, p := range m.Content {
+		blocks = reasoningBlocks(m) // thinking first, as the model wrote it
+		for j, p := range m.Content {
 			if p.Type == llmrouter.PartText && p.Text != "" {
-				blocks = append(blocks, wireBlock{Type: "text", Text: p.Text})
+				cc, err := cacheControl(p.Cache, "Messages["+strconv.Itoa(idx)+"]."+"Content["+strconv.Itoa(j)+"]")
+				if err != nil {
+					return err
+				}
+				blocks = append(blocks, wireBlock{Type: "text", Text: p.Text, CacheControl: cc})
 			}
 		}
 		for _, tc := range m.ToolCalls {
@@ -220,7 +246,11 @@ func appendMessage(w *wireRequest, m *llmrouter.Message, idx int) *llmrouter.Pro
 		if err != nil {
 			return err
 		}
-		blocks = []wireBlock{{Type: "tool_result", ToolUseID: m.ToolCallID, Content: content}}
+		cc, cerr := cacheControl(lastHint(m.Content), "Messages["+strconv.Itoa(idx)+"]")
+		if cerr != nil {
+			return cerr
+		}
+		blocks = []wireBlock{{Type: "tool_result", ToolUseID: m.ToolCallID, Content: content, CacheControl: cc}}
 	default:
 		return &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest,
 			Message: "Messages[" + strconv.Itoa(idx) + "].Role " + strconv.Quote(string(m.Role)) + " is not supported"}
@@ -271,10 +301,14 @@ reorder:
 func contentBlocks(parts []llmrouter.Part, idx int) ([]wireBlock, *llmrouter.ProviderError) {
 	blocks := make([]wireBlock, 0, len(parts))
 	for j, p := range parts {
+		cc, err := cacheControl(p.Cache, "Messages["+strconv.Itoa(idx)+"].Content["+strconv.Itoa(j)+"]")
+		if err != nil {
+			return nil, err
+		}
 		switch p.Type {
 		case llmrouter.PartText, "":
 			if p.Text != "" {
-				blocks = append(blocks, wireBlock{Type: "text", Text: p.Text})
+				blocks = append(blocks, wireBlock{Type: "text", Text: p.Text, CacheControl: cc})
 			}
 		case llmrouter.PartImage:
 			src, err := imageSource(p.Image)
@@ -282,13 +316,24 @@ func contentBlocks(parts []llmrouter.Part, idx int) ([]wireBlock, *llmrouter.Pro
 				err.Message = "Messages[" + strconv.Itoa(idx) + "].Content[" + strconv.Itoa(j) + "]: " + err.Message
 				return nil, err
 			}
-			blocks = append(blocks, wireBlock{Type: "image", Source: src})
+			blocks = append(blocks, wireBlock{Type: "image", Source: src, CacheControl: cc})
 		default:
 			return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest,
 				Message: "Messages[" + strconv.Itoa(idx) + "].Content[" + strconv.Itoa(j) + "]: unsupported part type " + strconv.Quote(string(p.Type))}
 		}
 	}
 	return blocks, nil
+}
+
+// lastHint is the last cache hint among parts, or nil: a message sent as
+// one block carries it.
+func lastHint(parts []llmrouter.Part) *llmrouter.CacheHint {
+	for i := len(parts) - 1; i >= 0; i-- {
+		if parts[i].Cache != nil {
+			return parts[i].Cache
+		}
+	}
+	return nil
 }
 
 // toolResultContent is a tool_result's content: a string when the result is
@@ -304,7 +349,11 @@ func toolResultContent(parts []llmrouter.Part, idx int) (any, *llmrouter.Provide
 		m := llmrouter.Message{Content: parts}
 		return m.Text(), nil
 	}
-	return contentBlocks(parts, idx)
+	blocks, err := contentBlocks(parts, idx)
+	for i := range blocks {
+		blocks[i].CacheControl = nil // the tool_result block carries it
+	}
+	return blocks, err
 }
 
 // imageSource converts an image to a base64 source (inline data, data:

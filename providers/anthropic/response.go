@@ -29,12 +29,14 @@ type wireResponse struct {
 // wireContent is a response content block. Only the fields of text,
 // tool_use and thinking blocks are read; other blocks are skipped.
 type wireContent struct {
-	Type     string          `json:"type"`
-	Text     string          `json:"text"`
-	ID       string          `json:"id"`
-	Name     string          `json:"name"`
-	Input    json.RawMessage `json:"input"`
-	Thinking string          `json:"thinking"`
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+	Thinking  string          `json:"thinking"`
+	Signature string          `json:"signature"`
+	Data      string          `json:"data"` // redacted_thinking
 }
 
 // wireUsage is the usage object of a message, message_start and
@@ -48,11 +50,14 @@ type wireUsage struct {
 	OutputTokensDetails *struct {
 		ThinkingTokens *int `json:"thinking_tokens"`
 	} `json:"output_tokens_details"`
+	CacheCreation *struct {
+		Ephemeral1h *int `json:"ephemeral_1h_input_tokens"`
+	} `json:"cache_creation"`
 }
 
 // usageCounts are the raw counts, in Anthropic's convention.
 type usageCounts struct {
-	input, output, cacheWrite, cacheRead, thinking int
+	input, output, cacheWrite, cacheRead, thinking, write1h int
 }
 
 // merge takes the counts u reports.
@@ -69,17 +74,21 @@ func (c *usageCounts) merge(u *wireUsage) {
 	if u.OutputTokensDetails != nil {
 		set(&c.thinking, u.OutputTokensDetails.ThinkingTokens)
 	}
+	if u.CacheCreation != nil {
+		set(&c.write1h, u.CacheCreation.Ephemeral1h)
+	}
 }
 
 // usage converts to the canonical convention, where cache reads and writes
 // are part of the input.
 func (c *usageCounts) usage() llmrouter.Usage {
 	return llmrouter.Usage{
-		InputTokens:       c.input + c.cacheWrite + c.cacheRead,
-		OutputTokens:      c.output,
-		CachedInputTokens: c.cacheRead,
-		CacheWriteTokens:  c.cacheWrite,
-		ReasoningTokens:   min(c.thinking, c.output),
+		InputTokens:        c.input + c.cacheWrite + c.cacheRead,
+		OutputTokens:       c.output,
+		CachedInputTokens:  c.cacheRead,
+		CacheWriteTokens:   c.cacheWrite,
+		CacheWrite1hTokens: min(c.write1h, c.cacheWrite),
+		ReasoningTokens:    min(c.thinking, c.output),
 	}
 }
 
@@ -109,6 +118,9 @@ func decodeResponse(body []byte) (*llmrouter.Response, *llmrouter.ProviderError)
 			text.WriteString(c.Text)
 		case "thinking":
 			reasoning.WriteString(c.Thinking)
+			resp.ReasoningBlocks = append(resp.ReasoningBlocks, responseBlock(c))
+		case "redacted_thinking":
+			resp.ReasoningBlocks = append(resp.ReasoningBlocks, responseBlock(c))
 		case "tool_use":
 			args, err := toolArguments(c.Input)
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/drain"
@@ -30,6 +31,7 @@ type stream struct {
 	buf    []byte      // scratch for unescaping strings
 	cur    llmrouter.Chunk
 	tools  []toolBlock
+	think  *thinkBlock // the thinking block being streamed, or nil
 	counts usageCounts
 	stop   string
 	usage  llmrouter.Usage
@@ -47,6 +49,14 @@ type toolBlock struct {
 	args  bool   // an input_json_delta was sent
 }
 
+// thinkBlock is a thinking content block of the stream: its text and
+// signature arrive in deltas, the whole block is sent at its stop.
+type thinkBlock struct {
+	block int
+	text  strings.Builder
+	sig   string
+}
+
 // streamEvent holds the fields of every event the stream reads.
 type streamEvent struct {
 	Type    string `json:"type"`
@@ -59,6 +69,7 @@ type streamEvent struct {
 		Type        string `json:"type"`
 		Text        string `json:"text"`
 		Thinking    string `json:"thinking"`
+		Signature   string `json:"signature"`
 		PartialJSON string `json:"partial_json"`
 		StopReason  string `json:"stop_reason"`
 	} `json:"delta"`
@@ -144,8 +155,14 @@ func (s *stream) handle(typ string) bool {
 			s.cur.Text = b.Text
 			return b.Text != ""
 		case "thinking":
+			s.think = &thinkBlock{block: ev.Index, sig: b.Signature}
+			s.think.text.WriteString(b.Thinking)
 			s.cur.Reasoning = b.Thinking
 			return b.Thinking != ""
+		case "redacted_thinking":
+			rb := responseBlock(b)
+			s.cur.ReasoningBlock = &rb
+			return true
 		case "tool_use":
 			tb := toolBlock{block: ev.Index}
 			if in := b.Input; len(in) > 0 && string(in) != "{}" && string(in) != "null" {
@@ -168,8 +185,16 @@ func (s *stream) handle(typ string) bool {
 			s.cur.Text = d.Text
 			return d.Text != ""
 		case "thinking_delta":
+			if t := s.think; t != nil && t.block == ev.Index {
+				t.text.WriteString(d.Thinking)
+			}
 			s.cur.Reasoning = d.Thinking
 			return d.Thinking != ""
+		case "signature_delta":
+			if t := s.think; t != nil && t.block == ev.Index {
+				t.sig += d.Signature
+			}
+			return false
 		case "input_json_delta":
 			i := s.tool(ev.Index)
 			if i < 0 || d.PartialJSON == "" {
@@ -180,6 +205,11 @@ func (s *stream) handle(typ string) bool {
 			return true
 		}
 	case "content_block_stop":
+		if t := s.think; t != nil && t.block == ev.Index {
+			s.think = nil
+			s.cur.ReasoningBlock = &llmrouter.ReasoningBlock{Provider: name, Text: t.text.String(), Signature: t.sig}
+			return true
+		}
 		i := s.tool(ev.Index)
 		if i < 0 || s.tools[i].args {
 			return false

@@ -38,6 +38,15 @@
 // (outputConfig.textFormat) unless the deployment asks for JSONPrompt (see
 // DeploymentOptions); a plain JSON-object format, which Converse cannot
 // express, is asked for by an instruction appended to the system prompt.
+// Request.Reasoning becomes outputConfig.effort (minimal sent as low) and,
+// for Claude models, the Anthropic thinking object in
+// additionalModelRequestFields (adaptive; disabled for EffortNone; enabled
+// with budget_tokens for a budget alone); other models refuse a budget
+// without an effort. reasoningContent blocks come back as
+// Response.ReasoningBlocks and are replayed first in their assistant turn.
+// Part.Cache inserts a cachePoint block after the part (TTL rounded up to
+// 5m or 1h; longer, or more than four, refused). An entry "aws.bedrock" in
+// Request.Extra is merged into the Converse body.
 //
 // Usage is normalised: Bedrock's inputTokens excludes cache reads and cache
 // writes, so Usage.InputTokens is their sum. Bedrock announces no rate-limit

@@ -37,6 +37,7 @@ func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	}
 	out.ID = c.requestID
 	out.Model = d.UpstreamModel()
+	out.ReasoningDropped = req.ForeignReasoning(ProviderName)
 	return out, nil
 }
 

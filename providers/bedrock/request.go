@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // The Converse request body. Field order is the wire order.
@@ -25,7 +26,8 @@ type converseRequest struct {
 }
 
 type systemBlock struct {
-	Text string `json:"text"`
+	Text       string      `json:"text,omitempty"`
+	CachePoint *cachePoint `json:"cachePoint,omitempty"`
 }
 
 type message struct {
@@ -34,10 +36,12 @@ type message struct {
 }
 
 type block struct {
-	Text       string         `json:"text,omitempty"`
-	Image      *imageBlock    `json:"image,omitempty"`
-	ToolUse    *toolUseBlock  `json:"toolUse,omitempty"`
-	ToolResult *toolResultOut `json:"toolResult,omitempty"`
+	ReasoningContent *reasoningBlock `json:"reasoningContent,omitempty"`
+	CachePoint       *cachePoint     `json:"cachePoint,omitempty"`
+	Text             string          `json:"text,omitempty"`
+	Image            *imageBlock     `json:"image,omitempty"`
+	ToolUse          *toolUseBlock   `json:"toolUse,omitempty"`
+	ToolResult       *toolResultOut  `json:"toolResult,omitempty"`
 }
 
 type imageBlock struct {
@@ -111,7 +115,8 @@ type specificChoice struct {
 }
 
 type outputConfig struct {
-	TextFormat outputFormat `json:"textFormat"`
+	TextFormat *outputFormat `json:"textFormat,omitempty"`
+	Effort     string        `json:"effort,omitempty"`
 }
 
 type outputFormat struct {
@@ -190,6 +195,13 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 				if part.Text != "" {
 					cr.System = append(cr.System, systemBlock{Text: part.Text})
 				}
+				cp, err := cachePointOf(part.Cache, field+".Content["+strconv.Itoa(j)+"]")
+				if err != nil {
+					return nil, err
+				}
+				if cp != nil {
+					cr.System = append(cr.System, systemBlock{CachePoint: cp})
+				}
 			}
 		case llmrouter.RoleUser:
 			blocks, err := contentBlocks(nil, field, m.Content)
@@ -198,7 +210,7 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 			}
 			cr.Messages = appendMessage(cr.Messages, "user", blocks)
 		case llmrouter.RoleAssistant:
-			blocks, err := contentBlocks(nil, field, m.Content)
+			blocks, err := contentBlocks(replayReasoning(m), field, m.Content)
 			if err != nil {
 				return nil, err
 			}
@@ -234,7 +246,18 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 				t := ""
 				tr.Content = append(tr.Content, toolResultContent{Text: &t})
 			}
-			cr.Messages = appendMessage(cr.Messages, "user", []block{{ToolResult: tr}})
+			trBlocks := []block{{ToolResult: tr}}
+			for j := range m.Content {
+				cp, err := cachePointOf(m.Content[j].Cache, field+".Content["+strconv.Itoa(j)+"]")
+				if err != nil {
+					return nil, err
+				}
+				if cp != nil {
+					trBlocks = append(trBlocks, block{CachePoint: cp})
+					break
+				}
+			}
+			cr.Messages = appendMessage(cr.Messages, "user", trBlocks)
 			hasToolBlocks = true
 		default:
 			return nil, &fieldError{field + ".Role", "unknown role " + strconv.Quote(string(m.Role))}
@@ -287,7 +310,7 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 		if opts.JSONMode == JSONPrompt {
 			cr.System = append(cr.System, systemBlock{Text: jsonSchemaInstruction + compact.String()})
 		} else {
-			cr.OutputConfig = &outputConfig{TextFormat: outputFormat{Type: "json_schema",
+			cr.OutputConfig = &outputConfig{TextFormat: &outputFormat{Type: "json_schema",
 				Structure: outputStructure{JSONSchema: jsonSchemaDef{Schema: compact.String(), Name: req.ResponseFormat.Name}}}}
 		}
 	}
@@ -304,6 +327,12 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 		}
 		cr.AdditionalModelRequestFields = f
 	}
+	if err := encodeReasoning(&cr, req.Reasoning, d.UpstreamModel()); err != nil {
+		return nil, err
+	}
+	if err := countCachePoints(&cr); err != nil {
+		return nil, err
+	}
 	if cr.Messages == nil {
 		cr.Messages = []message{}
 	}
@@ -315,7 +344,15 @@ func encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request, stream bool)
 		return nil, &fieldError{"Request", err.Error()}
 	}
 	b := buf.Bytes()
-	return b[:len(b)-1], nil // drop the Encoder's newline
+	b = b[:len(b)-1] // drop the Encoder's newline
+	if req.Extra[ProviderName] != nil {
+		merged, pe := wire.MergeExtra(b, req, ProviderName)
+		if pe != nil {
+			return nil, &fieldError{"Extra", pe.Message}
+		}
+		return merged, nil
+	}
+	return b, nil
 }
 
 // stopSequences returns the stop sequences to send: stops without the
@@ -363,6 +400,13 @@ func contentBlocks(blocks []block, field string, parts []llmrouter.Part) ([]bloc
 			}
 		default:
 			return nil, &fieldError{field + ".Content[" + strconv.Itoa(j) + "].Type", "unknown part type " + strconv.Quote(string(part.Type))}
+		}
+		cp, err := cachePointOf(part.Cache, field+".Content["+strconv.Itoa(j)+"]")
+		if err != nil {
+			return nil, err
+		}
+		if cp != nil {
+			blocks = append(blocks, block{CachePoint: cp})
 		}
 	}
 	return blocks, nil

@@ -33,8 +33,10 @@ type contentBlock struct {
 	} `json:"toolUse"`
 	ReasoningContent *struct {
 		ReasoningText *struct {
-			Text string `json:"text"`
+			Text      string `json:"text"`
+			Signature string `json:"signature"`
 		} `json:"reasoningText"`
+		RedactedContent string `json:"redactedContent"`
 	} `json:"reasoningContent"`
 }
 
@@ -45,17 +47,29 @@ type tokenUsage struct {
 	OutputTokens          int `json:"outputTokens"`
 	CacheReadInputTokens  int `json:"cacheReadInputTokens"`
 	CacheWriteInputTokens int `json:"cacheWriteInputTokens"`
+	// CacheDetails splits the cache writes by TTL.
+	CacheDetails []struct {
+		TTL         string `json:"ttl"`
+		InputTokens int    `json:"inputTokens"`
+	} `json:"cacheDetails"`
 }
 
 // usage normalises Bedrock's counts: InputTokens includes the cache reads
 // and writes.
 func (u *tokenUsage) usage() llmrouter.Usage {
-	return llmrouter.Usage{
+	out := llmrouter.Usage{
 		InputTokens:       u.InputTokens + u.CacheReadInputTokens + u.CacheWriteInputTokens,
 		OutputTokens:      u.OutputTokens,
 		CachedInputTokens: u.CacheReadInputTokens,
 		CacheWriteTokens:  u.CacheWriteInputTokens,
 	}
+	for _, d := range u.CacheDetails {
+		if d.TTL == "1h" && d.InputTokens > 0 {
+			out.CacheWrite1hTokens += d.InputTokens
+		}
+	}
+	out.CacheWrite1hTokens = min(out.CacheWrite1hTokens, out.CacheWriteTokens)
+	return out
 }
 
 // finishReason normalises a Converse stopReason.
@@ -115,7 +129,11 @@ func decodeResponse(c *call, body []byte) (*llmrouter.Response, *llmrouter.Provi
 			}
 			out.ToolCalls = append(out.ToolCalls, llmrouter.ToolCall{ID: b.ToolUse.ToolUseID, Name: b.ToolUse.Name, Arguments: args})
 		case b.ReasoningContent != nil && b.ReasoningContent.ReasoningText != nil:
-			reasoning.WriteString(b.ReasoningContent.ReasoningText.Text)
+			rt := b.ReasoningContent.ReasoningText
+			reasoning.WriteString(rt.Text)
+			out.ReasoningBlocks = append(out.ReasoningBlocks, llmrouter.ReasoningBlock{Provider: ProviderName, Text: rt.Text, Signature: rt.Signature})
+		case b.ReasoningContent != nil && b.ReasoningContent.RedactedContent != "":
+			out.ReasoningBlocks = append(out.ReasoningBlocks, llmrouter.ReasoningBlock{Provider: ProviderName, Redacted: b.ReasoningContent.RedactedContent})
 		}
 	}
 	out.Text = text.String()

@@ -27,7 +27,7 @@ func TestDecodeResponseFixtures(t *testing.T) {
 		{file: "converse_reasoning.json", text: "The capital of France is Paris.", reasoning: "The user asks for the capital of France. That is Paris.",
 			finish: llmrouter.FinishStop, usage: llmrouter.Usage{InputTokens: 41, OutputTokens: 58}},
 		{file: "converse_cache.json", text: "The document describes the 2024 annual results.", finish: llmrouter.FinishLength,
-			usage: llmrouter.Usage{InputTokens: 2060, OutputTokens: 10, CachedInputTokens: 1024, CacheWriteTokens: 1016}},
+			usage: llmrouter.Usage{InputTokens: 2060, OutputTokens: 10, CachedInputTokens: 1024, CacheWriteTokens: 1016, CacheWrite1hTokens: 1000}},
 		{file: "converse_guardrail.json", text: "Sorry, the model cannot answer this question.", finish: llmrouter.FinishContentFilter},
 	}
 	for _, tc := range cases {

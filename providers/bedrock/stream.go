@@ -43,7 +43,9 @@ type streamEvent struct {
 			Input string `json:"input"`
 		} `json:"toolUse"`
 		ReasoningContent struct {
-			Text string `json:"text"`
+			Text            string `json:"text"`
+			Signature       string `json:"signature"`
+			RedactedContent string `json:"redactedContent"`
 		} `json:"reasoningContent"`
 	} `json:"delta"`
 	StopReason string      `json:"stopReason"`
@@ -66,6 +68,16 @@ func (t *readTracker) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// thinkSlot is a reasoningContent block of the stream: its text,
+// signature and redacted content arrive in deltas (Converse sends no start
+// for it); the whole block is sent at its contentBlockStop.
+type thinkSlot struct {
+	block    int
+	text     strings.Builder
+	sig      string
+	redacted string
+}
+
 // toolSlot maps a content block to the index of its tool call.
 type toolSlot struct{ block, index int }
 
@@ -84,6 +96,7 @@ type stream struct {
 	ev      streamEvent
 	cur     llmrouter.Chunk
 	tools   []toolSlot
+	think   *thinkSlot // the reasoning block being streamed, or nil
 
 	stop    string // the messageStop reason, once seen
 	sawStop bool
@@ -211,9 +224,13 @@ func (s *stream) handle(msg *eventstream.Message) bool {
 	et := headerString(msg, eventstreamapi.EventTypeHeader)
 	switch et {
 	case "contentBlockStart", "contentBlockDelta", "messageStop", "metadata":
+	case "contentBlockStop":
+		if s.think == nil {
+			return false
+		}
 	default:
-		// messageStart, contentBlockStop and events this adapter does not
-		// know carry nothing to report.
+		// messageStart, contentBlockStop outside reasoning and events this
+		// adapter does not know carry nothing to report.
 		return false
 	}
 	s.ev = streamEvent{}
@@ -238,11 +255,31 @@ func (s *stream) handle(msg *eventstream.Message) bool {
 			s.cur.Text = d.Text
 		case d.ToolUse.Input != "":
 			s.cur.ToolCalls = []llmrouter.ToolCallDelta{{Index: s.toolIndex(ev.ContentBlockIndex), Arguments: d.ToolUse.Input}}
-		case d.ReasoningContent.Text != "":
-			s.cur.Reasoning = d.ReasoningContent.Text
+		case d.ReasoningContent.Text != "" || d.ReasoningContent.Signature != "" || d.ReasoningContent.RedactedContent != "":
+			rc := &d.ReasoningContent
+			if s.think == nil || s.think.block != ev.ContentBlockIndex {
+				s.think = &thinkSlot{block: ev.ContentBlockIndex}
+			}
+			s.think.text.WriteString(rc.Text)
+			s.think.sig += rc.Signature
+			s.think.redacted += rc.RedactedContent
+			s.cur.Reasoning = rc.Text
+			return rc.Text != ""
 		default:
-			return false // a signature, redacted reasoning, a citation...
+			return false // a citation, an event added later...
 		}
+		return true
+	case "contentBlockStop":
+		t := s.think
+		if t.block != ev.ContentBlockIndex {
+			return false
+		}
+		s.think = nil
+		rb := llmrouter.ReasoningBlock{Provider: ProviderName, Redacted: t.redacted}
+		if t.redacted == "" {
+			rb.Text, rb.Signature = t.text.String(), t.sig
+		}
+		s.cur.ReasoningBlock = &rb
 		return true
 	case "messageStop":
 		s.stop, s.sawStop = ev.StopReason, true

@@ -164,6 +164,7 @@ func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmro
 		ID:           "fake-" + d.Name,
 		Model:        s.Model,
 		Text:         s.Text,
+		Reasoning:    s.Reasoning,
 		ToolCalls:    s.ToolCalls,
 		FinishReason: s.finishReason(),
 		Usage:        usageOf(&s, req),
@@ -172,6 +173,8 @@ func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	if resp.Model == "" {
 		resp.Model = d.UpstreamModel()
 	}
+	resp.ReasoningBlocks = s.reasoningBlocks(p.name)
+	resp.ReasoningDropped = req.ForeignReasoning(p.name)
 	return resp, nil
 }
 

@@ -13,6 +13,10 @@ type Step struct {
 	// Text is the answer; ToolCalls the tools it calls.
 	Text      string
 	ToolCalls []llmrouter.ToolCall
+	// Reasoning, when not empty, is the model's reasoning: Response.Reasoning
+	// and one signed ReasoningBlock (Signature "fake-signature") issued by
+	// the fake, streamed as one chunk before the text.
+	Reasoning string
 	// FinishReason defaults to stop, or tool_calls when ToolCalls is set.
 	FinishReason llmrouter.FinishReason
 	// Usage is reported as given; nil means a deterministic count: the
@@ -95,4 +99,12 @@ func (s *Step) finishReason() llmrouter.FinishReason {
 		return llmrouter.FinishToolCalls
 	}
 	return llmrouter.FinishStop
+}
+
+// reasoningBlocks is the reasoning state the step issues, as provider.
+func (s *Step) reasoningBlocks(provider string) []llmrouter.ReasoningBlock {
+	if s.Reasoning == "" {
+		return nil
+	}
+	return []llmrouter.ReasoningBlock{{Provider: provider, Text: s.Reasoning, Signature: "fake-signature"}}
 }

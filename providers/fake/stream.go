@@ -42,6 +42,7 @@ type stream struct {
 	usage   llmrouter.Usage
 	err     error
 	closed  bool
+	thought bool // the reasoning chunk was sent
 }
 
 func (s *stream) Next() bool {
@@ -81,6 +82,13 @@ func (s *stream) Next() bool {
 			s.cur.ServedBy = st.ServedBy
 			return true // the preamble chunk
 		case 1:
+			if st.Reasoning != "" && !s.thought {
+				s.thought = true
+				s.cur.Reasoning = st.Reasoning
+				s.cur.ReasoningBlock = &st.reasoningBlocks(s.p.name)[0]
+				s.visible++
+				break
+			}
 			if s.rest == "" {
 				s.phase = 2
 				continue

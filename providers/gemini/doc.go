@@ -11,6 +11,12 @@
 // Provider is safe for concurrent use and holds no per-call state; its
 // options are fixed by New. Per-deployment settings (safety settings,
 // thinking, cached content) go in Deployment.Extra as an Extra or *Extra.
+// Request.Reasoning overrides the deployment's thinking: a thinkingLevel
+// for an effort on Gemini 3 and later, a thinkingBudget on Gemini 2.5 (see
+// thinkingConfig), with includeThoughts when reasoning is asked for.
+// Part.Cache and Request.CacheKey are not sent (Gemini caches prefixes
+// implicitly); an entry "gcp.gemini" in Request.Extra is merged into the
+// body.
 //
 // # Mapping
 //

@@ -86,6 +86,7 @@ func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	if perr != nil {
 		return nil, p.fill(perr, d)
 	}
+	out.ReasoningDropped = req.ForeignReasoning(Name)
 	return out, nil
 }
 

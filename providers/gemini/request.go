@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // The request body of generateContent and streamGenerateContent.
@@ -224,7 +225,7 @@ func (p *Provider) encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request
 		Temperature:     req.Temperature,
 		TopP:            req.TopP,
 		StopSequences:   req.Stop,
-		ThinkingConfig:  x.Thinking,
+		ThinkingConfig:  thinkingConfig(x.Thinking, req.Reasoning, d.UpstreamModel()),
 	}
 	if req.Seed != nil {
 		s := int32(*req.Seed) // Gemini's seed is 32 bits: larger seeds are folded
@@ -259,7 +260,7 @@ func (p *Provider) encodeRequest(d *llmrouter.Deployment, req *llmrouter.Request
 	if err != nil {
 		return nil, badRequest("cannot encode the request: " + err.Error())
 	}
-	return b, nil
+	return wire.MergeExtra(b, req, Name)
 }
 
 // needsThoughtSignature reports whether model may validate thought

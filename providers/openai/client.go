@@ -41,7 +41,11 @@ func (p *Provider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	if pe != nil {
 		return nil, pe
 	}
-	return p.readResponse(ctx, d, resp, w)
+	out, err := p.readResponse(ctx, d, resp, w)
+	if out != nil {
+		out.ReasoningDropped = req.ForeignReasoning(p.name)
+	}
+	return out, err
 }
 
 // readResponse reads and decodes a 2xx answer, and closes its body.
@@ -62,6 +66,12 @@ func (p *Provider) readResponse(ctx context.Context, d *llmrouter.Deployment, re
 		return nil, pe
 	}
 	out.RateLimit = parseRateLimit(resp.Header)
+	if b := p.reasoningState(out.Reasoning); b != nil {
+		out.ReasoningBlocks = []llmrouter.ReasoningBlock{*b}
+	}
+	if out.ServedBy == "" {
+		out.ServedBy = p.servedBy(resp.Header)
+	}
 	return out, nil
 }
 
@@ -70,9 +80,21 @@ func (p *Provider) readResponse(ctx context.Context, d *llmrouter.Deployment, re
 func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request, stream bool, w *work) (*http.Response, *llmrouter.ProviderError) {
 	body, err := p.appendBody(w.buf[:0], d, req, stream)
 	w.buf = body[:0]
+	if pe, ok := err.(*llmrouter.ProviderError); ok {
+		pe.Provider, pe.Deployment = p.name, d.Name
+		return nil, p.secrets.Finish(pe)
+	}
 	if err != nil {
 		return nil, p.secrets.Finish(&llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
 			Kind: llmrouter.KindBadRequest, Message: err.Error(), Err: err})
+	}
+	if req.Extra[p.name] != nil {
+		merged, pe := wire.MergeExtra(body, req, p.name)
+		if pe != nil {
+			pe.Provider, pe.Deployment = p.name, d.Name
+			return nil, p.secrets.Finish(pe)
+		}
+		body = merged
 	}
 	// The transport may read the body after Do returns (and again, through
 	// GetBody, to retry on a fresh connection), so it gets its own copy.

@@ -38,6 +38,16 @@
 // them), a LiteLLMMetadata becomes the LiteLLM proxy's "metadata" (with its
 // tags).
 //
+// Request.Reasoning is sent as reasoning_effort (a budget without an effort
+// is refused before sending: Chat Completions has no budget), as
+// OpenRouter's reasoning object with the OpenRouter preset, and as
+// DeepSeek's thinking switch plus its own effort scale with the DeepSeek
+// preset. Request.CacheKey is sent as prompt_cache_key, except with the
+// presets whose servers refuse unknown fields (Groq, Together, Mistral,
+// DeepSeek, vLLM, Ollama); Part.Cache is not sent (OpenAI caches prefixes
+// by itself). The entry of Request.Extra named by the provider's Name is
+// merged into the body, last.
+//
 // # What is read
 //
 // Text, refusal, visible reasoning (reasoning_content or reasoning, as

@@ -97,6 +97,15 @@ func (p *Provider) appendBody(dst []byte, d *llmrouter.Deployment, req *llmroute
 	if req.User != "" {
 		dst = appendString(append(dst, `,"user":`...), req.User)
 	}
+	if req.CacheKey != "" && !p.noCacheKey {
+		dst = appendString(append(dst, `,"prompt_cache_key":`...), req.CacheKey)
+	}
+	if req.Reasoning != nil {
+		var err error
+		if dst, err = p.appendReasoning(dst, req.Reasoning); err != nil {
+			return dst, err
+		}
+	}
 	if stream {
 		dst = append(dst, `,"stream":true`...)
 		if !p.noUsage {
@@ -131,6 +140,7 @@ func (p *Provider) appendMessage(dst []byte, m *llmrouter.Message) []byte {
 		if len(m.ToolCalls) == 0 || hasText(m.Content) {
 			dst = appendText(append(dst, `,"content":`...), m.Content)
 		}
+		dst = p.appendReasoningContent(dst, m)
 		if len(m.ToolCalls) > 0 {
 			dst = append(dst, `,"tool_calls":[`...)
 			for i := range m.ToolCalls {

@@ -60,6 +60,9 @@ type Provider struct {
 	streamHeaders []header
 	secrets       wire.Secrets // every credential, kept out of errors; built by New
 	sameHost      bool         // WithSameHostRedirects
+	dialect       dialect      // how reasoning is asked for and replayed
+	noCacheKey    bool         // the server does not take prompt_cache_key
+	litellm       bool         // read x-litellm-model-id into ServedBy
 }
 
 // header is one request header; its value slice is shared by every request
@@ -248,11 +251,13 @@ func AzureV1(endpoint string) Option {
 // OpenRouter configures OpenRouter: base URL OpenRouterBaseURL, name
 // "openrouter", max_tokens. Deployments may carry OpenRouterPreferences in
 // Extra; the upstream that served a call is reported in Response.ServedBy.
+// Request.Reasoning is sent as OpenRouter's reasoning object (effort, or
+// max_tokens for a budget alone).
 // See WithOpenRouterApp for attribution headers.
 func OpenRouter() Option {
 	return func(p *Provider) {
 		p.name, p.baseURL, p.maxTokens = "openrouter", OpenRouterBaseURL, "max_tokens"
-		p.devSystem = true
+		p.devSystem, p.dialect = true, dialectOpenRouter
 	}
 }
 
@@ -260,7 +265,7 @@ func OpenRouter() Option {
 func Groq() Option {
 	return func(p *Provider) {
 		p.name, p.baseURL = "groq", GroqBaseURL
-		p.devSystem = true
+		p.devSystem, p.noCacheKey = true, true
 	}
 }
 
@@ -269,7 +274,7 @@ func Groq() Option {
 func Together() Option {
 	return func(p *Provider) {
 		p.name, p.baseURL, p.maxTokens = "together", TogetherBaseURL, "max_tokens"
-		p.devSystem = true
+		p.devSystem, p.noCacheKey = true, true
 	}
 }
 
@@ -279,17 +284,21 @@ func Together() Option {
 func Mistral() Option {
 	return func(p *Provider) {
 		p.name, p.baseURL, p.maxTokens, p.noUsage = "mistral_ai", MistralBaseURL, "max_tokens", true
-		p.devSystem = true
+		p.devSystem, p.noCacheKey = true, true
 	}
 }
 
 // DeepSeek configures DeepSeek's API: base URL DeepSeekBaseURL, name
-// "deepseek", max_tokens. deepseek-reasoner's reasoning_content is read
-// into Response.Reasoning.
+// "deepseek", max_tokens. Request.Reasoning is sent as thinking
+// enabled/disabled plus reasoning_effort on DeepSeek's scale (minimal and
+// low as low, medium to xhigh as high, max as max); reasoning_content is
+// read into Response.Reasoning and kept as a ReasoningBlock, which goes
+// back as the assistant message's reasoning_content, as DeepSeek requires
+// on tool-call turns.
 func DeepSeek() Option {
 	return func(p *Provider) {
 		p.name, p.baseURL, p.maxTokens = "deepseek", DeepSeekBaseURL, "max_tokens"
-		p.devSystem = true
+		p.devSystem, p.noCacheKey, p.dialect = true, true, dialectDeepSeek
 	}
 }
 
@@ -299,7 +308,7 @@ func DeepSeek() Option {
 func VLLM(baseURL string) Option {
 	return func(p *Provider) {
 		p.name, p.baseURL, p.maxTokens = "vllm", orDefault(baseURL, VLLMBaseURL), "max_tokens"
-		p.devSystem = true
+		p.devSystem, p.noCacheKey = true, true
 	}
 }
 
@@ -308,17 +317,19 @@ func VLLM(baseURL string) Option {
 func Ollama(baseURL string) Option {
 	return func(p *Provider) {
 		p.name, p.baseURL, p.maxTokens = "ollama", orDefault(baseURL, OllamaBaseURL), "max_tokens"
-		p.devSystem = true
+		p.devSystem, p.noCacheKey = true, true
 	}
 }
 
 // LiteLLM configures a LiteLLM proxy at baseURL (empty means
 // LiteLLMBaseURL): name "litellm". Use the proxy's virtual key with
-// WithAPIKey; deployments may carry LiteLLMMetadata in Extra.
+// WithAPIKey; deployments may carry LiteLLMMetadata in Extra. The proxy
+// deployment that served a call (its x-litellm-model-id response header)
+// is reported in Response.ServedBy and on a stream's first chunk.
 func LiteLLM(baseURL string) Option {
 	return func(p *Provider) {
 		p.name, p.baseURL = "litellm", orDefault(baseURL, LiteLLMBaseURL)
-		p.devSystem = true
+		p.devSystem, p.litellm = true, true
 	}
 }
 

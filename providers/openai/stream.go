@@ -44,8 +44,10 @@ func (p *Provider) openStream(ctx context.Context, d *llmrouter.Deployment, resp
 	putWork(w)
 	return &stream{
 		p: p, ctx: ctx, dep: d.Name, resp: resp,
-		r:  sse.Get(resp.Body),
-		rl: parseRateLimit(resp.Header),
+		r:      sse.Get(resp.Body),
+		rl:     parseRateLimit(resp.Header),
+		served: p.servedBy(resp.Header),
+		bound:  p.dialect == dialectDeepSeek,
 	}, nil
 }
 
@@ -87,6 +89,10 @@ func (p *Provider) jsonStream(ctx context.Context, d *llmrouter.Deployment, resp
 		c.Usage = &u
 	}
 	c.Refusal, c.ServedBy = out.Refusal, out.ServedBy
+	if c.ServedBy == "" {
+		c.ServedBy = p.servedBy(resp.Header)
+	}
+	c.ReasoningBlock = p.reasoningState(out.Reasoning)
 	for i, tc := range out.ToolCalls {
 		c.ToolCalls = append(c.ToolCalls, llmrouter.ToolCallDelta{Index: i, ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
 	}
@@ -109,6 +115,9 @@ type stream struct {
 	pending  []llmrouter.Chunk         // chunks to serve before reading on
 	refusal  bool                      // the model refused: finish is content_filter
 	servedBy bool                      // ServedBy was reported on a chunk already
+	served   string                    // ServedBy from the headers (LiteLLM), for the first chunk
+	bound    bool                      // reasoning is state to keep (DeepSeek)
+	think    strings.Builder           // with bound: the reasoning so far
 	err      error
 	ended    bool // [DONE], an error, or Close
 	closed   bool
@@ -157,6 +166,15 @@ func (s *stream) Next() bool {
 			return false
 		}
 		c := &s.cur
+		if s.served != "" && !s.servedBy {
+			c.ServedBy, s.servedBy = s.served, true
+		}
+		if s.bound {
+			s.think.WriteString(c.Reasoning)
+			if c.FinishReason != "" {
+				c.ReasoningBlock = s.p.reasoningState(s.think.String())
+			}
+		}
 		if c.Text == "" && c.Reasoning == "" && c.Refusal == "" && len(c.ToolCalls) == 0 && c.FinishReason == "" && c.Usage == nil && c.ServedBy == "" {
 			continue // role announcements, filter annotations, keep-alives
 		}

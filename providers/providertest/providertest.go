@@ -7,7 +7,9 @@
 // the stream moved on; streams that end with a finish reason, or with a
 // classified error when cut; every failure a *ProviderError of the
 // right kind, with Retry-After; prompt return when the context ends; no API
-// key in any error; no change to the request; safe concurrent use.
+// key in any error; no change to the request; safe concurrent use; streams
+// that llmrouter.Collect assembles into what Chat gives; another provider's
+// reasoning state and Request.Extra left out.
 package providertest
 
 import (
@@ -31,7 +33,9 @@ type Scenario string
 // as described.
 const (
 	// Text: answer AnswerText, finish "stop", usage InputTokens in and
-	// OutputTokens out.
+	// OutputTokens out: to Request(Text), and to a second request whose
+	// conversation is longer (an assistant turn carrying OtherProvider's
+	// reasoning, then a user turn).
 	Text Scenario = "text"
 	// ToolCall: call tool ToolName (call id ToolCallID) with arguments
 	// ToolArgs, finish for tool calls, usage as for Text.
@@ -76,6 +80,10 @@ const (
 	APIKey = "sk-providertest-secret-0123456789"
 	// Model is the upstream model id of the test deployment.
 	Model = "conformance-model"
+	// OtherProvider names a provider no adapter is: the Text scenario
+	// sends reasoning state it issued, and Request.Extra for it, which the
+	// adapter must leave out.
+	OtherProvider = "providertest.other"
 )
 
 // NewProvider builds the provider under test for scenario s. It may use t
@@ -195,6 +203,55 @@ func checkText(t *testing.T, p llmrouter.Provider) {
 		t.Errorf("FinishReason = %q; want stop", resp.FinishReason)
 	}
 	checkUsage(t, resp.Usage)
+
+	// Another provider's reasoning state and body fields: left out, and
+	// the answer is as usual.
+	req := Request(Text)
+	req.Messages = append(req.Messages,
+		llmrouter.Message{Role: llmrouter.RoleAssistant, Content: []llmrouter.Part{llmrouter.TextPart("Hi.")},
+			Reasoning: []llmrouter.ReasoningBlock{{Provider: OtherProvider, Text: "foreign", Signature: "c2ln"}}},
+		llmrouter.User("Again."))
+	req.Extra = map[string]map[string]any{OtherProvider: {"model": "never-sent"}}
+	resp, err = p.Chat(ctxT(t), Deployment(p), req)
+	if err != nil {
+		t.Fatalf("Chat with another provider's reasoning and Extra: %v", err)
+	}
+	if resp.Text != AnswerText {
+		t.Errorf("Text = %q; want %q", resp.Text, AnswerText)
+	}
+}
+
+// checkCollect reads the stream of scenario s with llmrouter.Collect,
+// which must give what Chat gives: the text, the tool call, the finish
+// reason and the usage.
+func checkCollect(t *testing.T, p llmrouter.Provider, s Scenario) {
+	t.Helper()
+	st, err := p.Stream(ctxT(t), Deployment(p), Request(s))
+	if err != nil {
+		t.Fatalf("Stream: %v", err)
+	}
+	resp, err := llmrouter.Collect(st)
+	if err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	switch s {
+	case StreamToolCall:
+		if len(resp.ToolCalls) != 1 {
+			t.Fatalf("Collect: ToolCalls = %v; want one call", resp.ToolCalls)
+		}
+		checkToolCallValue(t, resp.ToolCalls[0])
+		if resp.FinishReason != llmrouter.FinishToolCalls {
+			t.Errorf("Collect: FinishReason = %q; want tool_calls", resp.FinishReason)
+		}
+	default:
+		if resp.Text != AnswerText || resp.FinishReason != llmrouter.FinishStop {
+			t.Errorf("Collect: %q, finish %q; want %q, stop", resp.Text, resp.FinishReason, AnswerText)
+		}
+	}
+	checkUsage(t, resp.Usage)
+	if m := resp.Message(); m.Role != llmrouter.RoleAssistant || m.Text() != resp.Text || len(m.ToolCalls) != len(resp.ToolCalls) {
+		t.Errorf("Response.Message() = %+v; want the assistant turn of the answer", m)
+	}
 }
 
 func checkToolCall(t *testing.T, p llmrouter.Provider) {
@@ -294,6 +351,7 @@ func checkStreamText(t *testing.T, p llmrouter.Provider) {
 		t.Fatalf("stream reported no usage")
 	}
 	checkUsage(t, *u)
+	checkCollect(t, p, StreamText)
 }
 
 // checkStreamToolCall assembles the call from the chunks kept by drain,
@@ -333,6 +391,7 @@ func checkStreamToolCall(t *testing.T, p llmrouter.Provider) {
 		t.Fatalf("stream reported no usage")
 	}
 	checkUsage(t, *u)
+	checkCollect(t, p, StreamToolCall)
 }
 
 func checkStreamCut(t *testing.T, p llmrouter.Provider) {
