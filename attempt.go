@@ -192,6 +192,7 @@ func (u Usage) clamped() Usage {
 	out.CachedInputTokens = clamp(u.CachedInputTokens, out.InputTokens)
 	out.CacheWriteTokens = clamp(u.CacheWriteTokens, out.InputTokens-out.CachedInputTokens)
 	out.CacheWrite1hTokens = clamp(u.CacheWrite1hTokens, out.CacheWriteTokens)
+	out.CacheWrite1hTokens = clamp(u.CacheWrite1hTokens, out.CacheWriteTokens)
 	out.ReasoningTokens = clamp(u.ReasoningTokens, out.OutputTokens)
 	if out != u {
 		out.Clamped = true
