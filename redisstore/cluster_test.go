@@ -10,7 +10,6 @@ import (
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/redistest"
-	"github.com/llmrouter/llmrouter/redisstore"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,7 +25,7 @@ func TestClusterHashTags(t *testing.T) {
 	addrs := redistest.NewCluster(t, 3)
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = c.Close() })
-	s := newStore(t, c, redisstore.Options{})
+	s := newStore(t, c, burst)
 	ctx := context.Background()
 	require.NoError(t, s.Preload(ctx))
 	limits := []llmrouter.Limit{llmrouter.RPM(1000), llmrouter.TPM(1e6), llmrouter.USDPerDay(10), llmrouter.MaxConcurrent(50)}
