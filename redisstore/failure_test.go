@@ -2,6 +2,9 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,6 +91,32 @@ func TestHungRedisTimesOutThenBreakerOpens(t *testing.T) {
 	require.ErrorIs(t, err, gobreaker.ErrOpenState)
 }
 
+// A burst of local traffic larger than the client's pool waits, and what
+// waits too long is refused, but the breaker stays closed: Redis is fine.
+func TestBurstDoesNotOpenTheBreaker(t *testing.T) {
+	srv := redistest.New(t)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true, PoolSize: 2})
+	t.Cleanup(func() { _ = c.Close() })
+	s := newStore(t, c, redisstore.Options{Timeout: 50 * time.Millisecond, Breaker: redisstore.Breaker{Failures: 3, OpenFor: time.Hour}})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var busy atomic.Int64
+	for range 500 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errors.Is(s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(1e6))), redisstore.ErrBusy) {
+				busy.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d of 500 waited too long for a connection", busy.Load())
+	assert.Equal(t, "closed", s.Stats().Breaker)
+	assert.Zero(t, s.Stats().Pending, "nothing sent, nothing to cancel")
+	require.NoError(t, s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(1e6))))
+}
+
 func TestFailLocalAdmitsThisReplicasShare(t *testing.T) {
 	srv := redistest.New(t)
 	o := redisstore.Options{OnFailure: redisstore.FailLocal, Replicas: 2, Timeout: 100 * time.Millisecond}
@@ -127,6 +156,7 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		{"short lease", good, redisstore.Options{LeaseTTL: 500 * time.Millisecond}, "redisstore.Options.LeaseTTL"},
 		{"negative timeout", good, redisstore.Options{Timeout: -time.Second}, "redisstore.Options.Timeout"},
 		{"unknown window mode", good, redisstore.Options{Windows: 7}, "redisstore.Options.Windows"},
+		{"negative in-flight bound", good, redisstore.Options{MaxInFlight: -1}, "redisstore.Options.MaxInFlight"},
 		{"unknown failure mode", good, redisstore.Options{OnFailure: 9}, "redisstore.Options.OnFailure"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

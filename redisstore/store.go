@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ type Store struct {
 	pending map[string]pendingSettle       // token -> settlement to retry
 	closed  bool
 
+	slots chan struct{} // one per operation in flight (MaxInFlight)
 	stats counters
 	stop  chan struct{}
 	done  chan struct{}
@@ -55,7 +57,10 @@ func New(c redis.UniversalClient, o Options) (*Store, error) {
 	if err := checkClient(c); err != nil {
 		return nil, err
 	}
-	s := &Store{c: c, o: o, leases: map[string]map[string]struct{}{},
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = poolSize(c)
+	}
+	s := &Store{c: c, o: o, slots: make(chan struct{}, o.MaxInFlight), leases: map[string]map[string]struct{}{},
 		pending: map[string]pendingSettle{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if s.o.OnFailure == FailLocal {
 		s.local = llmrouter.NewMemoryQuotaStore()
@@ -69,6 +74,20 @@ func New(c redis.UniversalClient, o Options) (*Store, error) {
 	})
 	go s.maintain()
 	return s, nil
+}
+
+func poolSize(c redis.UniversalClient) int {
+	switch c := c.(type) {
+	case *redis.Client:
+		if n := c.Options().PoolSize; n > 0 {
+			return n
+		}
+	case *redis.ClusterClient:
+		if n := c.Options().PoolSize; n > 0 {
+			return n
+		}
+	}
+	return 10 * runtime.GOMAXPROCS(0)
 }
 
 func checkClient(c redis.UniversalClient) error {
@@ -116,12 +135,32 @@ func (s *Store) Close() error {
 
 var errCallerGone = errors.New("redisstore: the caller's context ended")
 
-// do runs op on Redis through the breaker, within Timeout. An error the
-// caller caused (its context ended) does not count against the breaker.
+// ErrBusy reports an operation that waited its whole Timeout for one of the
+// store's MaxInFlight slots, and was never sent.
+var ErrBusy = errors.New("redisstore: too many operations in flight (Options.MaxInFlight)")
+
+// do runs op on Redis through the breaker, within Timeout, once one of the
+// MaxInFlight slots is free (waiting Timeout at most for it). An error the caller caused (its context
+// ended), or a wait for a slot, does not count against the breaker.
 func (s *Store) do(ctx context.Context, op func(context.Context) (any, error)) (any, error) {
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		wait := time.NewTimer(s.o.Timeout)
+		select {
+		case s.slots <- struct{}{}:
+			wait.Stop()
+		case <-wait.C:
+			return nil, ErrBusy
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, errors.Join(ErrBusy, ctx.Err())
+		}
+	}
+	defer func() { <-s.slots }()
+	octx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
 	return s.cb.Execute(func() (any, error) {
-		octx, cancel := context.WithTimeout(ctx, s.o.Timeout)
-		defer cancel()
 		v, err := op(octx)
 		if err != nil && ctx.Err() != nil {
 			err = errors.Join(errCallerGone, err)
@@ -167,9 +206,10 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 }
 
 // sent reports whether an operation that failed with err may have reached
-// Redis: anything but a refusal by the open breaker.
+// Redis: anything but a refusal by the open breaker or a wait for a slot.
 func sent(err error) bool {
-	return !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests)
+	return !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests) &&
+		!errors.Is(err, ErrBusy)
 }
 
 func (s *Store) reserveArgs(c *call, r *llmrouter.Reservation) []any {
