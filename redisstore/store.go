@@ -37,6 +37,7 @@ type Store struct {
 	closed  bool
 
 	slots chan struct{} // one per operation in flight (MaxInFlight)
+	batch batcher
 	stats counters
 	stop  chan struct{}
 	done  chan struct{}
@@ -135,8 +136,9 @@ func (s *Store) Close() error {
 
 var errCallerGone = errors.New("redisstore: the caller's context ended")
 
-// ErrBusy reports an operation that waited its whole Timeout for one of the
-// store's MaxInFlight slots, and was never sent.
+// ErrBusy reports an operation that waited its whole Timeout for its turn
+// (a batch to join, or one of the store's MaxInFlight slots), and was never
+// sent.
 var ErrBusy = errors.New("redisstore: too many operations in flight (Options.MaxInFlight)")
 
 // do runs op on Redis through the breaker, within Timeout, once one of the
@@ -179,9 +181,11 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 	}
 	c := s.newCall(&r)
 	args := s.reserveArgs(&c, &r)
-	v, err := s.do(ctx, func(ctx context.Context) (any, error) {
-		return reserveScript.Run(ctx, s.c, c.keys, args...).Int64Slice()
-	})
+	cmd, err := s.eval(ctx, reserveScript, c.keys, args)
+	var res []int64
+	if err == nil {
+		res, err = cmd.Int64Slice()
+	}
 	if err != nil {
 		s.stats.failures.Add(1)
 		if sent(err) {
@@ -192,7 +196,6 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 		}
 		return s.fallback(ctx, r, c.token, &UnavailableError{Op: "reserve", Err: err})
 	}
-	res := v.([]int64)
 	if res[0] == 1 {
 		s.stats.admitted.Add(1)
 		if hasConcurrency(r.Limits) {
@@ -209,7 +212,7 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 // Redis: anything but a refusal by the open breaker or a wait for a slot.
 func sent(err error) bool {
 	return !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests) &&
-		!errors.Is(err, ErrBusy)
+		!errors.Is(err, ErrBusy) && !errors.Is(err, errWithdrawn)
 }
 
 func (s *Store) reserveArgs(c *call, r *llmrouter.Reservation) []any {
@@ -286,9 +289,7 @@ func (s *Store) settle(ctx context.Context, c call, reserved, actual llmrouter.A
 	for _, l := range c.lens {
 		args = append(args, l)
 	}
-	_, err := s.do(ctx, func(ctx context.Context) (any, error) {
-		return nil, settleScript.Run(ctx, s.c, c.keys, args...).Err()
-	})
+	_, err := s.eval(ctx, settleScript, c.keys, args)
 	return err
 }
 
