@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sony/gobreaker/v2"
 )
 
 // Scripts called at the same moment by many goroutines go to Redis
@@ -153,7 +152,7 @@ func (s *Store) send() {
 		}
 		return nil, first
 	})
-	notSent := errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) || errors.Is(err, ErrBusy)
+	notSent := !sent(err)
 	for _, q := range batch {
 		switch {
 		case notSent || q.cmd == nil:

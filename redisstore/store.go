@@ -121,7 +121,8 @@ func (s *Store) Preload(ctx context.Context) error {
 // Close stops the store's goroutine and waits for it. Leases still held
 // lapse within LeaseTTL; settlements still waiting for Redis are dropped
 // (their estimates stay charged). It does not close the client. Calls
-// after Close fail as if Redis were down.
+// after Close fail with ErrClosed (wrapped as under a Redis failure) and
+// send nothing.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	already := s.closed
@@ -136,6 +137,9 @@ func (s *Store) Close() error {
 
 var errCallerGone = errors.New("redisstore: the caller's context ended")
 
+// ErrClosed reports an operation on a closed store; nothing was sent.
+var ErrClosed = errors.New("redisstore: store closed")
+
 // ErrBusy reports an operation that waited its whole Timeout for its turn
 // (a batch to join, or one of the store's MaxInFlight slots), and was never
 // sent.
@@ -145,6 +149,12 @@ var ErrBusy = errors.New("redisstore: too many operations in flight (Options.Max
 // MaxInFlight slots is free (waiting Timeout at most for it). An error the caller caused (its context
 // ended), or a wait for a slot, does not count against the breaker.
 func (s *Store) do(ctx context.Context, op func(context.Context) (any, error)) (any, error) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
 	select {
 	case s.slots <- struct{}{}:
 	default:
@@ -212,7 +222,7 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 // Redis: anything but a refusal by the open breaker or a wait for a slot.
 func sent(err error) bool {
 	return !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests) &&
-		!errors.Is(err, ErrBusy) && !errors.Is(err, errWithdrawn)
+		!errors.Is(err, ErrBusy) && !errors.Is(err, errWithdrawn) && !errors.Is(err, ErrClosed)
 }
 
 func (s *Store) reserveArgs(c *call, r *llmrouter.Reservation) []any {
