@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
@@ -35,19 +34,8 @@ func TestClusterHashTags(t *testing.T) {
 		require.NoError(t, s.Settle(ctx, r, one(3)))
 	}
 	// Exact on a cluster too: 200 at once against 100.
-	var ok atomic.Int64
-	var wg sync.WaitGroup
-	for range 200 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if s.Reserve(ctx, res("busy", one(1), llmrouter.RPD(100))) == nil {
-				ok.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Equal(t, int64(100), ok.Load())
+	ok := count(200, func() bool { return s.Reserve(ctx, res("busy", one(1), llmrouter.RPD(100))) == nil })
+	assert.Equal(t, int64(100), ok)
 
 	var mu sync.Mutex
 	slots := map[string]map[int64]bool{} // tag -> slots of its keys

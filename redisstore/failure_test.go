@@ -3,8 +3,6 @@ package redisstore_test
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,19 +97,10 @@ func TestBurstDoesNotOpenTheBreaker(t *testing.T) {
 	t.Cleanup(func() { _ = c.Close() })
 	s := newStore(t, c, redisstore.Options{Timeout: 50 * time.Millisecond, Breaker: redisstore.Breaker{Failures: 3, OpenFor: time.Hour}})
 	ctx := context.Background()
-	var wg sync.WaitGroup
-	var busy atomic.Int64
-	for range 500 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if errors.Is(s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(1e6))), redisstore.ErrBusy) {
-				busy.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	t.Logf("%d of 500 waited too long for a connection", busy.Load())
+	busy := count(500, func() bool {
+		return errors.Is(s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(1e6))), redisstore.ErrBusy)
+	})
+	t.Logf("%d of 500 waited too long for a connection", busy)
 	assert.Equal(t, "closed", s.Stats().Breaker)
 	assert.Zero(t, s.Stats().Pending, "nothing sent, nothing to cancel")
 	require.NoError(t, s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(1e6))))
