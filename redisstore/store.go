@@ -34,13 +34,13 @@ type Store struct {
 	mu      sync.Mutex
 	leases  map[string]map[string]struct{} // lease set key -> tokens this store holds
 	pending map[string]pendingSettle       // token -> settlement to retry
-	closed  bool
 
-	slots chan struct{} // one per operation in flight (MaxInFlight)
-	batch batcher
-	stats counters
-	stop  chan struct{}
-	done  chan struct{}
+	closed atomic.Bool
+	slots  chan struct{} // one per operation in flight (MaxInFlight)
+	batch  batcher
+	stats  counters
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // New returns a store over c. c must have ContextTimeoutEnabled set (for
@@ -124,11 +124,7 @@ func (s *Store) Preload(ctx context.Context) error {
 // after Close fail with ErrClosed (wrapped as under a Redis failure) and
 // send nothing.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	already := s.closed
-	s.closed = true
-	s.mu.Unlock()
-	if !already {
+	if s.closed.CompareAndSwap(false, true) {
 		close(s.stop)
 	}
 	<-s.done
@@ -149,10 +145,7 @@ var ErrBusy = errors.New("redisstore: too many operations in flight (Options.Max
 // MaxInFlight slots is free (waiting Timeout at most for it). An error the caller caused (its context
 // ended), or a wait for a slot, does not count against the breaker.
 func (s *Store) do(ctx context.Context, op func(context.Context) (any, error)) (any, error) {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	if s.closed.Load() {
 		return nil, ErrClosed
 	}
 	select {
