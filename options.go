@@ -25,6 +25,7 @@ type config struct {
 	clock          func() time.Time
 	estimates      TokenEstimates
 	captureContent bool
+	cooldownShare  SharedCooldowns
 }
 
 type namedRoute struct {
