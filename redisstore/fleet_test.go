@@ -145,7 +145,7 @@ func TestCancelledRequestsRefund(t *testing.T) {
 
 func TestDeadReplicaSlotsReturnAfterLease(t *testing.T) {
 	srv := redistest.New(t)
-	o := redisstore.Options{LeaseTTL: time.Second}
+	o := redisstore.Options{LeaseTTL: 2 * time.Second}
 	rule := llmrouter.PerTenant(llmrouter.MaxConcurrent(2))
 	hung := fake.New("p", fake.WithDefault(fake.Step{Hang: true}))
 	dying := newReplica(t, srv.Addr, o, hung, rule)
@@ -160,7 +160,7 @@ func TestDeadReplicaSlotsReturnAfterLease(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return hung.CallCount() == 2 }, 5*time.Second, 5*time.Millisecond)
 	// While the replica lives, it renews its leases past their TTL.
-	time.Sleep(2500 * time.Millisecond)
+	time.Sleep(3 * time.Second)
 	_, err := live.r.Chat(context.Background(), ask("acme", 10))
 	require.ErrorIs(t, err, llmrouter.ErrQuotaExceeded, "slots held by a live replica")
 	// The replica dies: its store stops renewing and its connection goes.
@@ -169,8 +169,8 @@ func TestDeadReplicaSlotsReturnAfterLease(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, err := live.r.Chat(context.Background(), ask("acme", 10))
 		return err == nil
-	}, 5*time.Second, 50*time.Millisecond, "slots return after the lease")
-	t.Logf("slots returned %v after the replica died (lease 1s)", time.Since(start).Round(10*time.Millisecond))
+	}, 10*time.Second, 50*time.Millisecond, "slots return after the lease")
+	t.Logf("slots returned %v after the replica died (lease 2s)", time.Since(start).Round(10*time.Millisecond))
 	cancel()
 	wg.Wait()
 }
