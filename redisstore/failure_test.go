@@ -116,20 +116,19 @@ func TestScriptsFlushedMidRun(t *testing.T) {
 	assert.Equal(t, int64(200), used.Requests)
 }
 
-// A burst of local traffic larger than the client's pool waits, and what
-// waits too long is refused, but the breaker stays closed: Redis is fine.
+// A burst of local traffic waits its turn, and what waits too long is
+// refused unsent (ErrBusy), but the breaker stays closed: Redis is fine.
 func TestBurstDoesNotOpenTheBreaker(t *testing.T) {
 	srv := redistest.New(t)
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true, PoolSize: 2})
 	t.Cleanup(func() { _ = c.Close() })
-	s := newStore(t, c, redisstore.Options{Timeout: 50 * time.Millisecond, Breaker: redisstore.Breaker{Failures: 3, OpenFor: time.Hour}})
+	s := newStore(t, c, redisstore.Options{Timeout: 100 * time.Millisecond, Breaker: redisstore.Breaker{OpenFor: time.Hour}})
 	ctx := context.Background()
-	busy := count(500, func() bool {
+	busy := count(1000, func() bool {
 		return errors.Is(s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(1e6))), redisstore.ErrBusy)
 	})
-	t.Logf("%d of 500 waited too long for a connection", busy)
+	t.Logf("%d of 1000 waited too long for their turn; stats %+v", busy, s.Stats())
 	assert.Equal(t, "closed", s.Stats().Breaker)
-	assert.Zero(t, s.Stats().Pending, "nothing sent, nothing to cancel")
 	require.NoError(t, s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(1e6))))
 }
 
