@@ -35,6 +35,8 @@ type deployment struct {
 	// cooldownUntil is the router-clock Unix nanosecond before which the
 	// deployment is skipped after a rate limit.
 	cooldownUntil atomic.Int64
+	// share publishes a cooldown to other replicas (WithSharedCooldowns).
+	share func(name string, until time.Time)
 	// inFlight is written twice per call by every core; it sits on a cache
 	// line of its own so that those writes do not evict the read-mostly
 	// state above and below from the other cores' caches.
@@ -153,10 +155,20 @@ func (d *deployment) breakerOpen() bool {
 // coolDown skips the deployment until the router-clock time until, unless a
 // later cooldown is already set.
 func (d *deployment) coolDown(until int64) {
+	if d.raiseCooldown(until) && d.share != nil {
+		d.share(d.Name, time.Unix(0, until))
+	}
+}
+
+// raiseCooldown extends the cooldown to until; it reports whether it did.
+func (d *deployment) raiseCooldown(until int64) bool {
 	for {
 		cur := d.cooldownUntil.Load()
-		if until <= cur || d.cooldownUntil.CompareAndSwap(cur, until) {
-			return
+		if until <= cur {
+			return false
+		}
+		if d.cooldownUntil.CompareAndSwap(cur, until) {
+			return true
 		}
 	}
 }

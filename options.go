@@ -29,6 +29,7 @@ type config struct {
 	captureContent bool
 	fromData       *Config
 	statsDecay     time.Duration
+	cooldownShare  SharedCooldowns
 }
 
 type namedRoute struct {

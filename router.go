@@ -125,6 +125,9 @@ func New(opts ...Option) (*Router, error) {
 		r.routes[d.Name] = &route{name: d.Name, members: []*deployment{dep}, tierOf: []int{0}, tiers: 1, strategy: WeightedRandom}
 	}
 	r.answerFixedPolicies()
+	if c.cooldownShare != nil {
+		r.shareCooldowns(c.cooldownShare)
+	}
 	for _, nr := range c.routes {
 		rt := &route{name: nr.name, tiers: len(nr.route.Tiers), strategy: nr.route.Strategy}
 		if rt.strategy == nil {

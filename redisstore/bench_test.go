@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -16,36 +17,43 @@ import (
 
 // BenchmarkReserve measures admissions per second on loopback at 1, 8 and
 // 64 concurrent callers: one tenant per caller, four limits (requests,
-// tokens, USD, concurrency) per reservation. Each admission is settled
-// outside the timer... no: the settle is measured in BenchmarkSettle; here
-// reservations are left to expire. roundtrips/op counts commands and
-// pipelines sent, from a go-redis hook.
+// tokens, USD, concurrency) or the three windowed ones, left to expire
+// (so with limits=4 each tenant's lease set grows to thousands, which
+// settled requests never do: see BenchmarkReserveAndSettle). roundtrips/op
+// counts commands and pipelines sent (a go-redis hook): below 1 when
+// concurrent calls share a pipeline. redis-µs/script is Redis's own time
+// per script call (INFO commandstats).
 func BenchmarkReserve(b *testing.B) {
 	srv := redistest.New(b)
-	for _, callers := range []int{1, 8, 64} {
-		b.Run("callers="+strconv.Itoa(callers), func(b *testing.B) {
-			s, hook := benchStore(b, srv.Addr)
-			var seq atomic.Int64
-			limits := []llmrouter.Limit{llmrouter.RPM(1 << 40), llmrouter.TPM(1 << 40), llmrouter.USDPerDay(1e6), llmrouter.MaxConcurrent(1 << 40)}
-			run(b, callers, func(tenant string) {
-				r := llmrouter.Reservation{ID: strconv.FormatInt(seq.Add(1), 36), Rule: "tenant", Key: tenant,
-					Limits: limits, Amount: llmrouter.Amount{Requests: 1, Tokens: 500, MicroUSD: 700}}
-				if err := s.Reserve(context.Background(), r); err != nil {
-					b.Error(err)
-				}
+	all := []llmrouter.Limit{llmrouter.RPM(1 << 40), llmrouter.TPM(1 << 40), llmrouter.USDPerDay(1e6), llmrouter.MaxConcurrent(1 << 40)}
+	for _, set := range []struct {
+		name   string
+		limits []llmrouter.Limit
+	}{{"limits=4", all}, {"limits=windows", all[:3]}} {
+		for _, callers := range []int{1, 8, 64} {
+			b.Run(set.name+"/callers="+strconv.Itoa(callers), func(b *testing.B) {
+				s, hook, c := benchStore(b, srv.Addr)
+				var seq atomic.Int64
+				run(b, callers, func(tenant string) {
+					r := llmrouter.Reservation{ID: strconv.FormatInt(seq.Add(1), 36), Rule: "tenant", Key: tenant,
+						Limits: set.limits, Amount: llmrouter.Amount{Requests: 1, Tokens: 500, MicroUSD: 700}}
+					if err := s.Reserve(context.Background(), r); err != nil {
+						b.Error(err)
+					}
+				})
+				report(b, hook, c)
 			})
-			report(b, hook)
-		})
+		}
 	}
 }
 
-// BenchmarkSettle measures settlements: each op reserves outside the hook's
-// count... both are timed; roundtrips/op counts the settle only.
+// BenchmarkReserveAndSettle measures a reservation and its settlement:
+// two round trips per op for a lone caller.
 func BenchmarkReserveAndSettle(b *testing.B) {
 	srv := redistest.New(b)
 	for _, callers := range []int{1, 8, 64} {
 		b.Run("callers="+strconv.Itoa(callers), func(b *testing.B) {
-			s, hook := benchStore(b, srv.Addr)
+			s, hook, c := benchStore(b, srv.Addr)
 			var seq atomic.Int64
 			limits := []llmrouter.Limit{llmrouter.RPM(1 << 40), llmrouter.TPM(1 << 40), llmrouter.USDPerDay(1e6), llmrouter.MaxConcurrent(1 << 40)}
 			run(b, callers, func(tenant string) {
@@ -58,21 +66,22 @@ func BenchmarkReserveAndSettle(b *testing.B) {
 					b.Error(err)
 				}
 			})
-			report(b, hook)
+			report(b, hook, c)
 		})
 	}
 }
 
-func benchStore(b testing.TB, addr string) (*redisstore.Store, *roundTrips) {
+func benchStore(b testing.TB, addr string) (*redisstore.Store, *roundTrips, *redis.Client) {
 	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, PoolSize: 128})
 	b.Cleanup(func() { _ = c.Close() })
 	s := newStore(b, c, redisstore.Options{Timeout: 5e9})
 	require.NoError(b, s.Preload(context.Background()))
 	require.NoError(b, c.FlushAll(context.Background()).Err())
 	require.NoError(b, s.Preload(context.Background()))
+	require.NoError(b, c.ConfigResetStat(context.Background()).Err())
 	hook := &roundTrips{}
 	c.AddHook(hook)
-	return s, hook
+	return s, hook, c
 }
 
 // run calls op b.N times from callers goroutines (one tenant each).
@@ -94,8 +103,17 @@ func run(b *testing.B, callers int, op func(tenant string)) {
 	})
 }
 
-func report(b *testing.B, hook *roundTrips) {
+func report(b *testing.B, hook *roundTrips, c *redis.Client) {
 	b.StopTimer()
 	b.ReportMetric(float64(hook.n.Load())/float64(b.N), "roundtrips/op")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	stats := c.Info(context.Background(), "commandstats").Val()
+	if _, rest, ok := strings.Cut(stats, "cmdstat_evalsha:"); ok {
+		if _, v, ok := strings.Cut(rest, "usec_per_call="); ok {
+			v, _, _ = strings.Cut(v, ",")
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				b.ReportMetric(f, "redis-µs/script")
+			}
+		}
+	}
 }

@@ -5,12 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/redistest"
-	"github.com/llmrouter/llmrouter/redisstore"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,7 +24,7 @@ func TestClusterHashTags(t *testing.T) {
 	addrs := redistest.NewCluster(t, 3)
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = c.Close() })
-	s := newStore(t, c, redisstore.Options{})
+	s := newStore(t, c, burst)
 	ctx := context.Background()
 	require.NoError(t, s.Preload(ctx))
 	limits := []llmrouter.Limit{llmrouter.RPM(1000), llmrouter.TPM(1e6), llmrouter.USDPerDay(10), llmrouter.MaxConcurrent(50)}
@@ -36,19 +34,8 @@ func TestClusterHashTags(t *testing.T) {
 		require.NoError(t, s.Settle(ctx, r, one(3)))
 	}
 	// Exact on a cluster too: 200 at once against 100.
-	var ok atomic.Int64
-	var wg sync.WaitGroup
-	for range 200 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if s.Reserve(ctx, res("busy", one(1), llmrouter.RPD(100))) == nil {
-				ok.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Equal(t, int64(100), ok.Load())
+	ok := count(200, func() bool { return s.Reserve(ctx, res("busy", one(1), llmrouter.RPD(100))) == nil })
+	assert.Equal(t, int64(100), ok)
 
 	var mu sync.Mutex
 	slots := map[string]map[int64]bool{} // tag -> slots of its keys

@@ -19,7 +19,10 @@
 // timeout, or by the store after an outage) never counts twice, and a
 // retried reservation is recognised and not charged again. A request with
 // several rules (per tenant and per user, say) makes one such round trip
-// per rule.
+// per rule. Calls made at the same moment by many goroutines go out
+// together in one pipeline (the first caller sends what is queued; no timer
+// waits), so each is still in exactly one round trip while Redis reads and
+// writes once per batch.
 //
 // # Keys
 //
@@ -48,4 +51,10 @@
 // the background, once a second, until it lands or MaxRequestTime passes;
 // a reservation whose outcome is unknown (a timeout) is cancelled the same
 // way. Nothing is admitted twice and no slot outlives its lease.
+//
+// # Shared cooldowns
+//
+// Cooldowns (NewCooldowns, for llmrouter.WithSharedCooldowns) share the
+// deployments' rate-limit cooldowns among replicas through one hash, read
+// every Refresh (1 s).
 package redisstore

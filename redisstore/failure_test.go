@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -71,21 +72,64 @@ func TestRedisStoppedMidRunAndRestarted(t *testing.T) {
 	assert.Equal(t, 5, admitted, "exactly what the day had left: nothing over-admitted")
 }
 
+// A hung Redis: reservations time out (refused), the breaker opens; the
+// timed-out reservations Redis still ran once it woke are cancelled in the
+// background, so nothing stays charged for requests that never ran.
 func TestHungRedisTimesOutThenBreakerOpens(t *testing.T) {
 	srv := redistest.New(t)
-	o := redisstore.Options{Timeout: 50 * time.Millisecond, Breaker: redisstore.Breaker{Failures: 3, OpenFor: time.Hour}}
+	o := redisstore.Options{Timeout: 50 * time.Millisecond, Breaker: redisstore.Breaker{Failures: 3, OpenFor: 300 * time.Millisecond}}
 	s := newStore(t, client(t, srv.Addr), o)
 	ctx := context.Background()
-	require.NoError(t, s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(100))))
+	limits := []llmrouter.Limit{llmrouter.RPD(100), llmrouter.MaxConcurrent(10)}
+	require.NoError(t, s.Reserve(ctx, res("acme", one(1), limits...)))
 	srv.Pause()
-	defer srv.Resume()
 	for range 3 {
-		err := s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(100)))
+		err := s.Reserve(ctx, res("acme", one(1), limits...))
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.ErrorIs(t, err, llmrouter.ErrQuotaExceeded)
 	}
-	err := s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(100)))
+	err := s.Reserve(ctx, res("acme", one(1), limits...))
 	require.ErrorIs(t, err, gobreaker.ErrOpenState)
+	assert.Equal(t, int64(3), s.Stats().Pending)
+	srv.Resume()
+	require.Eventually(t, func() bool { return s.Stats().Pending == 0 }, 10*time.Second, 20*time.Millisecond)
+	used, inFlight, err := s.Usage(ctx, "tenant", "acme", 24*time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, llmrouter.Amount{Requests: 1, Tokens: 1}, used, "only the admitted request is charged")
+	assert.Equal(t, int64(1), inFlight)
+}
+
+// Redis forgets its scripts (SCRIPT FLUSH, as after a restart or a
+// failover) while calls are batched in pipelines, where EVALSHA cannot fall
+// back to EVAL: the store resends them in full.
+func TestScriptsFlushedMidRun(t *testing.T) {
+	srv := redistest.New(t)
+	c := client(t, srv.Addr)
+	s := newStore(t, c, redisstore.Options{Timeout: 5 * time.Second})
+	ctx := context.Background()
+	reserve := func() bool { return s.Reserve(ctx, res("acme", one(1), llmrouter.RPD(1000))) == nil }
+	assert.Equal(t, int64(100), count(100, reserve))
+	require.NoError(t, c.ScriptFlush(ctx).Err())
+	assert.Equal(t, int64(100), count(100, reserve))
+	used, _, err := s.Usage(ctx, "tenant", "acme", 24*time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, int64(200), used.Requests)
+}
+
+// A burst of local traffic waits its turn, and what waits too long is
+// refused unsent (ErrBusy), but the breaker stays closed: Redis is fine.
+func TestBurstDoesNotOpenTheBreaker(t *testing.T) {
+	srv := redistest.New(t)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true, PoolSize: 2})
+	t.Cleanup(func() { _ = c.Close() })
+	s := newStore(t, c, redisstore.Options{Timeout: 100 * time.Millisecond, Breaker: redisstore.Breaker{OpenFor: time.Hour}})
+	ctx := context.Background()
+	busy := count(1000, func() bool {
+		return errors.Is(s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(1e6))), redisstore.ErrBusy)
+	})
+	t.Logf("%d of 1000 waited too long for their turn; stats %+v", busy, s.Stats())
+	assert.Equal(t, "closed", s.Stats().Breaker)
+	require.NoError(t, s.Reserve(ctx, res("acme", one(1), llmrouter.RPM(1e6))))
 }
 
 func TestFailLocalAdmitsThisReplicasShare(t *testing.T) {
@@ -127,6 +171,7 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		{"short lease", good, redisstore.Options{LeaseTTL: 500 * time.Millisecond}, "redisstore.Options.LeaseTTL"},
 		{"negative timeout", good, redisstore.Options{Timeout: -time.Second}, "redisstore.Options.Timeout"},
 		{"unknown window mode", good, redisstore.Options{Windows: 7}, "redisstore.Options.Windows"},
+		{"negative in-flight bound", good, redisstore.Options{MaxInFlight: -1}, "redisstore.Options.MaxInFlight"},
 		{"unknown failure mode", good, redisstore.Options{OnFailure: 9}, "redisstore.Options.OnFailure"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,6 +26,11 @@ type replica struct {
 	p     *fake.Provider
 }
 
+// burst is the options of the exactness tests: a thousand requests at once
+// queue for the client's connections for longer than the default Timeout
+// on a loaded 2-core machine (the race detector makes it worse).
+var burst = redisstore.Options{Timeout: 10 * time.Second}
+
 func newReplica(t *testing.T, addr string, o redisstore.Options, p *fake.Provider, rules ...llmrouter.QuotaRule) *replica {
 	store := newStore(t, client(t, addr), o)
 	r, err := llmrouter.New(llmrouter.WithDeployments(llmrouter.Deployment{Name: "a", Provider: p, Model: "m",
@@ -68,7 +73,7 @@ func TestExactAcrossReplicas(t *testing.T) {
 	var reps []*replica
 	for range 3 {
 		p := fake.New("p", fake.WithDefault(fake.Step{Usage: usage}), fake.WithCallRecording(false))
-		reps = append(reps, newReplica(t, srv.Addr, redisstore.Options{}, p, llmrouter.PerTenant(llmrouter.RPD(100))))
+		reps = append(reps, newReplica(t, srv.Addr, burst, p, llmrouter.PerTenant(llmrouter.RPD(100))))
 	}
 	ok, refused := fleet(reps, 1000, func(int) *llmrouter.Request { return ask("acme", 50) })
 	calls := reps[0].p.CallCount() + reps[1].p.CallCount() + reps[2].p.CallCount()
@@ -99,7 +104,7 @@ func TestUSDBudgetAcrossReplicasWithRefunds(t *testing.T) {
 	var reps []*replica
 	for range 3 {
 		p := fake.New("p", fake.WithFunc(step), fake.WithCallRecording(false))
-		reps = append(reps, newReplica(t, srv.Addr, redisstore.Options{}, p,
+		reps = append(reps, newReplica(t, srv.Addr, burst, p,
 			llmrouter.PerTenant(llmrouter.USDPerDay(1), llmrouter.MaxConcurrent(1000))))
 	}
 	// The estimate (6 input + 4 out) is the actual cost, so the budget of
@@ -140,7 +145,7 @@ func TestCancelledRequestsRefund(t *testing.T) {
 
 func TestDeadReplicaSlotsReturnAfterLease(t *testing.T) {
 	srv := redistest.New(t)
-	o := redisstore.Options{LeaseTTL: time.Second}
+	o := redisstore.Options{LeaseTTL: 2 * time.Second}
 	rule := llmrouter.PerTenant(llmrouter.MaxConcurrent(2))
 	hung := fake.New("p", fake.WithDefault(fake.Step{Hang: true}))
 	dying := newReplica(t, srv.Addr, o, hung, rule)
@@ -155,7 +160,7 @@ func TestDeadReplicaSlotsReturnAfterLease(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return hung.CallCount() == 2 }, 5*time.Second, 5*time.Millisecond)
 	// While the replica lives, it renews its leases past their TTL.
-	time.Sleep(2500 * time.Millisecond)
+	time.Sleep(3 * time.Second)
 	_, err := live.r.Chat(context.Background(), ask("acme", 10))
 	require.ErrorIs(t, err, llmrouter.ErrQuotaExceeded, "slots held by a live replica")
 	// The replica dies: its store stops renewing and its connection goes.
@@ -164,8 +169,8 @@ func TestDeadReplicaSlotsReturnAfterLease(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, err := live.r.Chat(context.Background(), ask("acme", 10))
 		return err == nil
-	}, 5*time.Second, 50*time.Millisecond, "slots return after the lease")
-	t.Logf("slots returned %v after the replica died (lease 1s)", time.Since(start).Round(10*time.Millisecond))
+	}, 10*time.Second, 50*time.Millisecond, "slots return after the lease")
+	t.Logf("slots returned %v after the replica died (lease 2s)", time.Since(start).Round(10*time.Millisecond))
 	cancel()
 	wg.Wait()
 }

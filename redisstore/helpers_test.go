@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,4 +78,21 @@ func setup(cmd redis.Cmder) bool {
 		return true
 	}
 	return false
+}
+
+// count runs f n times at once and counts the calls that return true.
+func count(n int, f func() bool) int64 {
+	var yes atomic.Int64
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if f() {
+				yes.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return yes.Load()
 }

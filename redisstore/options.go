@@ -23,9 +23,16 @@ type Options struct {
 	// its slot lapses with its lease). Default 1h.
 	MaxRequestTime time.Duration
 	// Timeout bounds each Redis operation (the client must have
-	// ContextTimeoutEnabled for a deadline to cut a read short). Default
-	// 250ms.
+	// ContextTimeoutEnabled for a deadline to cut a read short), and
+	// separately the wait for one of the MaxInFlight slots before it: a
+	// caller waits 2×Timeout at most. Default 250ms.
 	Timeout time.Duration
+	// MaxInFlight bounds the store's operations in flight to Redis at once;
+	// more wait their turn, within Timeout. A wait that runs out fails the
+	// operation (ErrBusy) but does not count against the breaker: a burst
+	// of local traffic is not a sick Redis. Default: the client's PoolSize
+	// (*redis.Client; per node for *redis.ClusterClient), else 10 per CPU.
+	MaxInFlight int
 	// OnFailure says what Reserve does when Redis fails or its breaker is
 	// open. Default FailClosed.
 	OnFailure FailureMode
@@ -122,6 +129,8 @@ func (o Options) validate() error {
 		return bad("OnFailure", "unknown mode; use FailClosed or FailLocal")
 	case o.OnFailure == FailLocal && o.Replicas < 1:
 		return bad("Replicas", "FailLocal divides limits among replicas: set the replica count (at least 1)")
+	case o.MaxInFlight < 0:
+		return bad("MaxInFlight", "must not be negative")
 	case o.Replicas < 0:
 		return bad("Replicas", "must not be negative")
 	}

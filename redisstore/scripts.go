@@ -23,6 +23,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
 // reserveScript admits an amount against every limit, or changes nothing.
+// Reads come first, then the reservation record (SET NX: a replay of an
+// admitted reservation writes nothing more), then the counters.
 //
 // ARGV: 1 token, 2 sliding (0/1), 3 lease TTL ms, 4 record TTL ms,
 // 5-7 amount (requests, tokens, micro-USD), 8 number of window lengths W,
@@ -34,8 +36,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 // reservation, {0, limit number, retry after ms, too large (0/1)} when
 // refused.
 var reserveScript = redis.NewScript(luaCommon + `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return {1, now, 1}
+-- refuse returns a refusal, or the stored admission when this is a replay
+-- of one (its first run took the room this one lacks).
+local function refuse(r)
+  if redis.call('EXISTS', KEYS[1]) == 1 then return {1, now, 1} end
+  return r
 end
 local sliding = ARGV[2] == '1'
 local amt = {tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])}
@@ -71,10 +76,11 @@ for j = 1, nlim do
   local conc = tonumber(ARGV[b + 5])
   if conc > 0 then
     if not leased then
-      redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-      leased = redis.call('ZCARD', KEYS[2])
+      -- live leases; lapsed ones are reaped now and then (and when full)
+      leased = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
+      if now % 16 == 0 or leased + 1 > conc then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end
     end
-    if leased + 1 > conc then return {0, j, 0, 0} end
+    if leased + 1 > conc then return refuse({0, j, 0, 0}) end
   end
   local wi = tonumber(ARGV[b + 1])
   if wi > 0 then
@@ -82,7 +88,7 @@ for j = 1, nlim do
     for k = 1, 3 do
       local lim = tonumber(ARGV[b + 1 + k])
       if lim > 0 and w.used[k] + amt[k] > lim then
-        if amt[k] > lim then return {0, j, 0, 1} end
+        if amt[k] > lim then return refuse({0, j, 0, 1}) end
         local wait = w.len - w.elapsed
         if sliding then
           local room = lim - w.cur[k] - amt[k]
@@ -94,10 +100,13 @@ for j = 1, nlim do
             wait = wait + math.max(0, math.ceil(w.len - (lim - amt[k]) * w.len / w.cur[k]))
           end
         end
-        return {0, j, math.max(1, wait), 0}
+        return refuse({0, j, math.max(1, wait), 0})
       end
     end
   end
+end
+if not redis.call('SET', KEYS[1], now, 'NX', 'PX', ARGV[4]) then
+  return {1, now, 1} -- a replay: already admitted
 end
 for i = 1, nwin do
   local w, key = wins[i], KEYS[2 + i]
@@ -116,7 +125,6 @@ if leased then
   redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
   redis.call('PEXPIRE', KEYS[2], ttl + 1000)
 end
-redis.call('SET', KEYS[1], now, 'PX', ARGV[4])
 return {1, now}
 `)
 

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,11 +34,13 @@ type Store struct {
 	mu      sync.Mutex
 	leases  map[string]map[string]struct{} // lease set key -> tokens this store holds
 	pending map[string]pendingSettle       // token -> settlement to retry
-	closed  bool
 
-	stats counters
-	stop  chan struct{}
-	done  chan struct{}
+	closed atomic.Bool
+	slots  chan struct{} // one per operation in flight (MaxInFlight)
+	batch  batcher
+	stats  counters
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // New returns a store over c. c must have ContextTimeoutEnabled set (for
@@ -55,7 +58,10 @@ func New(c redis.UniversalClient, o Options) (*Store, error) {
 	if err := checkClient(c); err != nil {
 		return nil, err
 	}
-	s := &Store{c: c, o: o, leases: map[string]map[string]struct{}{},
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = poolSize(c)
+	}
+	s := &Store{c: c, o: o, slots: make(chan struct{}, o.MaxInFlight), leases: map[string]map[string]struct{}{},
 		pending: map[string]pendingSettle{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if s.o.OnFailure == FailLocal {
 		s.local = llmrouter.NewMemoryQuotaStore()
@@ -69,6 +75,20 @@ func New(c redis.UniversalClient, o Options) (*Store, error) {
 	})
 	go s.maintain()
 	return s, nil
+}
+
+func poolSize(c redis.UniversalClient) int {
+	switch c := c.(type) {
+	case *redis.Client:
+		if n := c.Options().PoolSize; n > 0 {
+			return n
+		}
+	case *redis.ClusterClient:
+		if n := c.Options().PoolSize; n > 0 {
+			return n
+		}
+	}
+	return 10 * runtime.GOMAXPROCS(0)
 }
 
 func checkClient(c redis.UniversalClient) error {
@@ -101,13 +121,10 @@ func (s *Store) Preload(ctx context.Context) error {
 // Close stops the store's goroutine and waits for it. Leases still held
 // lapse within LeaseTTL; settlements still waiting for Redis are dropped
 // (their estimates stay charged). It does not close the client. Calls
-// after Close fail as if Redis were down.
+// after Close fail with ErrClosed (wrapped as under a Redis failure) and
+// send nothing.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	already := s.closed
-	s.closed = true
-	s.mu.Unlock()
-	if !already {
+	if s.closed.CompareAndSwap(false, true) {
 		close(s.stop)
 	}
 	<-s.done
@@ -116,12 +133,39 @@ func (s *Store) Close() error {
 
 var errCallerGone = errors.New("redisstore: the caller's context ended")
 
-// do runs op on Redis through the breaker, within Timeout. An error the
-// caller caused (its context ended) does not count against the breaker.
+// ErrClosed reports an operation on a closed store; nothing was sent.
+var ErrClosed = errors.New("redisstore: store closed")
+
+// ErrBusy reports an operation that waited its whole Timeout for its turn
+// (a batch to join, or one of the store's MaxInFlight slots), and was never
+// sent.
+var ErrBusy = errors.New("redisstore: too many operations in flight (Options.MaxInFlight)")
+
+// do runs op on Redis through the breaker, within Timeout, once one of the
+// MaxInFlight slots is free (waiting Timeout at most for it). An error the caller caused (its context
+// ended), or a wait for a slot, does not count against the breaker.
 func (s *Store) do(ctx context.Context, op func(context.Context) (any, error)) (any, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		wait := time.NewTimer(s.o.Timeout)
+		select {
+		case s.slots <- struct{}{}:
+			wait.Stop()
+		case <-wait.C:
+			return nil, ErrBusy
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, errors.Join(ErrBusy, ctx.Err())
+		}
+	}
+	defer func() { <-s.slots }()
+	octx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
 	return s.cb.Execute(func() (any, error) {
-		octx, cancel := context.WithTimeout(ctx, s.o.Timeout)
-		defer cancel()
 		v, err := op(octx)
 		if err != nil && ctx.Err() != nil {
 			err = errors.Join(errCallerGone, err)
@@ -140,9 +184,11 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 	}
 	c := s.newCall(&r)
 	args := s.reserveArgs(&c, &r)
-	v, err := s.do(ctx, func(ctx context.Context) (any, error) {
-		return reserveScript.Run(ctx, s.c, c.keys, args...).Int64Slice()
-	})
+	cmd, err := s.eval(ctx, reserveScript, c.keys, args)
+	var res []int64
+	if err == nil {
+		res, err = cmd.Int64Slice()
+	}
 	if err != nil {
 		s.stats.failures.Add(1)
 		if sent(err) {
@@ -153,7 +199,6 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 		}
 		return s.fallback(ctx, r, c.token, &UnavailableError{Op: "reserve", Err: err})
 	}
-	res := v.([]int64)
 	if res[0] == 1 {
 		s.stats.admitted.Add(1)
 		if hasConcurrency(r.Limits) {
@@ -167,9 +212,10 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 }
 
 // sent reports whether an operation that failed with err may have reached
-// Redis: anything but a refusal by the open breaker.
+// Redis: anything but a refusal by the open breaker or a wait for a slot.
 func sent(err error) bool {
-	return !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests)
+	return !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests) &&
+		!errors.Is(err, ErrBusy) && !errors.Is(err, errWithdrawn) && !errors.Is(err, ErrClosed)
 }
 
 func (s *Store) reserveArgs(c *call, r *llmrouter.Reservation) []any {
@@ -246,9 +292,7 @@ func (s *Store) settle(ctx context.Context, c call, reserved, actual llmrouter.A
 	for _, l := range c.lens {
 		args = append(args, l)
 	}
-	_, err := s.do(ctx, func(ctx context.Context) (any, error) {
-		return nil, settleScript.Run(ctx, s.c, c.keys, args...).Err()
-	})
+	_, err := s.eval(ctx, settleScript, c.keys, args)
 	return err
 }
 

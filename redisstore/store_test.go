@@ -116,3 +116,19 @@ func TestRefusalWhenRedisIsDown(t *testing.T) {
 	assert.Equal(t, "reserve", ue.Op)
 	assert.False(t, errors.Is(err, context.Canceled))
 }
+
+func TestClosedStoreSendsNothing(t *testing.T) {
+	srv := redistest.New(t)
+	c := client(t, srv.Addr)
+	hook := &roundTrips{}
+	c.AddHook(hook)
+	s, err := redisstore.New(c, redisstore.Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close())
+	err = s.Reserve(context.Background(), res("acme", one(1), llmrouter.RPM(1)))
+	require.ErrorIs(t, err, redisstore.ErrClosed)
+	require.ErrorIs(t, err, llmrouter.ErrQuotaExceeded)
+	assert.Zero(t, hook.n.Load())
+	assert.Zero(t, s.Stats().Pending)
+}
