@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/racedetect"
 	"github.com/llmrouter/llmrouter/providers/fake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,7 +49,9 @@ func TestTenThousandConcurrentStreams(t *testing.T) {
 	goroutines := runtime.NumGoroutine()
 	t.Logf("%d streams in flight: %.0f bytes of heap each, %d goroutines", n, perStream, goroutines)
 	fmt.Printf("in-flight: streams=%d heap_per_stream=%.0fB goroutines=%d\n", n, perStream, goroutines)
-	assert.LessOrEqual(t, perStream, 4096.0, "an in-flight request holds at most 4 KiB")
+	if !racedetect.Enabled { // the race detector's instrumentation changes allocation sizes
+		assert.LessOrEqual(t, perStream, 4096.0, "an in-flight request holds at most 4 KiB")
+	}
 	assert.Less(t, goroutines, 100, "streams start no goroutines of their own")
 
 	for _, s := range streams {
