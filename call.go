@@ -180,6 +180,9 @@ func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
 	if d.Capabilities != 0 && !d.Capabilities.Has(c.needs) {
 		return builtinCapabilityCheck, "lacks " + (c.needs &^ d.Capabilities).lowest().String(), false
 	}
+	if c.needs&CapEmbeddings != 0 && !d.embeds {
+		return builtinCapabilityCheck, "provider serves no embeddings", false
+	}
 	if d.refusedBy != "" {
 		return d.refusedBy, d.refusal, false
 	}

@@ -81,8 +81,7 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	body, err := p.appendBody(w.buf[:0], d, req, stream)
 	w.buf = body[:0]
 	if pe, ok := err.(*llmrouter.ProviderError); ok {
-		pe.Provider, pe.Deployment = p.name, d.Name
-		return nil, p.secrets.Finish(pe)
+		return nil, p.fail(d, pe)
 	}
 	if err != nil {
 		return nil, p.secrets.Finish(&llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
@@ -91,8 +90,7 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	if req.Extra[p.name] != nil {
 		merged, pe := wire.MergeExtra(body, req, p.name)
 		if pe != nil {
-			pe.Provider, pe.Deployment = p.name, d.Name
-			return nil, p.secrets.Finish(pe)
+			return nil, p.fail(d, pe)
 		}
 		body = merged
 	}
