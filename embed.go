@@ -125,13 +125,18 @@ func (r *EmbedRequest) chatShape() *Request {
 
 // Embed routes req to a deployment that serves embeddings and returns the
 // vectors. It fails as Chat does (a *RequestError, ErrNoRoute,
-// ErrPolicyDenied, a *QuotaError...), and writes one lineage record.
+// ErrPolicyDenied, a *QuotaError...), and writes one lineage record, for an
+// invalid request too.
 func (r *Router) Embed(ctx context.Context, req *EmbedRequest) (resp *EmbedResponse, err error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
+	var shaped *Request
+	if req != nil {
+		shaped = req.chatShape()
 	}
-	c := r.begin(ctx, req.chatShape(), false)
-	route, finished := req.Model, false
+	c := r.begin(ctx, shaped, false)
+	route, finished := "", false
+	if req != nil {
+		route = req.Model
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			resp, err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
@@ -155,6 +160,11 @@ func (r *Router) Embed(ctx context.Context, req *EmbedRequest) (resp *EmbedRespo
 
 // embedAll runs an embeddings request to its end, as chat runs a chat one.
 func (c *call) embedAll() (*EmbedResponse, error) {
+	if c.invalid == nil {
+		if err := c.req.embed.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.prepare(); err != nil {
 		return nil, err
 	}

@@ -92,6 +92,9 @@ func TestEmbedQuotaAndValidation(t *testing.T) {
 			assert.Equal(t, name, re.Field)
 		}
 	}
+	var re *llmrouter.RequestError
+	_, err = router.Embed(context.Background(), nil)
+	assert.ErrorAs(t, err, &re)
 	assert.Equal(t, 1, p.CallCount())
 }
 
