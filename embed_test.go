@@ -54,6 +54,8 @@ func TestEmbedRoutesAndFailsOver(t *testing.T) {
 	require.Len(t, recs, 1)
 	r := recs[0]
 	assert.Equal(t, "good", r.Deployment)
+	assert.True(t, r.Embed)
+	assert.Contains(t, string(r.AppendJSON(nil)), `"embed":true`)
 	require.Len(t, r.Attempts, 2)
 	assert.Equal(t, "broken", r.Attempts[0].Deployment)
 	skipped := map[string]string{}

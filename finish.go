@@ -18,6 +18,7 @@ func (c *call) finish(resp *Response, err error) {
 		end = r.now()
 	}
 	rec.Route, rec.Tenant, rec.User, rec.Labels, rec.Stream = req.Model, req.Tenant, req.User, req.Labels, c.stream
+	rec.Embed = req.embed != nil
 	rec.Start, rec.Duration = c.start, end.Sub(c.start)
 	if rec.Outcome == "" {
 		rec.Outcome = c.outcome(err)
