@@ -135,6 +135,14 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 // endpoint returns the URL of the generateContent or streamGenerateContent
 // method of model. "models/x" and "tunedModels/x" are accepted as given.
 func (p *Provider) endpoint(model string, stream bool) string {
+	if stream {
+		return p.methodURL(model, ":streamGenerateContent?alt=sse")
+	}
+	return p.methodURL(model, ":generateContent")
+}
+
+// methodURL returns the URL of method (":generateContent", say) of model.
+func (p *Provider) methodURL(model, method string) string {
 	var b strings.Builder
 	b.Grow(len(p.baseURL) + len(p.version) + len(model) + 48)
 	b.WriteString(p.baseURL)
@@ -150,11 +158,7 @@ func (p *Provider) endpoint(model string, stream bool) string {
 		}
 		b.WriteString(url.PathEscape(seg))
 	}
-	if stream {
-		b.WriteString(":streamGenerateContent?alt=sse")
-	} else {
-		b.WriteString(":generateContent")
-	}
+	b.WriteString(method)
 	return b.String()
 }
 
