@@ -80,6 +80,9 @@ func (p *Provider) embedBatch(ctx context.Context, d *llmrouter.Deployment, req 
 	for _, h := range p.headers {
 		hreq.Header[h.key] = h.val
 	}
+	if pe := p.authorize(ctx, d, hreq.Header); pe != nil {
+		return pe
+	}
 	resp, err := p.client.Do(hreq)
 	if err != nil {
 		return p.transportError(ctx, d, err)
@@ -129,5 +132,5 @@ func (p *Provider) embedURL(model string) string {
 // fail fills the provider and deployment of pe and keeps credentials out.
 func (p *Provider) fail(d *llmrouter.Deployment, pe *llmrouter.ProviderError) *llmrouter.ProviderError {
 	pe.Provider, pe.Deployment = p.name, d.Name
-	return p.secrets.Finish(pe)
+	return p.sec().Finish(pe)
 }
