@@ -1,11 +1,9 @@
 package gemini
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -82,18 +80,9 @@ func (p *Provider) embedBatch(ctx context.Context, d *llmrouter.Deployment, req 
 	if pe != nil {
 		return nil, p.fill(pe, d)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.methodURL(d.UpstreamModel(), ":batchEmbedContents"), bytes.NewReader(body))
-	if err != nil {
-		return nil, p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: err.Error(), Err: err}, d)
-	}
-	p.setHeaders(hreq.Header, false)
-	resp, err := p.client.Do(hreq)
-	if err != nil {
-		return nil, p.transportError(ctx, d, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		b := wire.ReadErrorBody(resp)
-		return nil, p.fill(errorFromResponse(resp.StatusCode, resp.Header, b), d)
+	resp, pe := p.post(ctx, d, p.methodURL(d.UpstreamModel(), ":batchEmbedContents"), body, false)
+	if pe != nil {
+		return nil, pe
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	_ = resp.Body.Close()

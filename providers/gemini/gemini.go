@@ -116,7 +116,13 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	if perr != nil {
 		return nil, p.fill(perr, d)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint(d.UpstreamModel(), stream), bytes.NewReader(body))
+	return p.post(ctx, d, p.endpoint(d.UpstreamModel(), stream), body, stream)
+}
+
+// post posts body to u and returns a 2xx response, or the classified
+// failure (the body of a failed response is read and closed).
+func (p *Provider) post(ctx context.Context, d *llmrouter.Deployment, u string, body []byte, stream bool) (*http.Response, *llmrouter.ProviderError) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: err.Error(), Err: err}, d)
 	}
