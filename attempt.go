@@ -114,6 +114,9 @@ func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 		c.r.budget.failure()
 	}
 	c.held.release(pe, int64(u.Total()))
+	if pe == nil || countsAgainstBreaker(pe.Kind) || pe.Kind == KindRateLimited {
+		d.stats.observe(a.Start, a.Duration, a.TTFT, u.OutputTokens, pe != nil, d.decay)
+	}
 	a.Usage = u
 	cr := &c.rec.Candidates[i]
 	if pe != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/providers/fake"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/trace/noop"
 )
 
@@ -36,19 +37,26 @@ func (s *countingSink) Write(_ context.Context, r *llmrouter.Record) {
 // sink and a no-op tracer provider.
 func benchRouter(b *testing.B, p llmrouter.Provider, sinks ...llmrouter.Sink) *llmrouter.Router {
 	b.Helper()
+	return benchRouterWith(b, nil, p, llmrouter.WithLineage(sinks...))
+}
+
+// benchRouterWith is benchRouter with strategy s picking within each tier
+// (nil: the default, WeightedRandom), plus extra options.
+func benchRouterWith(b *testing.B, s llmrouter.Strategy, p llmrouter.Provider, extra ...llmrouter.Option) *llmrouter.Router {
+	b.Helper()
 	var deps []llmrouter.Deployment
 	for i, region := range []string{"eu-west-1", "eu-central-1", "eu-north-1", "eu-south-1"} {
 		deps = append(deps, llmrouter.Deployment{Name: "d" + strconv.Itoa(i), Provider: p, Model: "m", Region: region,
 			Retention: llmrouter.ZeroRetention, Price: llmrouter.Price{InputPerMTok: 1, OutputPerMTok: 4}, ContextWindow: 128_000})
 	}
-	r, err := llmrouter.New(
+	r, err := llmrouter.New(append([]llmrouter.Option{
 		llmrouter.WithDeployments(deps...),
-		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"d0", "d1"}, {"d2", "d3"}}}),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"d0", "d1"}, {"d2", "d3"}}, Strategy: s}),
 		llmrouter.WithPolicies(llmrouter.RegionIn("eu-*"), llmrouter.RequireZeroRetention(), llmrouter.MaxPrice(5, 20)),
 		llmrouter.WithQuota(llmrouter.NewMemoryQuotaStore(), llmrouter.PerTenant(llmrouter.RPM(1<<40), llmrouter.TPM(1<<50))),
-		llmrouter.WithLineage(append(sinks, &countingSink{})...),
+		llmrouter.WithLineage(&countingSink{}),
 		llmrouter.WithTracerProvider(noop.NewTracerProvider()),
-	)
+	}, extra...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,6 +100,23 @@ func BenchmarkRouterChat(b *testing.B) {
 // writing every record to io.Discard as well.
 func BenchmarkRouterChatJSONL(b *testing.B) {
 	r := benchRouter(b, benchFake(), llmrouter.NewJSONLSink(io.Discard))
+	req := benchReq("acme")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Chat(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRouterChatMetrics is BenchmarkRouterChat recording metrics
+// through the OpenTelemetry SDK (a manual reader, never collected): the
+// added cost of metrics when they are on. With them off (BenchmarkRouterChat)
+// the router does no metrics work.
+func BenchmarkRouterChatMetrics(b *testing.B) {
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	r := benchRouterWith(b, nil, benchFake(), llmrouter.WithMeterProvider(mp))
 	req := benchReq("acme")
 	ctx := context.Background()
 	b.ReportAllocs()

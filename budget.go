@@ -23,11 +23,11 @@ var ErrRetryBudget = fmt.Errorf("%w: retry budget exhausted", ErrNoRoute)
 // bucket refills as half-open probes succeed.
 type RetryBudget struct {
 	// Tokens is the bucket's size. Default 100.
-	Tokens float64
+	Tokens float64 `yaml:"tokens,omitempty"`
 	// Ratio is what a successful attempt puts back. Default 0.5.
-	Ratio float64
+	Ratio float64 `yaml:"ratio,omitempty"`
 	// Disabled lifts the budget: every request may use all its attempts.
-	Disabled bool
+	Disabled bool `yaml:"disabled,omitempty"`
 }
 
 func (b RetryBudget) withDefaults() RetryBudget {

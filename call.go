@@ -2,6 +2,8 @@ package llmrouter
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -41,7 +43,6 @@ type callState struct {
 	cancel context.CancelFunc
 	req    *Request
 	rt     *route
-	stream bool
 	start  time.Time
 	needs  Capabilities
 	span   trace.Span
@@ -60,6 +61,8 @@ type callState struct {
 	invalid   error     // a nil request or context, found by begin
 	until     int64     // set by try: when a refused member may be usable
 	budgetOut bool      // a retry was refused by the retry budget
+	stream    bool      // ChatStream (next to budgetOut: no padding)
+	pickNow   int64     // router-clock Unix ns of the pick in progress
 	lastNow   time.Time // the end of the last attempt, when nothing came after
 	failures  []*ProviderError
 	bo        *backoff.ExponentialBackOff
@@ -86,14 +89,15 @@ func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
 	c.rec.Candidates = c.candBuf[:0]
 	c.rec.Attempts = c.attBuf[:0]
 	c.rec.Policies = c.polBuf[:0]
-	c.tries = c.triesBuf[:0]
-	c.hold = c.holdBuf[:0]
 	c.res = c.resBuf[:0]
 	c.rec.RequestID = req.ID
 	if c.rec.RequestID == "" {
 		c.rec.RequestID = newRequestID()
 	}
 	c.startSpan()
+	if m := r.metrics; m != nil {
+		m.inFlight.Add(ctx, 1)
+	}
 	return c
 }
 
@@ -113,12 +117,11 @@ func (c *call) release() {
 // newRequestID returns 128 random bits in lowercase hex, built on the
 // stack so that the string is the only allocation.
 func newRequestID() string {
-	const digits = "0123456789abcdef"
+	var raw [16]byte
 	var b [32]byte
-	x, y := rand.Uint64(), rand.Uint64()
-	for i := 0; i < 16; i++ {
-		b[i], b[16+i] = digits[x>>(4*i)&0xf], digits[y>>(4*i)&0xf]
-	}
+	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
+	hex.Encode(b[:], raw[:])
 	return string(b[:])
 }
 
@@ -145,25 +148,30 @@ func (c *call) prepare() error {
 	if c.r.tenantPolicies != nil {
 		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
 	}
-	c.rec.Policies = append(c.rec.Policies, builtinCapabilityCheck)
-	for _, list := range [...][]Policy{c.r.policies, c.tenantPolicies, req.Policies} {
+	c.rec.Policies = append(c.rec.Policies, c.r.policyNames...)
+	for _, list := range [...][]Policy{c.tenantPolicies, req.Policies} {
 		for _, p := range list {
 			c.rec.Policies = append(c.rec.Policies, p.Name)
 		}
 	}
 
+	n := len(rt.members)
+	c.rec.Candidates = append(c.rec.Candidates, rt.candidates...)
+	if n <= len(c.triesBuf) {
+		c.tries, c.hold = c.triesBuf[:n], c.holdBuf[:n]
+		clear(c.tries) // holdBuf is cleared on release
+	} else {
+		c.tries, c.hold = make([]uint8, n), make([]int64, n)
+	}
 	allowed := 0
 	for i, d := range rt.members {
-		cr := CandidateRecord{Deployment: d.Name, Provider: d.provider, Tier: rt.tierOf[i], Status: CandidateUnused}
 		if policy, reason, ok := c.allows(d); ok {
 			allowed++
 			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
 		} else {
+			cr := &c.rec.Candidates[i]
 			cr.Status, cr.Policy, cr.Reason = CandidateRefused, policy, reason
 		}
-		c.rec.Candidates = append(c.rec.Candidates, cr)
-		c.tries = append(c.tries, 0)
-		c.hold = append(c.hold, 0)
 	}
 	if allowed == 0 {
 		return c.routeError(ErrPolicyDenied)

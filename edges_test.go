@@ -160,7 +160,7 @@ func TestUserCodePanicsReleaseEverything(t *testing.T) {
 			tried, records, left = tried+n, records+len(rec.all()), left+slotsLeft(r)
 		})
 	}
-	t.Logf("panics: tried=%d records=%d slots_left=%d", tried, records, left)
+	fmt.Printf("user-code-panics: kinds=%d requests=%d records=%d slots_left=%d\n", len(cases), tried, records, left)
 }
 
 // panickyStore panics in Reserve.
@@ -362,9 +362,10 @@ func TestRefundsOutliveTheRequestContext(t *testing.T) {
 
 func TestUpstreamUsageIsClamped(t *testing.T) {
 	for name, u := range map[string]llmrouter.Usage{
-		"negative": {InputTokens: -1_000_000, OutputTokens: 10},
-		"huge":     {InputTokens: math.MaxInt, OutputTokens: math.MaxInt},
-		"parts":    {InputTokens: 10, OutputTokens: 10, CachedInputTokens: 1 << 20, ReasoningTokens: 1 << 20},
+		"negative":  {InputTokens: -1_000_000, OutputTokens: 10},
+		"huge":      {InputTokens: math.MaxInt, OutputTokens: math.MaxInt},
+		"parts":     {InputTokens: 10, OutputTokens: 10, CachedInputTokens: 1 << 20, ReasoningTokens: 1 << 20},
+		"cache ttl": {InputTokens: 10, OutputTokens: 10, CacheWriteTokens: 5, CacheWrite1hTokens: -3},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rec := &recorder{}
@@ -385,6 +386,8 @@ func TestUpstreamUsageIsClamped(t *testing.T) {
 			assert.LessOrEqual(t, got.Usage.InputTokens, llmrouter.MaxUsageTokens)
 			assert.LessOrEqual(t, got.Usage.CachedInputTokens, got.Usage.InputTokens)
 			assert.LessOrEqual(t, got.Usage.ReasoningTokens, got.Usage.OutputTokens)
+			assert.GreaterOrEqual(t, got.Usage.CacheWrite1hTokens, 0)
+			assert.LessOrEqual(t, got.Usage.CacheWrite1hTokens, got.Usage.CacheWriteTokens)
 			assert.GreaterOrEqual(t, got.Cost, 0.0)
 			assert.Less(t, got.Cost, 1e4, "a lie costs at most MaxUsageTokens at list price")
 			if name == "negative" {

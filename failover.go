@@ -75,6 +75,8 @@ func (c *call) next() (int, error) {
 			retrying := pass == 1
 			for tier := 0; tier < c.rt.tiers; tier++ {
 				cands, idx := c.pickBuf[:0], c.idxBuf[:0]
+				nowNS := now.UnixNano()
+				c.pickNow = nowNS
 				for i, d := range c.rt.members {
 					if c.rt.tierOf[i] != tier || (c.tries[i] > 0) != retrying || c.spent(i) ||
 						c.rec.Candidates[i].Status == CandidateRefused {
@@ -84,17 +86,17 @@ func (c *call) next() (int, error) {
 						c.skip(i, "context window too small for the request")
 						continue
 					}
-					if h := c.hold[i]; h > now.UnixNano() {
+					if h := c.hold[i]; h > nowNS {
 						c.skip(i, "asked to retry later")
 						wakeAt = earliest(wakeAt, h)
 						continue
 					}
-					if reason, until := d.unavailable(now.UnixNano()); reason != "" {
+					if reason, until := d.unavailable(nowNS); reason != "" {
 						c.skip(i, reason)
 						wakeAt = earliest(wakeAt, until)
 						continue
 					}
-					cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load()})
+					cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load(), c: c})
 					idx = append(idx, i)
 				}
 				for len(cands) > 0 {

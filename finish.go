@@ -55,11 +55,28 @@ func (c *call) finish(resp *Response, err error) {
 			writeSink(ctx, s, rec)
 		}
 	}
+	if m := r.metrics; m != nil {
+		m.record(c.parent, rec, err)
+		m.inFlight.Add(c.parent, -1)
+	}
 	c.endSpan(err)
 	if c.cancel != nil {
 		c.cancel()
 	}
 	c.release()
+}
+
+// backstop, deferred by Chat and ChatStream, catches a panic the
+// user-code wrappers did not: a bug of the router's own. The request still
+// ends once (unless finish itself was running), releasing all it holds,
+// and returns no result and a *RouteError wrapping a *PanicError.
+func backstop[T any](c *call, route string, finished *bool, result **T, err *error) {
+	if v := recover(); v != nil {
+		*result, *err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
+		if !*finished {
+			c.finish(nil, *err)
+		}
+	}
 }
 
 // outcome maps a request's error to its lineage outcome.

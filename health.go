@@ -47,6 +47,9 @@ type deployment struct {
 	throttled atomic.Int32
 
 	honorsCtx bool // its provider returns promptly when its context ends
+	// onBreakerChange records a breaker transition in metrics; nil
+	// without them. Set in New, before any call.
+	onBreakerChange func(state int)
 	// refusedBy and refusal are the first refusal among the router-wide
 	// policies that depend on the deployment alone (Router.fixedPolicies
 	// of them), answered once in New; "" when they all allow it.
@@ -54,6 +57,13 @@ type deployment struct {
 
 	limits  []Limit // the deployment's RPM and TPM, if any
 	limiter *bucket // counts against limits; nil without them
+
+	decay    float64 // of stats, in nanoseconds (WithStatsDecay)
+	nameHash uint64  // hashString(Name), for Sticky
+	// stats are written at the end of every attempt; like inFlight they
+	// keep to cache lines of their own.
+	_     [64]byte
+	stats deploymentStats
 }
 
 func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
@@ -89,6 +99,9 @@ func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
 					float64(c.TotalFailures) >= bp.FailureRatio*float64(judged)
 			},
 			OnStateChange: func(_ string, _, to gobreaker.State) {
+				if f := dep.onBreakerChange; f != nil {
+					f(int(to)) // a counter's Add: no user code
+				}
 				dep.closed.Store(to == gobreaker.StateClosed)
 				if to == gobreaker.StateOpen {
 					dep.openUntil.Store(time.Now().Add(bp.OpenFor).UnixNano())

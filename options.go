@@ -3,6 +3,7 @@ package llmrouter
 import (
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -19,12 +20,15 @@ type config struct {
 	quotaSet       bool
 	sinks          []Sink
 	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
 	retry          RetryPolicy
 	timeouts       Timeouts
 	breaker        BreakerPolicy
 	clock          func() time.Time
 	estimates      TokenEstimates
 	captureContent bool
+	fromData       *Config
+	statsDecay     time.Duration
 }
 
 type namedRoute struct {
@@ -114,35 +118,36 @@ func WithContentCapture(on bool) Option { return func(c *config) { c.captureCont
 type RetryPolicy struct {
 	// MaxAttempts caps the calls made for one request, retries and
 	// failovers together. Default 5.
-	MaxAttempts int
+	MaxAttempts int `yaml:"max_attempts,omitempty"`
 	// AttemptsPerDeployment caps the calls to one deployment for one
 	// request; a ClassRetry failure past it fails over. Default 2.
-	AttemptsPerDeployment int
+	AttemptsPerDeployment int `yaml:"attempts_per_deployment,omitempty"`
 	// InitialBackoff and MaxBackoff bound the exponential backoff (factor 2,
 	// ±50% jitter) between retries of one deployment. One backoff serves
 	// the whole request. Defaults 250ms and 8s.
-	InitialBackoff, MaxBackoff time.Duration
+	InitialBackoff time.Duration `yaml:"initial_backoff,omitempty"`
+	MaxBackoff     time.Duration `yaml:"max_backoff,omitempty"`
 	// MaxWait is the longest the router sleeps in one go: for a backoff, for
 	// a provider's Retry-After, or for a deployment cooling down when no
 	// other can serve. A longer wait fails over, or fails the request when
 	// there is nowhere left to go. Default 10s.
-	MaxWait time.Duration
+	MaxWait time.Duration `yaml:"max_wait,omitempty"`
 	// Cooldown is how long a throttled call's deployment is avoided when
 	// the provider did not say for how long (a 429 without Retry-After).
 	// Default 5s.
-	Cooldown time.Duration
+	Cooldown time.Duration `yaml:"cooldown,omitempty"`
 	// MaxRetryAfter caps every wait a provider announces (Retry-After
 	// headers, retry delays in error bodies, rate-limit reset times): a
 	// provider asking for an hour, or a year, cools its deployment for at
 	// most this long. Default 5m.
-	MaxRetryAfter time.Duration
+	MaxRetryAfter time.Duration `yaml:"max_retry_after,omitempty"`
 	// CooldownAfter is how many rate-limited calls in a row make a
 	// deployment cool down for every request, for the Retry-After (or
 	// Cooldown). Before that, only the request that was throttled avoids
 	// it. Default 3.
-	CooldownAfter int
+	CooldownAfter int `yaml:"cooldown_after,omitempty"`
 	// Budget bounds retries and failovers across all requests.
-	Budget RetryBudget
+	Budget RetryBudget `yaml:"budget,omitempty"`
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
@@ -162,15 +167,15 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 type Timeouts struct {
 	// Total bounds the whole request: every attempt, wait and failover, and
 	// for a stream its whole reading.
-	Total time.Duration
+	Total time.Duration `yaml:"total,omitempty"`
 	// Attempt bounds one non-streaming call.
-	Attempt time.Duration
+	Attempt time.Duration `yaml:"attempt,omitempty"`
 	// FirstToken bounds how long a streaming attempt may take to produce
 	// its first visible chunk; past it the router fails over.
-	FirstToken time.Duration
+	FirstToken time.Duration `yaml:"first_token,omitempty"`
 	// Idle bounds the gap between two chunks of a stream. A stall is noticed
 	// between Idle and 1.25×Idle after the last chunk.
-	Idle time.Duration
+	Idle time.Duration `yaml:"idle,omitempty"`
 }
 
 // BreakerPolicy configures the circuit breaker of each deployment. An open
@@ -183,21 +188,21 @@ type Timeouts struct {
 // value takes every default.
 type BreakerPolicy struct {
 	// ConsecutiveFailures trips the breaker. Default 5.
-	ConsecutiveFailures uint32
+	ConsecutiveFailures uint32 `yaml:"consecutive_failures,omitempty"`
 	// FailureRatio, when above 0, also trips the breaker once MinRequests
 	// calls in the current Interval fail at this ratio or more.
-	FailureRatio float64
-	MinRequests  uint32
+	FailureRatio float64 `yaml:"failure_ratio,omitempty"`
+	MinRequests  uint32  `yaml:"min_requests,omitempty"`
 	// Interval is the period after which a closed breaker forgets its
 	// counts. Default 60s.
-	Interval time.Duration
+	Interval time.Duration `yaml:"interval,omitempty"`
 	// OpenFor is how long the breaker stays open. Default 30s.
-	OpenFor time.Duration
+	OpenFor time.Duration `yaml:"open_for,omitempty"`
 	// HalfOpenProbes is how many calls a half-open breaker lets through.
 	// Default 1.
-	HalfOpenProbes uint32
+	HalfOpenProbes uint32 `yaml:"half_open_probes,omitempty"`
 	// Disabled turns breakers off.
-	Disabled bool
+	Disabled bool `yaml:"disabled,omitempty"`
 }
 
 func (b BreakerPolicy) withDefaults() BreakerPolicy {

@@ -75,7 +75,7 @@ func (c *call) admit() error {
 		if key == "" {
 			continue
 		}
-		res := Reservation{Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now}
+		res := Reservation{ID: c.rec.RequestID, Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now}
 		if err := safeReserve(c.ctx, c.r.quota, res); err != nil {
 			c.cancelQuota()
 			var qe *QuotaError

@@ -1,6 +1,7 @@
 package llmrouter
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -295,5 +296,70 @@ func (r *Router) answerFixedPolicies() {
 				break
 			}
 		}
+	}
+}
+
+// LabelsMatch allows deployments whose Labels hold every pair in want
+// ("network": "private").
+func LabelsMatch(want map[string]string) Policy {
+	want = maps.Clone(want)
+	keys := sortedKeys(want)
+	pairs := make([]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = k + "=" + want[k]
+	}
+	reason := "labels do not include " + strings.Join(pairs, ", ")
+	return Policy{
+		Name:           "labels(" + strings.Join(pairs, ",") + ")",
+		deploymentOnly: true,
+		Check: func(_ *Request, d *Deployment) (bool, string) {
+			for k, v := range want {
+				if got, ok := d.Labels[k]; !ok || got != v {
+					return false, reason
+				}
+			}
+			return true, ""
+		},
+	}
+}
+
+// DefaultTenantClass is the class of a tenant ByTenantClass does not list,
+// and of requests without a tenant.
+const DefaultTenantClass = "default"
+
+// ByTenantClass applies, to each request, the policy of its tenant's class:
+// classes maps tenants to class names, and policies class names to the
+// policy their requests obey. Tenants not in classes, and requests without
+// a tenant, are in DefaultTenantClass. A class without a policy is not
+// restricted. One router-wide policy so states a rule over every tenant
+// ("regulated tenants stay on the private network; the rest never use
+// it") instead of one policy per tenant name.
+func ByTenantClass(classes map[string]string, policies map[string]Policy) Policy {
+	classes, policies = maps.Clone(classes), maps.Clone(policies)
+	names := sortedKeys(policies)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + ":" + policies[n].Name
+	}
+	reasons := make(map[string]string, len(policies))
+	for n, p := range policies {
+		reasons[n] = "tenant class " + n + ": " + p.Name
+	}
+	return Policy{
+		Name: "tenant-class(" + strings.Join(parts, ",") + ")",
+		Check: func(req *Request, d *Deployment) (bool, string) {
+			class, ok := classes[req.Tenant]
+			if !ok || req.Tenant == "" {
+				class = DefaultTenantClass
+			}
+			p, ok := policies[class]
+			if !ok {
+				return true, ""
+			}
+			if ok, reason := p.Check(req, d); !ok {
+				return false, reasons[class] + ": " + reason
+			}
+			return true, ""
+		},
 	}
 }

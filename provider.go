@@ -126,20 +126,20 @@ func (d *Deployment) UpstreamModel() string {
 type Price struct {
 	// InputPerMTok is charged for each input token not read from or written
 	// to a cache.
-	InputPerMTok float64
+	InputPerMTok float64 `yaml:"input,omitempty"`
 	// OutputPerMTok is charged for each output token, reasoning included.
-	OutputPerMTok float64
+	OutputPerMTok float64 `yaml:"output,omitempty"`
 	// CachedInputPerMTok is charged for input tokens read from a prompt
 	// cache. Zero means InputPerMTok.
-	CachedInputPerMTok float64
+	CachedInputPerMTok float64 `yaml:"cached_input,omitempty"`
 	// CacheWritePerMTok is charged for input tokens written to a prompt
 	// cache. Zero means InputPerMTok.
-	CacheWritePerMTok float64
+	CacheWritePerMTok float64 `yaml:"cache_write,omitempty"`
 	// CacheWrite1hPerMTok is charged for input tokens written to a prompt
 	// cache with a one-hour TTL (Usage.CacheWrite1hTokens; Anthropic
 	// charges twice the input price, against 1.25 times for five minutes).
 	// Zero means CacheWritePerMTok.
-	CacheWrite1hPerMTok float64
+	CacheWrite1hPerMTok float64 `yaml:"cache_write_1h,omitempty"`
 }
 
 // Capabilities is a set of things a deployment can do.

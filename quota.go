@@ -31,6 +31,10 @@ type QuotaStore interface {
 
 // Reservation is one request's claim on one quota bucket.
 type Reservation struct {
+	// ID identifies the request the claim is for (Record.RequestID): the
+	// router fills it, so a shared store can make Settle and Cancel
+	// idempotent. Stores that keep no per-request state may ignore it.
+	ID string
 	// Rule and Key name the bucket: the rule's name and the key it derived
 	// from the request (the tenant, say).
 	Rule, Key string
@@ -56,13 +60,13 @@ type Amount struct {
 type Limit struct {
 	// Window is the length of each window; required when Requests, Tokens
 	// or USD is set.
-	Window time.Duration
+	Window time.Duration `yaml:"window,omitempty"`
 	// Requests, Tokens and USD cap what a window may hold.
-	Requests int64
-	Tokens   int64
-	USD      float64
+	Requests int64   `yaml:"requests,omitempty"`
+	Tokens   int64   `yaml:"tokens,omitempty"`
+	USD      float64 `yaml:"usd,omitempty"`
 	// Concurrent caps the requests in flight at once; it ignores Window.
-	Concurrent int64
+	Concurrent int64 `yaml:"concurrent,omitempty"`
 }
 
 // RPM limits requests per minute.

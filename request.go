@@ -41,6 +41,11 @@ type Request struct {
 	User string
 	// Labels are free-form attributes for policies, quotas and lineage.
 	Labels map[string]string
+	// AffinityKey keeps related requests on one deployment under the Sticky
+	// strategy: a conversation or session id, or a hash of a shared prompt
+	// prefix, so that the deployment's prompt cache keeps paying off. Empty
+	// means no affinity; other strategies ignore it.
+	AffinityKey string
 	// Policies apply to this request only, on top of the router's and the
 	// tenant's.
 	Policies []Policy

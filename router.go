@@ -29,6 +29,7 @@ type Router struct {
 	quotaRules     []QuotaRule
 	sinks          []Sink
 	tracer         trace.Tracer // nil: tracing off
+	metrics        *metrics     // nil: metrics off
 	retry          RetryPolicy
 	timeouts       Timeouts
 	estimates      TokenEstimates
@@ -37,6 +38,9 @@ type Router struct {
 	sleep          func(ctx context.Context, d time.Duration) error
 	budget         *budget
 	calls          sync.Pool // *call
+	// policyNames names the router's capability check and router-wide
+	// policies, in order, as records list them.
+	policyNames []string
 	// fixedPolicies is how many of the leading router-wide policies
 	// depend on the deployment alone; each deployment holds their answer.
 	fixedPolicies int
@@ -49,6 +53,23 @@ type route struct {
 	tierOf   []int
 	tiers    int
 	strategy Strategy
+	// candidates is the lineage record's candidate list before anything
+	// happened to them (all unused), copied into each request's record.
+	candidates []CandidateRecord
+}
+
+// finishRoutes builds what requests copy from their route.
+func (r *Router) finishRoutes() {
+	for _, rt := range r.routes {
+		rt.candidates = make([]CandidateRecord, len(rt.members))
+		for i, d := range rt.members {
+			rt.candidates[i] = CandidateRecord{Deployment: d.Name, Provider: d.provider, Tier: rt.tierOf[i], Status: CandidateUnused}
+		}
+	}
+	r.policyNames = append(r.policyNames, builtinCapabilityCheck)
+	for _, p := range r.policies {
+		r.policyNames = append(r.policyNames, p.Name)
+	}
 }
 
 // New builds a Router. It validates the whole configuration once and
@@ -57,6 +78,11 @@ func New(opts ...Option) (*Router, error) {
 	var c config
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.fromData != nil {
+		if err := c.fromData.translate(&c); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -85,9 +111,15 @@ func New(opts ...Option) (*Router, error) {
 		}
 	}
 	bp := c.breaker.withDefaults()
+	decay := c.statsDecay
+	if decay == 0 {
+		decay = DefaultStatsDecay
+	}
 	byName := map[string]*deployment{}
 	for _, d := range c.deployments {
 		dep := newDeployment(d, bp)
+		dep.decay = float64(decay)
+		dep.nameHash = hashString(d.Name)
 		r.deployments = append(r.deployments, dep)
 		byName[d.Name] = dep
 		r.routes[d.Name] = &route{name: d.Name, members: []*deployment{dep}, tierOf: []int{0}, tiers: 1, strategy: WeightedRandom}
@@ -106,6 +138,11 @@ func New(opts ...Option) (*Router, error) {
 		}
 		r.routes[nr.name] = rt
 	}
+	r.finishRoutes()
+	var err error
+	if r.metrics, err = newMetrics(c.meterProvider, r.deployments, r.routes); err != nil {
+		return nil, &ConfigError{"MeterProvider", "creating instruments: " + err.Error()}
+	}
 	r.calls.New = func() any { return new(call) }
 	return r, nil
 }
@@ -122,17 +159,7 @@ func New(opts ...Option) (*Router, error) {
 func (r *Router) Chat(ctx context.Context, req *Request) (resp *Response, err error) {
 	c := r.begin(ctx, req, false)
 	route, finished := c.req.Model, false
-	defer func() {
-		if v := recover(); v != nil {
-			// A panic the user-code wrappers did not catch: a bug of the
-			// router's own. The request still ends once, releasing all it
-			// holds.
-			resp, err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
-			if !finished {
-				c.finish(nil, err)
-			}
-		}
-	}()
+	defer backstop(c, route, &finished, &resp, &err)
 	resp, err = c.chat()
 	finished = true
 	c.finish(resp, err)
@@ -149,14 +176,7 @@ func (r *Router) Chat(ctx context.Context, req *Request) (resp *Response, err er
 func (r *Router) ChatStream(ctx context.Context, req *Request) (s *Stream, err error) {
 	c := r.begin(ctx, req, true)
 	route, finished := c.req.Model, false
-	defer func() {
-		if v := recover(); v != nil {
-			s, err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
-			if !finished {
-				c.finish(nil, err)
-			}
-		}
-	}()
+	defer backstop(c, route, &finished, &s, &err)
 	st, err := c.openStream()
 	finished = true
 	if err != nil {
@@ -176,6 +196,11 @@ type DeploymentStats struct {
 	// CoolingUntil is when a rate-limit cooldown ends (router clock), or the
 	// zero time.
 	CoolingUntil time.Time
+	// TTFT, TimePerToken, ErrorRate and Throughput are the deployment's
+	// statistics, as a Strategy reads them (see Candidate).
+	TTFT, TimePerToken time.Duration
+	ErrorRate          float64
+	Throughput         float64
 }
 
 // Stats returns a snapshot of every deployment's live state, in
@@ -185,6 +210,7 @@ func (r *Router) Stats() []DeploymentStats {
 	now := r.now().UnixNano()
 	for i, d := range r.deployments {
 		out[i] = DeploymentStats{Name: d.Name, InFlight: d.inFlight.Load(), BreakerOpen: d.breakerOpen()}
+		d.snapshot(&out[i], now)
 		if t := d.cooldownUntil.Load(); t > now {
 			out[i].CoolingUntil = time.Unix(0, t)
 		}
@@ -300,6 +326,9 @@ func (c *config) validate() error {
 	}
 	if b := c.breaker; b.FailureRatio < 0 || b.FailureRatio > 1 || b.Interval < 0 || b.OpenFor < 0 {
 		return &ConfigError{"Breaker", "FailureRatio must be within [0,1]; durations must not be negative"}
+	}
+	if c.statsDecay < 0 {
+		return &ConfigError{"StatsDecay", "negative: use zero for the default (30s)"}
 	}
 	if c.estimates.DefaultOutput < 0 {
 		return &ConfigError{"TokenEstimates.DefaultOutput", "negative"}

@@ -1,6 +1,6 @@
 package llmrouter
 
-import "math/rand/v2"
+import "github.com/llmrouter/llmrouter/internal/rng"
 
 // Route is an ordered list of tiers of deployments. The router serves a
 // request from the first tier that has a usable candidate, choosing within
@@ -32,12 +32,20 @@ type StrategyFunc func(req *Request, cands []Candidate) int
 // Pick calls f(req, cands).
 func (f StrategyFunc) Pick(req *Request, cands []Candidate) int { return f(req, cands) }
 
-// Candidate is a deployment a Strategy may pick, with its live state.
+// Candidate is a deployment a Strategy may pick, with its live state. Its
+// methods (Latency, LatencyP90, ErrorRate, Throughput, FailedWithin,
+// EstimatedCost) give the deployment's statistics and the request's cost
+// there.
 type Candidate struct {
 	Deployment *Deployment
 	// InFlight is the calls in progress on the deployment, all requests
 	// together.
 	InFlight int64
+
+	// c is the request picking; nil for a Candidate built by hand. (One
+	// pointer, not three fields: a call must stay within its 2,304-byte
+	// size class, and holds four Candidates inline.)
+	c *call
 }
 
 // The built-in strategies.
@@ -60,7 +68,7 @@ func (weightedRandom) Pick(_ *Request, cands []Candidate) int {
 	for i := range cands {
 		total += weight(cands[i].Deployment)
 	}
-	x := rand.Float64() * total
+	x := rng.Float64() * total
 	for i := range cands {
 		if x -= weight(cands[i].Deployment); x < 0 {
 			return i
@@ -87,7 +95,7 @@ func (leastBusy) Pick(_ *Request, cands []Candidate) int {
 		case cands[i].InFlight == cands[best].InFlight:
 			// Reservoir sampling keeps a uniform choice among ties.
 			ties++
-			if rand.IntN(ties) == 0 {
+			if rng.IntN(ties) == 0 {
 				best = i
 			}
 		}

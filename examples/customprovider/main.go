@@ -33,6 +33,12 @@ type inHouse struct {
 
 func (p *inHouse) Name() string { return "inhouse" }
 
+// HonorsContext declares that every call ends when its context does (the
+// HTTP request is made with it), so the router calls this provider
+// directly instead of guarding each call with a goroutine of its own.
+// providertest.Run checks the claim.
+func (p *inHouse) HonorsContext() bool { return true }
+
 func (p *inHouse) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (*llmrouter.Response, error) {
 	var prompt strings.Builder
 	for _, m := range req.Messages {

@@ -191,6 +191,7 @@ func TestRedirectsNeverCarryKeys(t *testing.T) {
 	other.mu.Unlock()
 
 	own := &http.Client{Timeout: time.Minute}
+	tried := 0
 	for _, withClient := range []bool{false, true} {
 		var client *http.Client
 		if withClient {
@@ -200,6 +201,7 @@ func TestRedirectsNeverCarryKeys(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/ownClient=%v", c.name, withClient), func(t *testing.T) {
 				for _, stream := range []bool{false, true} {
 					err := callOnce(c.p, stream)
+					tried++
 					require.Empty(t, other.requests(), "the other host received a request (stream=%v)", stream)
 					require.Error(t, err)
 					var pe *llmrouter.ProviderError
@@ -220,6 +222,7 @@ func TestRedirectsNeverCarryKeys(t *testing.T) {
 	}
 	assert.Nil(t, own.CheckRedirect, "the caller's client was modified")
 	assert.NotEmpty(t, first.requests())
+	fmt.Printf("redirects: calls=%d (5 adapters, own and caller's client, chat and stream) requests_off_host=%d\n", tried, len(other.requests()))
 }
 
 // TestSameHostRedirects: with WithSameHostRedirects an adapter follows a

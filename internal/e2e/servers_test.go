@@ -28,9 +28,13 @@ type upstream struct {
 	calls    atomic.Int64
 	attempts sync.Map // request id -> *atomic.Int64
 	byPath   sync.Map // path -> *atomic.Int64
+	byModel  sync.Map // model named in the body -> *atomic.Int64
 }
 
-var reqIDPattern = regexp.MustCompile(`req-[0-9]+`)
+var (
+	reqIDPattern = regexp.MustCompile(`req-[0-9]+`)
+	modelPattern = regexp.MustCompile(`"model":"([^"]*)"`)
+)
 
 // dialect writes one provider's answers and errors.
 type dialect interface {
@@ -48,6 +52,10 @@ func newUpstream(t testing.TB, d dialect, decide decider) *upstream {
 		u.calls.Add(1)
 		v, _ := u.byPath.LoadOrStore(r.URL.Path, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1)
+		if m := modelPattern.FindSubmatch(body); m != nil {
+			v, _ := u.byModel.LoadOrStore(string(m[1]), new(atomic.Int64))
+			v.(*atomic.Int64).Add(1)
+		}
 		id := reqIDPattern.FindString(string(body))
 		a, _ := u.attempts.LoadOrStore(id, new(atomic.Int64))
 		n := a.(*atomic.Int64).Add(1)
@@ -84,16 +92,12 @@ func newUpstream(t testing.TB, d dialect, decide decider) *upstream {
 	return u
 }
 
-// pathCalls returns how many calls reached paths containing s.
-func (u *upstream) pathCalls(s string) int64 {
-	var n int64
-	u.byPath.Range(func(k, v any) bool {
-		if strings.Contains(k.(string), s) {
-			n += v.(*atomic.Int64).Load()
-		}
-		return true
-	})
-	return n
+// modelCalls returns how many calls named model in their body.
+func (u *upstream) modelCalls(model string) int64 {
+	if v, ok := u.byModel.Load(model); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 const answerText = "a healthy answer"

@@ -1,0 +1,197 @@
+// Package sim drives a real llmrouter.Router over simulated deployments on
+// virtual time: latencies follow given distributions (log-normal, Pareto
+// tails, step changes), deployments go down and come back, and nothing
+// sleeps. A run is deterministic for a seed: arrivals, latencies and the
+// strategies' random picks (internal/rng) all come from it.
+//
+// Requests arrive as a Poisson process and run concurrently in virtual
+// time (a deployment's calls in flight are real to the router), but only
+// one goroutine runs at a time; see engine.
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/rng"
+)
+
+// Deployment is a simulated deployment.
+type Deployment struct {
+	Name   string
+	Region string
+	Price  llmrouter.Price
+	// Latency is the distribution of a whole answer's duration at virtual
+	// time at (since the start of the run).
+	Latency func(at time.Duration) Dist
+	// Down, when not nil, says whether the deployment is down at at: a call
+	// then fails with a 503 after DownLatency.
+	Down func(at time.Duration) bool
+	// Capacity is how many calls in flight the deployment serves at full
+	// speed: each call in flight adds 1/Capacity to a new call's latency.
+	// Zero: no slowdown under load.
+	Capacity int
+}
+
+// DownLatency is how long a call to a deployment that is down takes to fail.
+const DownLatency = 300 * time.Millisecond
+
+// Scenario is a set of deployments and the traffic sent to them.
+type Scenario struct {
+	Name        string
+	Deployments []Deployment
+	// Requests arrive at Rate per second (Poisson).
+	Requests int
+	Rate     float64
+	// Policies apply router-wide; a call that any of them refuses reaching
+	// a deployment is a violation.
+	Policies []llmrouter.Policy
+}
+
+// Duration is the scenario's expected length in virtual time.
+func (sc *Scenario) Duration() time.Duration {
+	return time.Duration(float64(sc.Requests) / sc.Rate * float64(time.Second))
+}
+
+// Every request has this usage: a prompt and a mid-sized answer.
+const (
+	inputTokens  = 1000
+	outputTokens = 200
+)
+
+// Point is one request on a run's timeline.
+type Point struct {
+	At      time.Duration // arrival
+	Latency time.Duration
+}
+
+// Result is what one run measured.
+type Result struct {
+	Scenario, Strategy string
+	P50, P90, P99      time.Duration
+	Cost               float64 // US dollars, every request
+	// CheapestCost is what the successful requests would have cost, each
+	// on the cheapest deployment the policies allow.
+	CheapestCost float64
+	Errors       int // requests that failed
+	Calls        int // attempts, all requests together
+	Violations   int // calls to a deployment a policy refuses
+	Timeline     []Point
+}
+
+// ExtraCallsPct is the attempts beyond one per request (failovers,
+// hedges), as a percentage of requests.
+func (r *Result) ExtraCallsPct() float64 {
+	n := len(r.Timeline)
+	if n == 0 {
+		return 0
+	}
+	return 100 * float64(r.Calls-n) / float64(n)
+}
+
+// Line is the result in the form the project's tooling parses.
+func (r *Result) Line() string {
+	return fmt.Sprintf("sim scenario=%s strategy=%s p50_ms=%.0f p99_ms=%.0f cost_usd=%.4f errors=%d extra_calls_pct=%.2f",
+		r.Scenario, r.Strategy, ms(r.P50), ms(r.P99), r.Cost, r.Errors, r.ExtraCallsPct())
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Run sends the scenario's traffic through a Router whose routes pick with
+// strategy s, and measures it.
+func Run(sc Scenario, name string, s llmrouter.Strategy, seed uint64) (*Result, error) {
+	rng.Seed(seed)
+	defer rng.Unseed()
+	eng := newEngine()
+	p := &provider{eng: eng, rnd: rand.New(rand.NewPCG(seed, 2)), specs: map[string]*state{}, policies: sc.Policies}
+	var deps []llmrouter.Deployment
+	var tier []string
+	minCost := -1.0
+	use := llmrouter.Usage{InputTokens: inputTokens, OutputTokens: outputTokens}
+	for i := range sc.Deployments {
+		sd := &sc.Deployments[i]
+		d := llmrouter.Deployment{Name: sd.Name, Provider: p, Model: "sim", Region: sd.Region, Price: sd.Price}
+		deps = append(deps, d)
+		tier = append(tier, sd.Name)
+		p.specs[sd.Name] = &state{Deployment: sd}
+		if allowed(sc.Policies, &d) && (minCost < 0 || sd.Price.Cost(use) < minCost) {
+			minCost = sd.Price.Cost(use)
+		}
+	}
+	res := &Result{Scenario: sc.Name, Strategy: name, Timeline: make([]Point, 0, sc.Requests)}
+	r, err := llmrouter.New(
+		llmrouter.WithDeployments(deps...),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{tier}, Strategy: s}),
+		llmrouter.WithPolicies(sc.Policies...),
+		llmrouter.WithClock(eng.Now),
+		// Breakers keep real time, which a virtual run cannot follow; the
+		// strategies must steer on their own.
+		llmrouter.WithBreaker(llmrouter.BreakerPolicy{Disabled: true}),
+		// Fail over to every deployment once; no backoff (it sleeps).
+		llmrouter.WithRetry(llmrouter.RetryPolicy{AttemptsPerDeployment: 1}),
+		llmrouter.WithLineage(llmrouter.SinkFunc(func(_ context.Context, rec *llmrouter.Record) {
+			res.Calls += len(rec.Attempts)
+		})),
+	)
+	if err != nil {
+		return nil, err
+	}
+	arrivals := rand.New(rand.NewPCG(seed, 1))
+	at := eng.now.Load()
+	ctx := context.Background()
+	for i := range sc.Requests {
+		at += int64(arrivals.ExpFloat64() / sc.Rate * float64(time.Second))
+		eng.runUntil(at)
+		req := &llmrouter.Request{
+			ID: "r" + strconv.Itoa(i), Model: "chat", MaxOutputTokens: outputTokens,
+			AffinityKey: "session-" + strconv.Itoa(i%100),
+			Messages:    []llmrouter.Message{llmrouter.User("Summarise the attached report in three bullet points.")},
+		}
+		eng.spawn(func() {
+			start := eng.now.Load()
+			resp, err := r.Chat(ctx, req)
+			lat := time.Duration(eng.now.Load() - start)
+			res.Timeline = append(res.Timeline, Point{At: time.Duration(start - epoch.UnixNano()), Latency: lat})
+			if err != nil {
+				res.Errors++
+				return
+			}
+			res.Cost += resp.Cost
+			res.CheapestCost += minCost
+		})
+	}
+	eng.runUntil(-1)
+	res.Violations = p.violations
+	lats := make([]time.Duration, len(res.Timeline))
+	for i, pt := range res.Timeline {
+		lats[i] = pt.Latency
+	}
+	slices.Sort(lats)
+	res.P50, res.P90, res.P99 = quantile(lats, 0.50), quantile(lats, 0.90), quantile(lats, 0.99)
+	slices.SortFunc(res.Timeline, func(a, b Point) int { return int(a.At - b.At) })
+	return res, nil
+}
+
+// quantile of sorted values (nearest rank).
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func allowed(ps []llmrouter.Policy, d *llmrouter.Deployment) bool {
+	req := &llmrouter.Request{Model: "chat"}
+	for _, p := range ps {
+		if ok, _ := p.Check(req, d); !ok {
+			return false
+		}
+	}
+	return true
+}
