@@ -50,7 +50,7 @@ func (c *call) attemptChat(i int) (*Response, *ProviderError) {
 	}
 	resp.Provider = d.provider
 	resp.Usage = resp.Usage.clamped()
-	c.servedBy = resp.ServedBy
+	c.rec.ServedBy = resp.ServedBy
 	if resp.RateLimit != nil {
 		d.steer(resp.RateLimit, end, c.r.retry.MaxRetryAfter)
 	}
@@ -132,7 +132,7 @@ func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 		c.served = d
 	}
 	if u != (Usage{}) {
-		c.usage.add(u)
+		c.rec.Usage.add(u)
 		c.cost += d.Price.Cost(u)
 	}
 	c.rec.Attempts = append(c.rec.Attempts, *a)
