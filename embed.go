@@ -165,22 +165,7 @@ func (c *call) embedAll() (*EmbedResponse, error) {
 			return nil, err
 		}
 	}
-	if err := c.prepare(); err != nil {
-		return nil, err
-	}
-	for {
-		i, err := c.next()
-		if err != nil {
-			return nil, err
-		}
-		resp, pe := c.attemptEmbed(i)
-		if pe == nil {
-			return resp, nil
-		}
-		if err := c.failed(i, pe); err != nil {
-			return nil, err
-		}
-	}
+	return runAttempts(c, c.attemptEmbed)
 }
 
 // attemptEmbed makes one embeddings call to member i, as attemptChat makes
