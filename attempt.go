@@ -64,18 +64,27 @@ func (c *call) attemptChat(i int) (*Response, *ProviderError) {
 // provider does not. An abandoned call keeps the attempt's slot until it
 // returns (orphaned is then true, and c.held is empty).
 func (c *call) guardedChat(ctx context.Context, d *deployment) (resp *Response, err error, orphaned bool) {
+	req := c.req
+	return guardedAttempt(c, ctx, d, func() (*Response, error) { return safeChat(ctx, d, req) },
+		func(r *Response) Usage { return r.Usage })
+}
+
+// guardedAttempt runs call on a goroutine of its own (see guardedChat);
+// usage reads the usage of an answer, for the slot an abandoned call
+// releases when it returns.
+func guardedAttempt[T any](c *call, ctx context.Context, d *deployment, call func() (*T, error), usage func(*T) Usage) (*T, error, bool) {
 	type result struct {
-		resp *Response
+		resp *T
 		err  error
 	}
-	req, held := c.req, c.held
+	held := c.held
 	r, ok := guarded(ctx, func() result {
-		resp, err := safeChat(ctx, d, req)
+		resp, err := call()
 		return result{resp, err}
 	}, func(r result) {
 		var actual int64
 		if r.resp != nil {
-			actual = int64(r.resp.Usage.clamped().Total())
+			actual = int64(usage(r.resp).clamped().Total())
 		}
 		held.release(orphanError(d), actual)
 	})

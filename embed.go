@@ -225,26 +225,9 @@ func (c *call) attemptEmbed(i int) (*EmbedResponse, *ProviderError) {
 // guardedEmbed calls a provider that does not declare it honours its
 // context on a goroutine of its own, as guardedChat does.
 func (c *call) guardedEmbed(ctx context.Context, d *deployment, em Embedder) (resp *EmbedResponse, err error, orphaned bool) {
-	type result struct {
-		resp *EmbedResponse
-		err  error
-	}
-	req, held := c.req.embed, c.held
-	r, ok := guarded(ctx, func() result {
-		resp, err := safeEmbed(ctx, d, em, req)
-		return result{resp, err}
-	}, func(r result) {
-		var actual int64
-		if r.resp != nil {
-			actual = int64(r.resp.Usage.clamped().Total())
-		}
-		held.release(orphanError(d), actual)
-	})
-	if !ok {
-		c.orphan()
-		return nil, context.Cause(ctx), true
-	}
-	return r.resp, r.err, false
+	req := c.req.embed
+	return guardedAttempt(c, ctx, d, func() (*EmbedResponse, error) { return safeEmbed(ctx, d, em, req) },
+		func(r *EmbedResponse) Usage { return r.Usage })
 }
 
 // safeEmbed calls em, recovering a panic into a *ProviderError.

@@ -126,3 +126,17 @@ func ExampleRouter_Embed() {
 	fmt.Println(len(resp.Embeddings), len(resp.Embeddings[0]), resp.Deployment)
 	// Output: 2 256 small
 }
+
+// distrusted is an embedder the router does not trust to honour its
+// context: its calls run on a goroutine of their own.
+type distrusted struct{ *fake.Provider }
+
+func (distrusted) HonorsContext() bool { return false }
+
+func TestEmbedGuardedProvider(t *testing.T) {
+	router, err := llmrouter.New(llmrouter.WithDeployments(llmrouter.Deployment{Name: "e", Provider: distrusted{fake.New("openai")}}))
+	require.NoError(t, err)
+	resp, err := router.Embed(context.Background(), &llmrouter.EmbedRequest{Model: "e", Inputs: []string{"a", "b"}})
+	require.NoError(t, err)
+	assert.Len(t, resp.Embeddings, 2)
+}
