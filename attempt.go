@@ -50,7 +50,7 @@ func (c *call) attemptChat(i int) (*Response, *ProviderError) {
 	}
 	resp.Provider = d.provider
 	resp.Usage = resp.Usage.clamped()
-	c.servedBy = resp.ServedBy
+	c.rec.ServedBy = resp.ServedBy
 	if resp.RateLimit != nil {
 		d.steer(resp.RateLimit, end, c.r.retry.MaxRetryAfter)
 	}
@@ -64,18 +64,27 @@ func (c *call) attemptChat(i int) (*Response, *ProviderError) {
 // provider does not. An abandoned call keeps the attempt's slot until it
 // returns (orphaned is then true, and c.held is empty).
 func (c *call) guardedChat(ctx context.Context, d *deployment) (resp *Response, err error, orphaned bool) {
+	req := c.req
+	return guardedAttempt(c, ctx, d, func() (*Response, error) { return safeChat(ctx, d, req) },
+		func(r *Response) Usage { return r.Usage })
+}
+
+// guardedAttempt runs call on a goroutine of its own (see guardedChat);
+// usage reads the usage of an answer, for the slot an abandoned call
+// releases when it returns.
+func guardedAttempt[T any](c *call, ctx context.Context, d *deployment, call func() (*T, error), usage func(*T) Usage) (*T, error, bool) {
 	type result struct {
-		resp *Response
+		resp *T
 		err  error
 	}
-	req, held := c.req, c.held
+	held := c.held
 	r, ok := guarded(ctx, func() result {
-		resp, err := safeChat(ctx, d, req)
+		resp, err := call()
 		return result{resp, err}
 	}, func(r result) {
 		var actual int64
 		if r.resp != nil {
-			actual = int64(r.resp.Usage.clamped().Total())
+			actual = int64(usage(r.resp).clamped().Total())
 		}
 		held.release(orphanError(d), actual)
 	})
@@ -132,7 +141,7 @@ func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 		c.served = d
 	}
 	if u != (Usage{}) {
-		c.usage.add(u)
+		c.rec.Usage.add(u)
 		c.cost += d.Price.Cost(u)
 	}
 	c.rec.Attempts = append(c.rec.Attempts, *a)
@@ -191,7 +200,6 @@ func (u Usage) clamped() Usage {
 	out.OutputTokens = clamp(u.OutputTokens, MaxUsageTokens)
 	out.CachedInputTokens = clamp(u.CachedInputTokens, out.InputTokens)
 	out.CacheWriteTokens = clamp(u.CacheWriteTokens, out.InputTokens-out.CachedInputTokens)
-	out.CacheWrite1hTokens = clamp(u.CacheWrite1hTokens, out.CacheWriteTokens)
 	out.CacheWrite1hTokens = clamp(u.CacheWrite1hTokens, out.CacheWriteTokens)
 	out.ReasoningTokens = clamp(u.ReasoningTokens, out.OutputTokens)
 	if out != u {

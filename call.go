@@ -45,7 +45,11 @@ type callState struct {
 	rt     *route
 	start  time.Time
 	needs  Capabilities
-	span   trace.Span
+	// budgetOut: a retry was refused by the retry budget. stream: ChatStream.
+	// (Next to needs: no padding. The call's size decides its allocation
+	// class, which leak_test bounds.)
+	budgetOut, stream bool
+	span              trace.Span
 
 	tenantPolicies []Policy
 	estInput       int   // estimated input tokens
@@ -55,24 +59,20 @@ type callState struct {
 
 	attempts  int
 	waits     int
-	tries     []uint8   // calls per route member
-	hold      []int64   // per route member: not before this router-clock time (a Retry-After)
-	minWindow int       // after a context-length failure: windows must exceed it
-	invalid   error     // a nil request or context, found by begin
-	until     int64     // set by try: when a refused member may be usable
-	budgetOut bool      // a retry was refused by the retry budget
-	stream    bool      // ChatStream (next to budgetOut: no padding)
-	pickNow   int64     // router-clock Unix ns of the pick in progress
-	lastNow   time.Time // the end of the last attempt, when nothing came after
+	tries     []uint8       // calls per route member
+	hold      []int64       // per route member: not before this router-clock time (a Retry-After)
+	minWindow int           // after a context-length failure: windows must exceed it
+	invalid   *RequestError // a nil request or context, found by begin
+	until     int64         // set by try: when a refused member may be usable
+	pickNow   int64         // router-clock Unix ns of the pick in progress
+	lastNow   time.Time     // the end of the last attempt, when nothing came after
 	failures  []*ProviderError
 	bo        *backoff.ExponentialBackOff
 
-	served   *deployment
-	servedBy string // the upstream behind a router-like provider
-	usage    Usage
-	cost     float64
-	content  Content
-	rec      Record
+	served  *deployment
+	cost    float64 // of rec.Usage, which sums the attempts' usage (rec.ServedBy, too, is set as attempts go)
+	content Content
+	rec     Record
 }
 
 // begin takes a call from the pool and starts the request.
@@ -187,6 +187,9 @@ const builtinCapabilityCheck = "capabilities"
 func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
 	if d.Capabilities != 0 && !d.Capabilities.Has(c.needs) {
 		return builtinCapabilityCheck, "lacks " + (c.needs &^ d.Capabilities).lowest().String(), false
+	}
+	if c.needs&CapEmbeddings != 0 && !d.embeds {
+		return builtinCapabilityCheck, "provider serves no embeddings", false
 	}
 	if d.refusedBy != "" {
 		return d.refusedBy, d.refusal, false

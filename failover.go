@@ -24,7 +24,11 @@ const spentTries = math.MaxUint8
 const maxWaits = 3
 
 // chat runs a non-streaming request to its end.
-func (c *call) chat() (*Response, error) {
+func (c *call) chat() (*Response, error) { return runAttempts(c, c.attemptChat) }
+
+// runAttempts runs a non-streaming request (chat or embeddings) to its
+// end: prepare, then pick, attempt and decide until an answer or an error.
+func runAttempts[T any](c *call, attempt func(int) (*T, *ProviderError)) (*T, error) {
 	if err := c.prepare(); err != nil {
 		return nil, err
 	}
@@ -33,7 +37,7 @@ func (c *call) chat() (*Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		resp, pe := c.attemptChat(i)
+		resp, pe := attempt(i)
 		if pe == nil {
 			return resp, nil
 		}

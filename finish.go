@@ -18,6 +18,7 @@ func (c *call) finish(resp *Response, err error) {
 		end = r.now()
 	}
 	rec.Route, rec.Tenant, rec.User, rec.Labels, rec.Stream = req.Model, req.Tenant, req.User, req.Labels, c.stream
+	rec.Embed = req.embed != nil
 	rec.Start, rec.Duration = c.start, end.Sub(c.start)
 	if rec.Outcome == "" {
 		rec.Outcome = c.outcome(err)
@@ -27,10 +28,11 @@ func (c *call) finish(resp *Response, err error) {
 	}
 	if d := c.served; d != nil {
 		rec.Deployment, rec.Provider, rec.Model = d.Name, d.provider, d.UpstreamModel()
-		rec.ServedBy = c.servedBy
 		rec.ReasoningDropped = req.ForeignReasoning(d.provider)
+	} else {
+		rec.ServedBy = "" // set by an attempt that did not end up serving
 	}
-	rec.Usage, rec.Cost = c.usage, c.cost
+	rec.Cost = c.cost // rec.Usage sums the attempts' usage already
 	c.releaseAll(err)
 	if resp != nil {
 		resp.RequestID, resp.Cost = rec.RequestID, c.cost

@@ -15,6 +15,7 @@ import (
 type deployment struct {
 	Deployment
 	provider string // Provider.Name(), read once
+	embeds   bool   // Provider is an Embedder
 
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}] // nil when disabled
 	// closed mirrors "the breaker is closed", and unsettled counts the
@@ -68,7 +69,8 @@ type deployment struct {
 }
 
 func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
-	dep := &deployment{Deployment: d, provider: d.Provider.Name(), honorsCtx: honorsContext(d.Provider)}
+	_, embeds := d.Provider.(Embedder)
+	dep := &deployment{Deployment: d, provider: d.Provider.Name(), honorsCtx: honorsContext(d.Provider), embeds: embeds}
 	if d.RPM > 0 {
 		dep.limits = append(dep.limits, RPM(int64(d.RPM)))
 	}

@@ -26,6 +26,9 @@ type Record struct {
 	User   string
 	Labels map[string]string
 	Stream bool
+	// Embed is true for an embeddings request (Router.Embed); Prompt then
+	// describes its inputs, one user message each.
+	Embed bool
 	// Start is when the router received the request; Duration is how long it
 	// took, to the end of the stream for streams.
 	Start    time.Time

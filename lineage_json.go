@@ -40,6 +40,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	if r.Stream {
 		b = append(b, `,"stream":true`...)
 	}
+	if r.Embed {
+		b = append(b, `,"embed":true`...)
+	}
 	b = appendTimeField(b, "start", r.Start)
 	b = appendMillisField(b, "duration_ms", r.Duration)
 	b = appendMillisField(b, "ttft_ms", r.TTFT)

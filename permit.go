@@ -101,12 +101,12 @@ func (c *call) settleQuota() {
 		return
 	}
 	ctx, cancel := c.settleContext()
-	actual := Amount{Requests: 1, Tokens: int64(c.usage.Total()), MicroUSD: toMicroUSD(c.cost)}
+	actual := Amount{Requests: 1, Tokens: int64(c.rec.Usage.Total()), MicroUSD: toMicroUSD(c.cost)}
 	for _, res := range c.res {
 		switch {
-		case c.usage.Total() == 0 && !c.orphans:
+		case c.rec.Usage.Total() == 0 && !c.orphans:
 			safeSettle(ctx, c.r.quota, res, nil)
-		case c.usage.Estimated || c.orphans:
+		case c.rec.Usage.Estimated || c.orphans:
 			safeSettle(ctx, c.r.quota, res, &Amount{
 				Requests: 1,
 				Tokens:   max(actual.Tokens, res.Amount.Tokens),

@@ -155,6 +155,9 @@ const (
 	CapVision
 	CapStreaming
 	CapReasoning
+	// CapEmbeddings: the deployment serves embeddings (Router.Embed), its
+	// provider implementing Embedder.
+	CapEmbeddings
 )
 
 // Has reports whether c includes every capability in want.
@@ -183,7 +186,7 @@ func (c Capabilities) String() string {
 var capabilityNames = [...]struct {
 	cap  Capabilities
 	name string
-}{{CapTools, "tools"}, {CapJSON, "json"}, {CapVision, "vision"}, {CapStreaming, "streaming"}, {CapReasoning, "reasoning"}}
+}{{CapTools, "tools"}, {CapJSON, "json"}, {CapVision, "vision"}, {CapStreaming, "streaming"}, {CapReasoning, "reasoning"}, {CapEmbeddings, "embeddings"}}
 
 // Retention is what a provider keeps of the data a deployment is sent.
 type Retention uint8

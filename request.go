@@ -66,6 +66,8 @@ type Request struct {
 	// adapter's, and a nil value deletes the field. The values must encode
 	// as JSON. The router never routes on Extra.
 	Extra map[string]map[string]any
+
+	embed *EmbedRequest // set when the router routes an embeddings request
 }
 
 // Role is who speaks a message.
@@ -234,6 +236,9 @@ func Ptr[T any](v T) *T { return &v }
 
 // needs returns the capabilities the request requires of a deployment.
 func (r *Request) needs(stream bool) Capabilities {
+	if r.embed != nil {
+		return CapEmbeddings
+	}
 	var c Capabilities
 	if len(r.Tools) > 0 {
 		c |= CapTools

@@ -251,7 +251,7 @@ func (s *streamState) read() (bool, *ProviderError) {
 		s.usage, s.hasUsage = u.clamped(), true
 	}
 	if s.cur.ServedBy != "" {
-		s.c.servedBy, s.servedBy = s.cur.ServedBy, s.cur.ServedBy
+		s.c.rec.ServedBy, s.servedBy = s.cur.ServedBy, s.cur.ServedBy
 	}
 	if rl := s.cur.RateLimit; rl != nil {
 		s.d.steer(rl, s.c.r.now(), s.c.r.retry.MaxRetryAfter)
@@ -426,7 +426,7 @@ func (s *streamState) end(pe *ProviderError, how Outcome) {
 		err = &StreamError{Deployment: s.d.Name, Usage: u, Err: pe}
 		s.err = err
 	}
-	s.final, s.cost = c.usage, c.cost
+	s.final, s.cost = c.rec.Usage, c.cost
 	if s.d != nil {
 		s.dropped = c.req.ForeignReasoning(s.d.provider)
 	}

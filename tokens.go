@@ -44,7 +44,7 @@ func EstimateInputTokens(req *Request) int {
 // estimate without one.
 func (r *Router) estimateTokens(req *Request) (input, output int) {
 	output = req.MaxOutputTokens
-	if output == 0 {
+	if output == 0 && req.embed == nil { // embeddings generate no tokens
 		output = r.estimates.DefaultOutput
 	}
 	return max(r.estimates.Input(req), 0), output // a custom estimate may say anything

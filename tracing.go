@@ -44,8 +44,11 @@ func (c *call) startSpan() {
 		return
 	}
 	name := "llmrouter.chat"
-	if c.stream {
+	switch {
+	case c.stream:
 		name = "llmrouter.chat_stream"
+	case c.req != nil && c.req.embed != nil:
+		name = "llmrouter.embed"
 	}
 	c.ctx, c.span = c.r.tracer.Start(c.ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
 	if c.span.IsRecording() {
@@ -87,8 +90,12 @@ func (c *call) startAttemptSpan(ctx context.Context, d *deployment, resend int) 
 		return ctx, nil
 	}
 	model := d.UpstreamModel()
+	op, opName := semconv.GenAIOperationNameChat, "chat "
+	if c.req.embed != nil {
+		op, opName = semconv.GenAIOperationNameEmbeddings, "embeddings "
+	}
 	attrs := []attribute.KeyValue{
-		semconv.GenAIOperationNameChat,
+		op,
 		semconv.GenAIProviderNameKey.String(d.provider),
 		semconv.GenAIRequestModel(model),
 		attrDeployment.String(d.Name),
@@ -108,7 +115,7 @@ func (c *call) startAttemptSpan(ctx context.Context, d *deployment, resend int) 
 	if p := c.req.TopP; p != nil {
 		attrs = append(attrs, semconv.GenAIRequestTopP(*p))
 	}
-	return c.r.tracer.Start(ctx, "chat "+model, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	return c.r.tracer.Start(ctx, opName+model, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 }
 
 // endAttemptSpan ends an attempt's span with its answer or error.

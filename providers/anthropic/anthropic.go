@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/wire"
@@ -42,6 +43,8 @@ type Provider struct {
 	maxTokens int
 	sameHost  bool         // WithSameHostRedirects
 	secrets   wire.Secrets // every credential, kept out of errors; built by New
+	tokenSrc  wire.TokenSource
+	tokens    *wire.Tokens // the token source's cache, or nil
 }
 
 // Option configures a Provider.
@@ -50,6 +53,16 @@ type Option func(*Provider)
 // WithAPIKey sets the API key, sent as the x-api-key header. Default: none
 // (the API then answers 401).
 func WithAPIKey(key string) Option { return func(p *Provider) { p.apiKey = key } }
+
+// WithTokenSource takes the API key from src instead of WithAPIKey: each
+// request carries src's current key as x-api-key, cached until a minute
+// before the expiry src gives (a zero expiry is used for five minutes), so
+// keys that rotate are picked up without a new Provider. A failing src
+// fails the call with KindAuth before anything is sent. Keys never appear
+// in errors.
+func WithTokenSource(src func(ctx context.Context) (key string, expires time.Time, err error)) Option {
+	return func(p *Provider) { p.tokenSrc = src }
+}
 
 // WithBaseURL sets the API root, without the /v1 path (for a proxy or a
 // test server). Default: DefaultBaseURL.
@@ -111,6 +124,9 @@ func New(opts ...Option) *Provider {
 	p.secrets.Add(p.apiKey)
 	p.secrets.AddHeaders(p.header)
 	p.secrets.AddURL(p.baseURL)
+	if p.tokenSrc != nil {
+		p.tokens = wire.NewTokens(p.tokenSrc, &p.secrets, nil)
+	}
 	return p
 }
 
@@ -204,6 +220,16 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 			Message: "building the request: " + err.Error()}, d)
 	}
 	p.setHeaders(hreq.Header, settings, stream)
+	if p.tokens != nil {
+		key, err := p.tokens.Token(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, p.transportError(ctx, d, ctx.Err())
+			}
+			return nil, p.finish(&llmrouter.ProviderError{Kind: llmrouter.KindAuth, Code: "credentials", Message: "token source: " + err.Error()}, d)
+		}
+		hreq.Header.Set("X-Api-Key", key)
+	}
 	resp, err := p.client.Do(hreq)
 	if err != nil {
 		return nil, p.transportError(ctx, d, err)
@@ -259,6 +285,9 @@ func settingsOf(d *llmrouter.Deployment) (*Settings, *llmrouter.ProviderError) {
 func (p *Provider) finish(pe *llmrouter.ProviderError, d *llmrouter.Deployment) *llmrouter.ProviderError {
 	pe.Provider = name
 	pe.Deployment = d.Name
+	if p.tokens != nil {
+		return p.tokens.Secrets().Finish(pe)
+	}
 	return p.secrets.Finish(pe)
 }
 

@@ -77,6 +77,29 @@ func (c *call) transport(ctx context.Context, err error) *llmrouter.ProviderErro
 // 200; any other status is returned as a classified error.
 func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request, stream bool) (*http.Response, *call, error) {
 	c := &call{deployment: d.Name, secrets: &p.secrets}
+	region, pe := p.regionOf(c, d)
+	if pe != nil {
+		return nil, nil, pe
+	}
+	body, err := encodeRequest(d, req, stream)
+	if err != nil {
+		return nil, nil, requestError(c, err)
+	}
+	op := "/converse"
+	if stream {
+		op = "/converse-stream"
+	}
+	// No Accept header: as in the AWS SDKs, Converse does not negotiate
+	// its content type (on InvokeModel, Accept means the model's type).
+	resp, pe := p.post(ctx, c, d, region, op, "", body)
+	if pe != nil {
+		return nil, nil, pe
+	}
+	return resp, c, nil
+}
+
+// regionOf is the region d's calls go to: its own, else the provider's.
+func (p *Provider) regionOf(c *call, d *llmrouter.Deployment) (string, *llmrouter.ProviderError) {
 	region := d.Region
 	if region == "" {
 		region = p.region
@@ -84,42 +107,40 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	if region == "" {
 		pe := c.fail(llmrouter.KindBadRequest, 0, "no_region", "no AWS region: set Deployment.Region or bedrock.WithRegion")
 		pe.Class = llmrouter.ClassFailover // this deployment's configuration, not the request, is at fault
-		return nil, nil, pe
+		return "", pe
 	}
-	body, err := encodeRequest(d, req, stream)
-	if err != nil {
-		return nil, nil, requestError(c, err)
-	}
+	return region, nil
+}
 
-	op := "/converse"
-	if stream {
-		op = "/converse-stream"
-	}
+// post signs and posts body to operation op of d's model in region, and
+// returns the response of a 200; any other status is a classified error.
+func (p *Provider) post(ctx context.Context, c *call, d *llmrouter.Deployment, region, op, accept string, body []byte) (*http.Response, *llmrouter.ProviderError) {
 	u := p.endpoint(region) + "/model/" + httpbinding.EscapePath(d.UpstreamModel(), true) + op
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		pe := c.fail(llmrouter.KindBadRequest, 0, "bad_endpoint", "building the request URL: "+err.Error())
 		pe.Class = llmrouter.ClassFailover
-		return nil, nil, pe
+		return nil, pe
 	}
 	hreq.Header.Set("Content-Type", "application/json")
-	// No Accept header: as in the AWS SDKs, Converse does not negotiate
-	// its content type (on InvokeModel, Accept means the model's type).
+	if accept != "" {
+		hreq.Header.Set("Accept", accept)
+	}
 	hreq.Header.Set("User-Agent", userAgent)
 	if pe := p.authorize(ctx, c, hreq, body, region); pe != nil {
-		return nil, nil, pe
+		return nil, pe
 	}
 
 	resp, err := p.client.Do(hreq)
 	if err != nil {
-		return nil, nil, c.transport(ctx, err)
+		return nil, c.transport(ctx, err)
 	}
 	c.requestID = resp.Header.Get("X-Amzn-Requestid")
 	if resp.StatusCode != http.StatusOK {
 		b := wire.ReadErrorBody(resp)
-		return nil, nil, errorFromResponse(c, resp.StatusCode, resp.Header, b)
+		return nil, errorFromResponse(c, resp.StatusCode, resp.Header, b)
 	}
-	return resp, c, nil
+	return resp, nil
 }
 
 // authorize adds the Bedrock API key, or signs hreq with SigV4.

@@ -36,3 +36,22 @@ func TestConformance(t *testing.T) {
 		return fake.New("fake", fake.WithDefault(step))
 	})
 }
+
+func TestEmbedConformance(t *testing.T) {
+	providertest.RunEmbed(t, func(t *testing.T, s providertest.Scenario) llmrouter.Provider {
+		var step fake.Step
+		switch s {
+		case providertest.EmbedVectors:
+			step = fake.Step{Embeddings: providertest.EmbedOutput, Usage: &llmrouter.Usage{InputTokens: providertest.EmbedTokens}}
+		case providertest.ServerError:
+			step = fake.ServerError()
+		case providertest.RateLimited:
+			step = fake.RateLimited(providertest.RetryAfter)
+		case providertest.AuthError:
+			step = fake.Fail(llmrouter.KindAuth, 401)
+		case providertest.Hang:
+			step = fake.Hang()
+		}
+		return fake.New("fake", fake.WithDefault(step))
+	})
+}

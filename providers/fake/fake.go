@@ -40,9 +40,12 @@ type Call struct {
 	// Deployment and Model name where the router sent it.
 	Deployment string
 	Model      string
-	// Request is the request as the fake received it (not a copy).
+	// Request is the request as the fake received it (not a copy); nil
+	// for an embeddings call.
 	Request *llmrouter.Request
-	Stream  bool
+	// Embed is the embeddings request of an Embed call, else nil.
+	Embed  *llmrouter.EmbedRequest
+	Stream bool
 	// N is the call's number, from 1, in the order calls arrived.
 	N int
 }
@@ -127,11 +130,16 @@ func (p *Provider) Reset() {
 
 // step records the call and returns its step.
 func (p *Provider) step(d *llmrouter.Deployment, req *llmrouter.Request, stream bool) Step {
+	return p.stepCall(Call{Deployment: d.Name, Model: d.UpstreamModel(), Request: req, Stream: stream})
+}
+
+// stepCall records call c (numbering it) and returns its step.
+func (p *Provider) stepCall(c Call) Step {
 	n := int(p.count.Add(1))
 	if !p.record && !p.scripted.Load() && p.fn == nil {
 		return p.def
 	}
-	c := Call{Deployment: d.Name, Model: d.UpstreamModel(), Request: req, Stream: stream, N: n}
+	c.N = n
 	if p.fn != nil {
 		if p.record {
 			p.mu.Lock()

@@ -17,6 +17,9 @@ type Step struct {
 	// and one signed ReasoningBlock (Signature "fake-signature") issued by
 	// the fake, streamed as one chunk before the text.
 	Reasoning string
+	// Embeddings, when not nil, are the vectors an Embed call returns;
+	// nil means one deterministic vector per input (see Provider.Embed).
+	Embeddings [][]float32
 	// FinishReason defaults to stop, or tool_calls when ToolCalls is set.
 	FinishReason llmrouter.FinishReason
 	// Usage is reported as given; nil means a deterministic count: the

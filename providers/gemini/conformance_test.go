@@ -1,8 +1,10 @@
 package gemini
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/llmrouter/llmrouter"
@@ -80,4 +82,32 @@ func TestStreamReusesConnection(t *testing.T) {
 		writeSSE(w, "\r\n\r\n", confStreamText...)
 	}))
 	providertest.CheckConnReuse(t, New(WithAPIKey(providertest.APIKey), WithBaseURL(srv.URL), WithHTTPClient(srv.Client())), conns)
+}
+
+func TestEmbedConformance(t *testing.T) {
+	providertest.RunEmbed(t, func(t *testing.T, s providertest.Scenario) llmrouter.Provider {
+		return newTestProvider(t, func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body) // so that the server sees the client go
+			if r.URL.Path != "/v1beta/models/"+providertest.Model+":batchEmbedContents" {
+				t.Errorf("request %s %s", r.Method, r.URL.Path)
+			}
+			switch s {
+			case providertest.EmbedVectors:
+				var vecs []string
+				for _, v := range providertest.EmbedOutput {
+					b, _ := json.Marshal(v)
+					vecs = append(vecs, `{"values":`+string(b)+`}`)
+				}
+				writeJSON(w, 200, `{"embeddings":[`+strings.Join(vecs, ",")+`]}`)
+			case providertest.ServerError:
+				writeJSON(w, 500, readFixture(t, "error_internal.json"))
+			case providertest.RateLimited:
+				writeJSON(w, 429, `{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"2s"}]}}`)
+			case providertest.AuthError:
+				writeJSON(w, 400, readFixture(t, "error_api_key_invalid.json"))
+			case providertest.Hang:
+				<-r.Context().Done()
+			}
+		})
+	})
 }

@@ -116,7 +116,13 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	if perr != nil {
 		return nil, p.fill(perr, d)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint(d.UpstreamModel(), stream), bytes.NewReader(body))
+	return p.post(ctx, d, p.endpoint(d.UpstreamModel(), stream), body, stream)
+}
+
+// post posts body to u and returns a 2xx response, or the classified
+// failure (the body of a failed response is read and closed).
+func (p *Provider) post(ctx context.Context, d *llmrouter.Deployment, u string, body []byte, stream bool) (*http.Response, *llmrouter.ProviderError) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: err.Error(), Err: err}, d)
 	}
@@ -135,6 +141,14 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 // endpoint returns the URL of the generateContent or streamGenerateContent
 // method of model. "models/x" and "tunedModels/x" are accepted as given.
 func (p *Provider) endpoint(model string, stream bool) string {
+	if stream {
+		return p.methodURL(model, ":streamGenerateContent?alt=sse")
+	}
+	return p.methodURL(model, ":generateContent")
+}
+
+// methodURL returns the URL of method (":generateContent", say) of model.
+func (p *Provider) methodURL(model, method string) string {
 	var b strings.Builder
 	b.Grow(len(p.baseURL) + len(p.version) + len(model) + 48)
 	b.WriteString(p.baseURL)
@@ -150,11 +164,7 @@ func (p *Provider) endpoint(model string, stream bool) string {
 		}
 		b.WriteString(url.PathEscape(seg))
 	}
-	if stream {
-		b.WriteString(":streamGenerateContent?alt=sse")
-	} else {
-		b.WriteString(":generateContent")
-	}
+	b.WriteString(method)
 	return b.String()
 }
 

@@ -81,18 +81,16 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	body, err := p.appendBody(w.buf[:0], d, req, stream)
 	w.buf = body[:0]
 	if pe, ok := err.(*llmrouter.ProviderError); ok {
-		pe.Provider, pe.Deployment = p.name, d.Name
-		return nil, p.secrets.Finish(pe)
+		return nil, p.fail(d, pe)
 	}
 	if err != nil {
-		return nil, p.secrets.Finish(&llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
+		return nil, p.sec().Finish(&llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
 			Kind: llmrouter.KindBadRequest, Message: err.Error(), Err: err})
 	}
 	if req.Extra[p.name] != nil {
 		merged, pe := wire.MergeExtra(body, req, p.name)
 		if pe != nil {
-			pe.Provider, pe.Deployment = p.name, d.Name
-			return nil, p.secrets.Finish(pe)
+			return nil, p.fail(d, pe)
 		}
 		body = merged
 	}
@@ -100,7 +98,7 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	// GetBody, to retry on a fresh connection), so it gets its own copy.
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.urlFor(d.UpstreamModel()), bytes.NewReader(bytes.Clone(body)))
 	if err != nil {
-		return nil, p.secrets.Finish(&llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
+		return nil, p.sec().Finish(&llmrouter.ProviderError{Provider: p.name, Deployment: d.Name,
 			Kind: llmrouter.KindBadRequest, Message: err.Error()})
 	}
 	hs := p.headers
@@ -109,6 +107,9 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	}
 	for _, h := range hs {
 		hreq.Header[h.key] = h.val
+	}
+	if pe := p.authorize(ctx, d, hreq.Header); pe != nil {
+		return nil, pe
 	}
 	resp, err := p.client.Do(hreq)
 	if err != nil {
@@ -155,7 +156,7 @@ func (p *Provider) transportError(ctx context.Context, d *llmrouter.Deployment, 
 	if err == errTooLarge {
 		pe.Kind = llmrouter.KindMalformed
 	}
-	return p.secrets.Finish(pe)
+	return p.sec().Finish(pe)
 }
 
 // malformed reports an answer that could not be read.
@@ -165,5 +166,5 @@ func (p *Provider) malformed(d *llmrouter.Deployment, resp *http.Response, msg s
 		pe.StatusCode = resp.StatusCode
 		pe.RequestID = requestID(resp.Header)
 	}
-	return p.secrets.Finish(pe)
+	return p.sec().Finish(pe)
 }

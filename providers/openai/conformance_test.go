@@ -112,3 +112,39 @@ func TestStreamReusesConnection(t *testing.T) {
 	srv, conns := providertest.ServeLateEnd(t, conformanceHandler(t, providertest.StreamText))
 	providertest.CheckConnReuse(t, New(WithAPIKey(providertest.APIKey), WithBaseURL(srv.URL+"/v1"), WithHTTPClient(srv.Client())), conns)
 }
+
+// embedConformanceHandler plays an embeddings scenario as OpenAI's
+// /embeddings would.
+func embedConformanceHandler(t *testing.T, s providertest.Scenario) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so that the server sees the client go
+		if r.URL.Path != "/v1/embeddings" {
+			t.Errorf("request %s %s", r.Method, r.URL.Path)
+		}
+		switch s {
+		case providertest.EmbedVectors:
+			var data []string
+			for i := len(providertest.EmbedOutput) - 1; i >= 0; i-- { // listed out of order
+				v, _ := json.Marshal(providertest.EmbedOutput[i])
+				data = append(data, `{"object":"embedding","index":`+strconv.Itoa(i)+`,"embedding":`+string(v)+`}`)
+			}
+			serveJSON(200, `{"object":"list","data":[`+strings.Join(data, ",")+`],"model":"`+providertest.Model+
+				`","usage":{"prompt_tokens":`+strconv.Itoa(providertest.EmbedTokens)+`,"total_tokens":`+strconv.Itoa(providertest.EmbedTokens)+`}}`)(w, r)
+		case providertest.ServerError:
+			serveJSON(500, `{"error":{"message":"The server had an error.","type":"server_error","param":null,"code":null}}`)(w, r)
+		case providertest.RateLimited:
+			serveJSON(429, `{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}`, "Retry-After", "2")(w, r)
+		case providertest.AuthError:
+			serveJSON(401, `{"error":{"message":"Incorrect API key provided: `+providertest.APIKey+`.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`)(w, r)
+		case providertest.Hang:
+			hang(w, r)
+		}
+	}
+}
+
+func TestEmbedConformance(t *testing.T) {
+	providertest.RunEmbed(t, func(t *testing.T, s providertest.Scenario) llmrouter.Provider {
+		p, _ := newTestServer(t, embedConformanceHandler(t, s))
+		return p
+	})
+}

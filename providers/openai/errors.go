@@ -172,7 +172,7 @@ func (p *Provider) classify(status int, h http.Header, body []byte, deployment s
 	if pe.Message == "" && pe.StatusCode != 0 {
 		pe.Message = http.StatusText(pe.StatusCode)
 	}
-	return p.secrets.Finish(pe)
+	return p.sec().Finish(pe)
 }
 
 // kindForType classifies an error that came without an HTTP status (inside

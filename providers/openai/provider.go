@@ -63,6 +63,8 @@ type Provider struct {
 	dialect       dialect      // how reasoning is asked for and replayed
 	noCacheKey    bool         // the server does not take prompt_cache_key
 	litellm       bool         // read x-litellm-model-id into ServedBy
+	tokenSrc      wire.TokenSource
+	tokens        *wire.Tokens // the token source's cache, or nil
 }
 
 // header is one request header; its value slice is shared by every request
@@ -95,6 +97,9 @@ func New(opts ...Option) *Provider {
 	p.baseURL = strings.TrimRight(p.baseURL, "/")
 	p.chatURL = p.baseURL + "/chat/completions"
 	p.buildHeaders()
+	if p.tokenSrc != nil {
+		p.tokens = wire.NewTokens(p.tokenSrc, &p.secrets, nil)
+	}
 	return p
 }
 

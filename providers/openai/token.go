@@ -1,0 +1,46 @@
+package openai
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+// WithTokenSource takes the credential from src instead of a static key:
+// each request carries "Authorization: Bearer <token>" with src's current
+// token, cached until a minute before the expiry src gives (a zero expiry
+// is used for five minutes). For short-lived tokens such as Microsoft Entra
+// ID tokens for Azure OpenAI (with Azure or AzureV1, and no WithAPIKey).
+// A failing src fails the call with KindAuth before anything is sent.
+// Tokens never appear in errors.
+func WithTokenSource(src func(ctx context.Context) (token string, expires time.Time, err error)) Option {
+	return func(p *Provider) { p.tokenSrc = src }
+}
+
+// sec is the set of credentials kept out of errors: the static ones, plus
+// the token source's current and previous tokens.
+func (p *Provider) sec() *wire.Secrets {
+	if p.tokens != nil {
+		return p.tokens.Secrets()
+	}
+	return &p.secrets
+}
+
+// authorize sets the bearer token of the token source, if there is one.
+func (p *Provider) authorize(ctx context.Context, d *llmrouter.Deployment, h http.Header) *llmrouter.ProviderError {
+	if p.tokens == nil {
+		return nil
+	}
+	tok, err := p.tokens.Token(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return p.transportError(ctx, d, ctx.Err())
+		}
+		return p.fail(d, &llmrouter.ProviderError{Kind: llmrouter.KindAuth, Code: "credentials", Message: "token source: " + err.Error()})
+	}
+	h["Authorization"] = []string{"Bearer " + tok}
+	return nil
+}
