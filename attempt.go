@@ -3,6 +3,9 @@ package llmrouter
 import (
 	"context"
 	"errors"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // An attempt is one call to one deployment: its span, its call slot (held
@@ -12,50 +15,95 @@ import (
 // attemptChat makes one non-streaming call to member i. It returns the
 // answer, or the attempt's classified error.
 func (c *call) attemptChat(i int) (*Response, *ProviderError) {
+	var f chatFlight
+	c.launchChat(i, &f, false)
+	if f.d.honorsCtx {
+		f.resp, f.err = safeChat(f.ctx, f.d, c.req)
+	} else {
+		f.resp, f.err, f.orphaned = c.guardedChat(f.ctx, f.d)
+	}
+	return c.landChat(&f, nil)
+}
+
+// chatFlight is one non-streaming attempt between its launch and its
+// landing: where it went, its context and span, and what came back.
+type chatFlight struct {
+	i        int
+	d        *deployment
+	start    time.Time
+	ctx      context.Context
+	stop     context.CancelFunc // cancels a hedged attempt; nil otherwise
+	cancel   context.CancelFunc // ends the attempt's timeout; nil without one
+	span     trace.Span
+	resp     *Response
+	err      error
+	orphaned bool
+}
+
+// launchChat begins an attempt on member i, whose call slot next has just
+// taken: it counts it and gives it its context (cancelable by f.stop when
+// stoppable) and span.
+func (c *call) launchChat(i int, f *chatFlight, stoppable bool) {
 	d := c.rt.members[i]
 	resend := int(c.tries[i])
 	c.attempts++
 	c.tries[i]++
-	start := c.held.at // next took the slot just now
-	ctx, cancel := c.ctx, context.CancelFunc(nil)
+	f.i, f.d, f.start, f.ctx = i, d, c.held.at, c.ctx
+	if stoppable {
+		f.ctx, f.stop = context.WithCancel(f.ctx)
+	}
 	if t := c.r.timeouts.Attempt; t > 0 {
-		ctx, cancel = context.WithTimeout(ctx, t)
+		f.ctx, f.cancel = context.WithTimeout(f.ctx, t)
 	}
-	ctx, span := c.startAttemptSpan(ctx, d, resend)
-	var resp *Response
-	var err error
-	orphaned := false
-	if d.honorsCtx {
-		resp, err = safeChat(ctx, d, c.req)
-	} else {
-		resp, err, orphaned = c.guardedChat(ctx, d)
-	}
+	f.ctx, f.span = c.startAttemptSpan(f.ctx, d, resend)
+}
+
+// landChat ends the attempt f, whose slot is in c.held: it classifies what
+// came back and records it. lost, when not nil, is the error of an attempt
+// the router stopped because another answered first; what it answered
+// anyway is billed, not returned.
+func (c *call) landChat(f *chatFlight, lost *ProviderError) (*Response, *ProviderError) {
+	d, resp := f.d, f.resp
 	var pe *ProviderError
 	switch {
-	case err != nil:
-		pe = c.classify(err, ctx, d)
+	case lost != nil:
+		pe = lost
+	case f.err != nil:
+		pe = c.classify(f.err, f.ctx, d)
 	case resp == nil:
 		pe = &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindMalformed, Message: "provider returned neither an answer nor an error"}
 	}
-	if cancel != nil {
-		cancel()
+	if f.stop != nil {
+		f.stop()
+	}
+	if f.cancel != nil {
+		f.cancel()
 	}
 	end := c.r.now()
 	c.lastNow = end
-	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: start, Duration: end.Sub(start), Orphaned: orphaned}
+	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: f.start, Duration: end.Sub(f.start), Orphaned: f.orphaned}
 	if pe != nil {
-		c.endAttempt(i, &a, pe, Usage{})
-		endAttemptSpan(span, &a, nil)
+		var u Usage
+		if lost != nil && f.err == nil && resp != nil {
+			u = resp.Usage.clamped()
+		}
+		c.endAttempt(f.i, &a, pe, u)
+		endAttemptSpan(f.span, &a, nil)
 		return nil, pe
 	}
 	resp.Provider = d.provider
 	resp.Usage = resp.Usage.clamped()
+	if pe := c.refusedAnswer(d, resp.FinishReason); pe != nil {
+		c.endAttempt(f.i, &a, pe, resp.Usage)
+		endAttemptSpan(f.span, &a, nil)
+		return nil, pe
+	}
 	c.rec.ServedBy = resp.ServedBy
 	if resp.RateLimit != nil {
 		d.steer(resp.RateLimit, end, c.r.retry.MaxRetryAfter)
 	}
-	c.endAttempt(i, &a, nil, resp.Usage)
-	endAttemptSpan(span, &a, resp)
+	c.endAttempt(f.i, &a, nil, resp.Usage)
+	endAttemptSpan(f.span, &a, resp)
 	return resp, nil
 }
 

@@ -22,8 +22,9 @@ type call struct {
 
 	// Inline room for the usual request: a route of up to four deployments,
 	// two attempts, six policies, two quota rules. Larger ones spill to the
-	// heap. (Sized so that a call fits 2 KiB: an in-flight request must
-	// hold little memory.)
+	// heap. (Sized so that a call, with the 8-byte header the runtime puts
+	// before objects over 512 bytes that hold pointers, fits the 2,304-byte
+	// size class: an in-flight request must hold little memory.)
 	candBuf  [4]CandidateRecord
 	attBuf   [2]AttemptRecord
 	polBuf   [6]string
@@ -31,7 +32,7 @@ type call struct {
 	holdBuf  [4]int64
 	resBuf   [2]Reservation
 	pickBuf  [4]Candidate
-	idxBuf   [4]int
+	idxBuf   [4]int32
 }
 
 // callState is the part of a call cleared wholesale between requests; the
@@ -58,14 +59,16 @@ type callState struct {
 	permit               // every slot the request holds
 
 	attempts  int
-	waits     int
 	tries     []uint8       // calls per route member
 	hold      []int64       // per route member: not before this router-clock time (a Retry-After)
 	minWindow int           // after a context-length failure: windows must exceed it
 	invalid   *RequestError // a nil request or context, found by begin
 	until     int64         // set by try: when a refused member may be usable
-	pickNow   int64         // router-clock Unix ns of the pick in progress
-	lastNow   time.Time     // the end of the last attempt, when nothing came after
+	waits     uint8         // sleeps for a cooldown, at most maxWaits
+	hedgePick bool          // next is picking a hedge: untried candidates, no waiting
+	hedging   *hedgeState
+	pickNow   int64     // router-clock Unix ns of the pick in progress
+	lastNow   time.Time // the end of the last attempt, when nothing came after
 	failures  []*ProviderError
 	bo        *backoff.ExponentialBackOff
 

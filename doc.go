@@ -13,7 +13,11 @@
 //     limits.
 //   - A [Route] is ordered tiers of deployments. A request names a route or
 //     a deployment in Request.Model. Within a tier a [Strategy] picks
-//     (weighted random by default).
+//     (weighted random by default; [LeastLatency], [Cheapest],
+//     [PriceWeighted] and [Sticky] read each deployment's live latency,
+//     error rate and price, kept lock-free as attempts end). A route may
+//     hedge slow requests ([Hedge]) and fall back on content-filter
+//     refusals (Route.ContentFallback).
 //   - A [Policy] is a named predicate over (request, deployment) that says
 //     why it refuses. Policies apply router-wide, per tenant and per request,
 //     and are checked before every attempt: retries and fallbacks included.

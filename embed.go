@@ -165,7 +165,7 @@ func (c *call) embedAll() (*EmbedResponse, error) {
 			return nil, err
 		}
 	}
-	return runAttempts(c, c.attemptEmbed)
+	return runAttempts(c, c.attemptEmbed, nil)
 }
 
 // attemptEmbed makes one embeddings call to member i, as attemptChat makes

@@ -24,11 +24,12 @@ const spentTries = math.MaxUint8
 const maxWaits = 3
 
 // chat runs a non-streaming request to its end.
-func (c *call) chat() (*Response, error) { return runAttempts(c, c.attemptChat) }
+func (c *call) chat() (*Response, error) { return runAttempts(c, c.attemptChat, c.attemptHedged) }
 
 // runAttempts runs a non-streaming request (chat or embeddings) to its
 // end: prepare, then pick, attempt and decide until an answer or an error.
-func runAttempts[T any](c *call, attempt func(int) (*T, *ProviderError)) (*T, error) {
+// hedged, when not nil, makes a hedged attempt for routes that hedge.
+func runAttempts[T any](c *call, attempt func(int) (*T, *ProviderError), hedged func(int) (*T, int, *ProviderError, error)) (*T, error) {
 	if err := c.prepare(); err != nil {
 		return nil, err
 	}
@@ -37,7 +38,15 @@ func runAttempts[T any](c *call, attempt func(int) (*T, *ProviderError)) (*T, er
 		if err != nil {
 			return nil, err
 		}
-		resp, pe := attempt(i)
+		var resp *T
+		var pe *ProviderError
+		if hedged != nil && c.hedges(i) {
+			if resp, i, pe, err = hedged(i); err != nil {
+				return nil, err
+			}
+		} else {
+			resp, pe = attempt(i)
+		}
 		if pe == nil {
 			return resp, nil
 		}
@@ -75,7 +84,7 @@ func (c *call) next() (int, error) {
 			now = c.r.now()
 		}
 		var wakeAt int64 // earliest time a skipped candidate may be usable
-		for pass := 0; pass < 2; pass++ {
+		for pass := 0; pass < 2 && !(pass == 1 && c.hedgePick); pass++ {
 			retrying := pass == 1
 			for tier := 0; tier < c.rt.tiers; tier++ {
 				cands, idx := c.pickBuf[:0], c.idxBuf[:0]
@@ -101,17 +110,17 @@ func (c *call) next() (int, error) {
 						continue
 					}
 					cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load(), c: c})
-					idx = append(idx, i)
+					idx = append(idx, int32(i))
 				}
 				for len(cands) > 0 {
 					k := 0
 					if len(cands) > 1 {
 						var pe *PanicError
-						if k, pe = safePick(c.rt.strategy, c.req, cands); pe != nil {
+						if k, pe = safePick(c.strategy(), c.req, cands); pe != nil {
 							return -1, c.routeError(pe)
 						}
 					}
-					i := idx[k]
+					i := int(idx[k])
 					if retrying {
 						ok, err := c.backOff(i)
 						if err != nil {
@@ -133,6 +142,9 @@ func (c *call) next() (int, error) {
 					idx = append(idx[:k], idx[k+1:]...)
 				}
 			}
+		}
+		if c.hedgePick {
+			return -1, errNoHedge
 		}
 		if err := c.waitFor(wakeAt, now); err != nil {
 			return -1, err
@@ -269,6 +281,9 @@ func (c *call) failed(i int, pe *ProviderError) error {
 		if pe.Kind == KindRateLimited && int(d.throttled.Add(1)) >= c.r.retry.CooldownAfter {
 			d.coolDown(until)
 		}
+	}
+	if c.fallsBackOnRefusal(i, pe) {
+		return nil
 	}
 	if pe.Kind == KindContextLength {
 		c.tries[i] = spentTries

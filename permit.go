@@ -15,16 +15,20 @@ import (
 //     concurrency slot), taken by admit and returned by settleQuota;
 //   - the call slot of the attempt in flight on one deployment (its
 //     in-flight count, its own RPM/TPM, its breaker permit), taken by try
-//     and returned by slot.release.
+//     and returned by slot.release; a hedged request has two attempts in
+//     flight for a while, the first one's slot kept in hedgeState.spare.
 //
 // finish calls releaseAll, so a request that ends in any way releases what
 // it still holds.
 
 // permit is what a request holds.
 type permit struct {
-	res     []Reservation // quota reservations, one per rule that applies
-	held    slot          // the call slot of the attempt in flight
-	orphans bool          // an attempt was abandoned to a provider ignoring its context
+	res  []Reservation // quota reservations, one per rule that applies
+	held slot          // the call slot of the attempt in flight
+	// orphans: an attempt was abandoned while its provider may still bill
+	// for it (a provider ignoring its context, or a hedge stopped because
+	// the other attempt answered first).
+	orphans bool
 }
 
 // slot is a call slot on one deployment, taken by deployment.acquire.
@@ -155,12 +159,23 @@ func (c *call) settleContext() (context.Context, context.CancelFunc) {
 // releaseAll returns whatever the request still holds when it ends: the
 // call slot of an attempt interrupted by a panic, and its quota.
 func (c *call) releaseAll(err error) {
-	if c.held.d != nil {
-		pe := &ProviderError{Provider: c.held.d.provider, Deployment: c.held.d.Name, Kind: KindPanic,
-			Message: "attempt interrupted", Err: err}
-		c.held.release(pe, 0)
+	for _, s := range [...]*slot{&c.held, c.spareSlot()} {
+		if s != nil && s.d != nil {
+			pe := &ProviderError{Provider: s.d.provider, Deployment: s.d.Name, Kind: KindPanic,
+				Message: "attempt interrupted", Err: err}
+			s.release(pe, 0)
+		}
 	}
 	c.settleQuota()
+}
+
+// spareSlot is the slot of a hedged request's other attempt, while both
+// are in flight; nil otherwise.
+func (c *call) spareSlot() *slot {
+	if c.hedging == nil {
+		return nil
+	}
+	return &c.hedging.spare
 }
 
 func (*MemoryQuotaStore) ignoresContext() {}

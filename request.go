@@ -46,6 +46,11 @@ type Request struct {
 	// prefix, so that the deployment's prompt cache keeps paying off. Empty
 	// means no affinity; other strategies ignore it.
 	AffinityKey string
+	// Prefer, when not nil, narrows each pick to the candidates meeting
+	// these soft preferences, as the Prefer strategy does for a route,
+	// before the route's Strategy chooses. It never refuses the request:
+	// when no candidate qualifies, every one stays in the running.
+	Prefer *Preferences
 	// Policies apply to this request only, on top of the router's and the
 	// tenant's.
 	Policies []Policy

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -53,6 +54,10 @@ type route struct {
 	tierOf   []int
 	tiers    int
 	strategy Strategy
+	// contentFallback: refusals fail over (Route.ContentFallback).
+	contentFallback bool
+	hedge           Hedge         // with defaults
+	hedgeTokens     atomic.Uint64 // float64 bits: the hedging budget's bucket
 	// candidates is the lineage record's candidate list before anything
 	// happened to them (all unused), copied into each request's record.
 	candidates []CandidateRecord
@@ -129,7 +134,8 @@ func New(opts ...Option) (*Router, error) {
 		r.shareCooldowns(c.cooldownShare)
 	}
 	for _, nr := range c.routes {
-		rt := &route{name: nr.name, tiers: len(nr.route.Tiers), strategy: nr.route.Strategy}
+		rt := &route{name: nr.name, tiers: len(nr.route.Tiers), strategy: nr.route.Strategy,
+			contentFallback: nr.route.ContentFallback, hedge: nr.route.Hedge.withDefaults()}
 		if rt.strategy == nil {
 			rt.strategy = WeightedRandom
 		}
@@ -204,6 +210,9 @@ type DeploymentStats struct {
 	TTFT, TimePerToken time.Duration
 	ErrorRate          float64
 	Throughput         float64
+	// AnswerP95 is a running 95th percentile of whole answers' durations
+	// (the delay of Hedge.AtP95); zero until measured.
+	AnswerP95 time.Duration
 }
 
 // Stats returns a snapshot of every deployment's live state, in
@@ -264,6 +273,8 @@ func (c *config) validate() error {
 			return &ConfigError{f, "duplicate route name"}
 		case names[nr.name]:
 			return &ConfigError{f, "route has the name of a deployment; requests could not tell them apart"}
+		case !nr.route.Hedge.valid():
+			return &ConfigError{f + ".Hedge", "Delay must not be negative, MaxExtra within [0, 1]"}
 		case len(nr.route.Tiers) == 0:
 			return &ConfigError{f + ".Tiers", "empty: a route needs at least one deployment"}
 		}

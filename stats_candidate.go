@@ -30,16 +30,24 @@ func (c *Candidate) dep() *deployment {
 // the deployment has no call in flight the estimate decays toward zero,
 // over four decay windows, so that a deployment left alone is tried again.
 func (c *Candidate) Latency() time.Duration {
+	lat, _ := c.p2c()
+	return time.Duration(lat)
+}
+
+// p2c returns what the P2C cost needs: Latency and ErrorRate (in ns and
+// [0, 1]), finding the deployment once.
+func (c *Candidate) p2c() (lat, errRate float64) {
 	d := c.dep()
 	if d == nil {
-		return 0
+		return 0, 0
 	}
 	now := c.c.pickNow
+	latNow := now
 	if c.InFlight > 0 {
-		now = 0 // a call is out: wait for its answer rather than decay
+		latNow = 0 // a call is out: wait for its answer rather than decay
 	}
-	peak, _ := c.series(d).estimate(now, d.decay)
-	return time.Duration(peak)
+	lat, _ = c.series(d).estimate(latNow, d.decay)
+	return lat, d.stats.errorRate(now, d.decay)
 }
 
 // LatencyP90 is a running estimate of the 90th percentile of the same
@@ -109,21 +117,25 @@ func (c *Candidate) series(d *deployment) *series {
 	return &d.stats.perToken
 }
 
-// loadScore is the P2C cost of a candidate whose latency is lat: lat
-// scaled by the calls it has in flight, by its error rate (the expected
-// time to a success when a failure costs as much as a success) and by its
-// weight, with other standing in for an unmeasured latency so that a new
-// deployment competes on load.
-func (c *Candidate) loadScore(lat, other float64) float64 {
+// loadScore is the P2C cost of a candidate of latency lat and error rate
+// errRate: lat scaled by the calls it has in flight, by its error rate (the
+// expected time to a success when a failure costs as much as a success) and
+// by its weight, with other standing in for an unmeasured latency so that a
+// new deployment competes on load.
+func (c *Candidate) loadScore(lat, errRate, other float64) float64 {
 	if lat == 0 {
 		lat = other
 	}
 	if lat == 0 {
 		lat = 1
 	}
-	ok := math.Max(1-c.ErrorRate(), 0.01)
+	ok := math.Max(1-errRate, 0.01)
 	return lat * (1 + inFlightWeight*float64(c.InFlight)) / ok / weight(c.Deployment)
 }
+
+// inFlightWeight is how much of a call's latency each call in flight adds
+// to the P2C cost.
+const inFlightWeight = 0.25
 
 // decay is the statistics' decay window (DefaultStatsDecay for a Candidate
 // built by hand).
@@ -134,7 +146,3 @@ func (c *Candidate) decay() time.Duration {
 	}
 	return time.Duration(d.decay)
 }
-
-// inFlightWeight is how much of a call's latency each call in flight adds
-// to the P2C cost.
-const inFlightWeight = 0.25

@@ -38,18 +38,16 @@ const errorWeightMin = 1.0 / 20
 func WithStatsDecay(d time.Duration) Option { return func(c *config) { c.statsDecay = d } }
 
 // series is one latency estimate: a peak-EWMA and a running 90th
-// percentile, in nanoseconds, and the time of its last sample.
+// percentile (updateQuantile), in nanoseconds, and the time of its last
+// sample.
 type series struct {
 	peak atomic.Uint64 // float64 bits
 	p90  atomic.Uint64 // float64 bits
 	at   atomic.Int64  // Unix ns
 }
 
-// p90Step is the relative step of the percentile estimate: up by
-// 0.9×p90Step on a sample above it, down by 0.1×p90Step on one below, which
-// settles where a tenth of the samples lie above (stochastic-gradient
-// quantile estimation, in log space so it has no unit).
-const p90Step = 0.05
+// quantileStep is the relative step of the running percentiles.
+const quantileStep = 0.05
 
 // observe adds the sample x (ns) taken at the time at (Unix ns).
 func (s *series) observe(x float64, at int64, decay float64) {
@@ -64,14 +62,23 @@ func (s *series) observe(x float64, at int64, decay float64) {
 		}
 		return old*w + x*(1-w)
 	})
-	casFloat(&s.p90, func(old float64) float64 {
+	updateQuantile(&s.p90, x, 0.9)
+}
+
+// updateQuantile moves the running q-quantile estimate in a toward the
+// sample x: up by q×quantileStep (relative) when x is above it, down by
+// (1-q)×quantileStep when below, which settles where a share 1-q of the
+// samples lie above (stochastic-gradient quantile estimation, in log space
+// so it has no unit).
+func updateQuantile(a *atomic.Uint64, x, q float64) {
+	casFloat(a, func(old float64) float64 {
 		switch {
 		case old == 0:
 			return x
 		case x > old:
-			return old * (1 + 0.9*p90Step)
+			return old * (1 + q*quantileStep)
 		}
-		return old * (1 - 0.1*p90Step)
+		return old * (1 - (1-q)*quantileStep)
 	})
 }
 
@@ -102,6 +109,9 @@ type deploymentStats struct {
 	tput     atomic.Uint64 // float64 bits: EWMA of output tokens per second
 	at       atomic.Int64  // Unix ns of the last attempt's end
 	failedAt atomic.Int64  // Unix ns of the last failure's end; 0: none
+	// wholeP95 is a running 95th percentile of whole answers' durations
+	// (ns; float64 bits), the hedge delay of Hedge.AtP95.
+	wholeP95 atomic.Uint64
 }
 
 // observe records one attempt that began at start, produced its first
@@ -132,6 +142,7 @@ func (st *deploymentStats) observe(start time.Time, dur, ttft time.Duration, out
 	}
 	if ttft <= 0 {
 		st.perToken.observe(float64(dur)/float64(out), end, decay)
+		updateQuantile(&st.wholeP95, float64(dur), 0.95)
 	}
 	if gen := dur - ttft; gen > 0 {
 		rate := float64(out) / gen.Seconds()
@@ -141,6 +152,16 @@ func (st *deploymentStats) observe(start time.Time, dur, ttft time.Duration, out
 			}
 			return old*w + rate*(1-w)
 		})
+	}
+}
+
+// observeLatency records that a whole answer of out tokens took at least
+// dur from start, from an attempt stopped before it answered (a hedge that
+// lost): a latency sample only, which says nothing of errors or
+// throughput.
+func (st *deploymentStats) observeLatency(start time.Time, dur time.Duration, out int, decay float64) {
+	if out > 0 && dur > 0 {
+		st.perToken.observe(float64(dur)/float64(out), start.UnixNano()+int64(dur), decay)
 	}
 }
 
@@ -184,4 +205,7 @@ func (d *deployment) snapshot(s *DeploymentStats, now int64) {
 	perToken, _ := d.stats.perToken.estimate(now, d.decay)
 	s.TTFT, s.TimePerToken = time.Duration(ttft), time.Duration(perToken)
 	s.ErrorRate, s.Throughput = d.stats.errorRate(now, d.decay), loadFloat(&d.stats.tput)
+	s.AnswerP95 = time.Duration(loadFloat(&d.stats.wholeP95))
 }
+
+func floatBits(v float64) uint64 { return math.Float64bits(v) }

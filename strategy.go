@@ -12,6 +12,15 @@ type Route struct {
 	Tiers [][]string
 	// Strategy picks within a tier. Nil means WeightedRandom.
 	Strategy Strategy
+	// ContentFallback, when true, tries a request that a provider's safety
+	// system refused (a KindContentPolicy error, or an answer finished by
+	// a content filter before any visible content) on the route's next
+	// candidate instead of ending it. Default false: a refusal is final.
+	ContentFallback bool
+	// Hedge, when its Delay is set, sends a whole-answer request that has
+	// not been answered after Delay to the route's next usable candidate
+	// as well, and takes the first answer. See Hedge.
+	Hedge Hedge
 }
 
 // Strategy picks which deployment of a tier to call next. Pick gets the

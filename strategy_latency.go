@@ -21,7 +21,7 @@ import "github.com/llmrouter/llmrouter/internal/rng"
 // so each adds a whole call's latency. An LLM deployment serves many calls
 // at once and each of ours adds little; with the full factor, a deployment
 // five times slower keeps getting a call whenever the others have four in
-// flight, which the simulator showed as a p99 twice the healthy one
+// flight, which the simulator showed as a p99 over twice the healthy one
 // (internal/sim, scenario slow-one). A quarter per call still spreads
 // bursts and breaks ties by load.
 var LeastLatency Strategy = leastLatency{}
@@ -46,8 +46,9 @@ func (leastLatency) Pick(_ *Request, cands []Candidate) int {
 // i on a tie.
 func lowerCost(cands []Candidate, i, j int) int {
 	a, b := &cands[i], &cands[j]
-	la, lb := float64(a.Latency()), float64(b.Latency())
-	if b.loadScore(lb, la) < a.loadScore(la, lb) {
+	la, ea := a.p2c()
+	lb, eb := b.p2c()
+	if b.loadScore(lb, eb, la) < a.loadScore(la, ea, lb) {
 		return j
 	}
 	return i

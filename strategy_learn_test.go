@@ -103,6 +103,26 @@ func served(t *testing.T, r *llmrouter.Router, n int, req func(i int) *llmrouter
 
 func plain(int) *llmrouter.Request { return hello("chat") }
 
+// oneApart is a timed provider on clk where deployment name answers in its
+// latency and every other deployment in others.
+func oneApart(clk *clock, name string, its, others time.Duration) *timed {
+	return &timed{clk: clk, latency: func(d *llmrouter.Deployment) time.Duration {
+		if d.Name == name {
+			return its
+		}
+		return others
+	}}
+}
+
+// measure calls each named deployment once, so that it has statistics.
+func measure(t *testing.T, r *llmrouter.Router, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		_, err := r.Chat(context.Background(), hello(name))
+		require.NoError(t, err)
+	}
+}
+
 func TestLeastLatencyAvoidsTheSlowDeployment(t *testing.T) {
 	clk := newClock()
 	slow := 500 * time.Millisecond
@@ -177,12 +197,7 @@ func TestPeakEWMA(t *testing.T) {
 
 func TestCheapestPicksTheCheapestAllowed(t *testing.T) {
 	clk := newClock()
-	p := &timed{clk: clk, latency: func(d *llmrouter.Deployment) time.Duration {
-		if d.Name == "c" {
-			return 300 * time.Millisecond
-		}
-		return 100 * time.Millisecond
-	}}
+	p := oneApart(clk, "c", 300*time.Millisecond, 100*time.Millisecond)
 	a, b, c, us := dep("a", p), dep("b", p), dep("c", p), dep("us", p)
 	a.Price = llmrouter.Price{InputPerMTok: 3, OutputPerMTok: 15}
 	b.Price = llmrouter.Price{InputPerMTok: 1, OutputPerMTok: 4}

@@ -100,3 +100,13 @@ func (p prefer) Pick(req *Request, cands []Candidate) int {
 	}
 	return j
 }
+
+// strategy is the Strategy that picks for the request: the route's, under
+// the request's own preferences when it has any (which costs those
+// requests one allocation).
+func (c *call) strategy() Strategy {
+	if p := c.req.Prefer; p != nil {
+		return &prefer{p: *p, then: c.rt.strategy}
+	}
+	return c.rt.strategy
+}

@@ -32,11 +32,7 @@ func TestPreferNarrowsThenFallsBack(t *testing.T) {
 		return len(cands) - 1
 	})
 	r := learnRouter(t, clk, p, llmrouter.Prefer(llmrouter.Preferences{MaxTimePerToken: 4 * time.Millisecond}, last))
-	// Measure every deployment once (unmeasured ones qualify).
-	for _, name := range []string{"a", "b", "c"} {
-		_, err := r.Chat(context.Background(), hello(name))
-		require.NoError(t, err)
-	}
+	measure(t, r, "a", "b", "c") // unmeasured candidates qualify
 	offered = nil
 	got := served(t, r, 20, plain)
 	assert.Equal(t, map[string]int{"a": 20}, got, "only a meets the preference")
@@ -44,10 +40,7 @@ func TestPreferNarrowsThenFallsBack(t *testing.T) {
 
 	// Nobody meets a stricter one: every candidate is offered, in order.
 	r2 := learnRouter(t, clk, p, llmrouter.Prefer(llmrouter.Preferences{MaxTimePerToken: time.Millisecond}, last))
-	for _, name := range []string{"a", "b", "c"} {
-		_, err := r2.Chat(context.Background(), hello(name))
-		require.NoError(t, err)
-	}
+	measure(t, r2, "a", "b", "c")
 	offered = nil
 	got = served(t, r2, 5, plain)
 	assert.Equal(t, map[string]int{"c": 5}, got, "no candidate qualifies: the request is served anyway")
@@ -64,4 +57,19 @@ func TestPreferNarrowsThenFallsBack(t *testing.T) {
 	got = served(t, r, 5, plain)
 	assert.Equal(t, map[string]int{"b": 5}, got)
 	assert.Equal(t, []string{"a", "b"}, offered[0])
+}
+
+func TestRequestPreferences(t *testing.T) {
+	clk := newClock()
+	p := oneApart(clk, "a", 200*time.Millisecond, 800*time.Millisecond)
+	r := learnRouter(t, clk, p, llmrouter.WeightedRandom)
+	measure(t, r, "a", "b", "c")
+	got := served(t, r, 30, func(int) *llmrouter.Request {
+		req := hello("chat")
+		req.Prefer = &llmrouter.Preferences{MaxTimePerToken: 4 * time.Millisecond}
+		return req
+	})
+	assert.Equal(t, map[string]int{"a": 30}, got)
+	got = served(t, r, 300, plain)
+	assert.Greater(t, got["b"], 50, "requests without preferences are not narrowed: %v", got)
 }

@@ -166,6 +166,11 @@ func (s *streamState) open(i int) *ProviderError {
 			break
 		}
 	}
+	if !s.cur.visible() {
+		if pe := c.refusedAnswer(d, s.finish); pe != nil {
+			return s.abandon(pe)
+		}
+	}
 	if s.firstWait != nil && !s.firstWait.Stop() {
 		// The first-token deadline passed as the first chunk arrived: the
 		// attempt timed out unseen, and the chunk is not delivered.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"testing"
 
@@ -13,11 +14,15 @@ var svgOut = flag.String("sim.svg", "", "write the slow-one latency plot to this
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// fullRun is the number of requests per scenario the README's figures
+// come from.
+const fullRun = 6000
+
 // TestSimulate runs every scenario under every strategy and prints one
-// line per run in the form the project's tooling parses. It checks the
-// targets the README states.
+// line per run, on stdout, in the form the project's tooling parses (run
+// it with -v to see them). It checks the targets the README states.
 func TestSimulate(t *testing.T) {
-	n := 6000
+	n := fullRun
 	if racedetect.Enabled || testing.Short() {
 		n = 1500
 	}
@@ -26,11 +31,8 @@ func TestSimulate(t *testing.T) {
 	for _, sc := range Scenarios(n) {
 		results[sc.Name] = map[string]*Result{}
 		for _, s := range Strategies() {
-			res, err := Run(sc, s.Name, s.Strategy, 42)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Log(res.Line())
+			res := run(t, sc, s.Name, s.Strategy, s.Hedge, 42)
+			fmt.Println(res.Line()) // at the start of a line, for .ci/run and other parsers
 			results[sc.Name][s.Name] = res
 			if sc.Name == "slow-one" {
 				slowOne = append(slowOne, res)
@@ -53,9 +55,19 @@ func TestSimulate(t *testing.T) {
 		}
 	}
 
+	// The latency target is stated for the full run: in a short one the
+	// few seconds after the slowdown, before the slow deployment's first
+	// answers come back, are a larger share of the requests.
 	base := results["healthy"]["WeightedRandom"].P99
-	if got := results["slow-one"]["LeastLatency"].P99; float64(got) > 1.2*float64(base) {
+	if got := results["slow-one"]["LeastLatency"].P99; n == fullRun && float64(got) > 1.2*float64(base) {
 		t.Errorf("slow-one: LeastLatency p99 %v is above 1.2× WeightedRandom's in healthy (%v)", got, base)
+	}
+	ll, hedged := results["heavy-tail"]["LeastLatency"], results["heavy-tail"]["LeastLatency+hedge"]
+	if n == fullRun && float64(hedged.P99) > 0.5*float64(ll.P99) {
+		t.Errorf("heavy-tail: LeastLatency+hedge p99 %v is above half of LeastLatency's (%v)", hedged.P99, ll.P99)
+	}
+	if hedged.ExtraCallsPct() > 5 {
+		t.Errorf("heavy-tail: LeastLatency+hedge made %.2f%% extra calls, above 5%%", hedged.ExtraCallsPct())
 	}
 	ch := results["price-spread"]["Cheapest"]
 	if ch.Cost > 1.01*ch.CheapestCost {
@@ -65,13 +77,10 @@ func TestSimulate(t *testing.T) {
 
 // TestDeterministic: the same seed gives the same run.
 func TestDeterministic(t *testing.T) {
-	sc := Scenarios(300)[1]
-	s := Strategies()[2]
-	a, err := Run(sc, s.Name, s.Strategy, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := Run(sc, s.Name, s.Strategy, 7)
+	sc := Scenarios(1000)[2]
+	s := Strategies()[len(Strategies())-1] // LeastLatency+hedge
+	a := run(t, sc, s.Name, s.Strategy, s.Hedge, 7)
+	b := run(t, sc, s.Name, s.Strategy, s.Hedge, 7)
 	if a.Line() != b.Line() {
 		t.Fatalf("two runs differ:\n%s\n%s", a.Line(), b.Line())
 	}
