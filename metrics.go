@@ -127,44 +127,37 @@ func newMetrics(mp metric.MeterProvider, deps []*deployment, routes map[string]*
 	m := mp.Meter(scopeName, metric.WithInstrumentationVersion(Version), metric.WithSchemaURL(semconv.SchemaURL))
 	var ms metrics
 	var errs []error
-	add := func(err error) { errs = append(errs, err) }
+	fhist := func(name, unit, desc string, buckets []float64) metric.Float64Histogram {
+		h, err := m.Float64Histogram(name, metric.WithUnit(unit), metric.WithDescription(desc), metric.WithExplicitBucketBoundaries(buckets...))
+		errs = append(errs, err)
+		return h
+	}
+	ihist := func(name, unit, desc string, buckets []float64) metric.Int64Histogram {
+		h, err := m.Int64Histogram(name, metric.WithUnit(unit), metric.WithDescription(desc), metric.WithExplicitBucketBoundaries(buckets...))
+		errs = append(errs, err)
+		return h
+	}
+	counter := func(name, unit, desc string) metric.Int64Counter {
+		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return c
+	}
+	ms.opDuration = fhist("gen_ai.client.operation.duration", "s", "GenAI operation duration, per attempt.", durationBuckets)
+	ms.tokenUsage = ihist("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used, per attempt.", tokenBuckets)
+	ms.ttfc = fhist("gen_ai.client.operation.time_to_first_chunk", "s", "Time to the first chunk of a streaming attempt.", durationBuckets)
+	ms.reqDuration = fhist("llmrouter.request.duration", "s", "Duration of a routed request as its caller sees it, failovers included.", durationBuckets)
+	ms.attempts = ihist("llmrouter.attempts", "{attempt}", "Attempts made per request.", []float64{0, 1, 2, 3, 4, 5, 8})
+	ms.failures = counter("llmrouter.attempt.failures", "{attempt}", "Failed attempts, by kind and class.")
+	ms.failovers = counter("llmrouter.failovers", "{attempt}", "Attempts that moved to another deployment after a failure.")
+	ms.retries = counter("llmrouter.retries", "{attempt}", "Attempts that called the same deployment again.")
+	ms.breaker = counter("llmrouter.breaker.transitions", "{transition}", "Circuit breaker state changes, by the state entered.")
+	ms.quota = counter("llmrouter.quota.refusals", "{request}", "Requests refused by a quota rule.")
 	var err error
-	ms.opDuration, err = m.Float64Histogram("gen_ai.client.operation.duration", metric.WithUnit("s"),
-		metric.WithDescription("GenAI operation duration, per attempt."), metric.WithExplicitBucketBoundaries(durationBuckets...))
-	add(err)
-	ms.tokenUsage, err = m.Int64Histogram("gen_ai.client.token.usage", metric.WithUnit("{token}"),
-		metric.WithDescription("Number of input and output tokens used, per attempt."), metric.WithExplicitBucketBoundaries(tokenBuckets...))
-	add(err)
-	ms.ttfc, err = m.Float64Histogram("gen_ai.client.operation.time_to_first_chunk", metric.WithUnit("s"),
-		metric.WithDescription("Time to the first chunk of a streaming attempt."), metric.WithExplicitBucketBoundaries(durationBuckets...))
-	add(err)
-	ms.reqDuration, err = m.Float64Histogram("llmrouter.request.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of a routed request as its caller sees it, failovers included."), metric.WithExplicitBucketBoundaries(durationBuckets...))
-	add(err)
-	ms.attempts, err = m.Int64Histogram("llmrouter.attempts", metric.WithUnit("{attempt}"),
-		metric.WithDescription("Attempts made per request."), metric.WithExplicitBucketBoundaries(0, 1, 2, 3, 4, 5, 8))
-	add(err)
-	ms.failures, err = m.Int64Counter("llmrouter.attempt.failures", metric.WithUnit("{attempt}"),
-		metric.WithDescription("Failed attempts, by kind and class."))
-	add(err)
-	ms.failovers, err = m.Int64Counter("llmrouter.failovers", metric.WithUnit("{attempt}"),
-		metric.WithDescription("Attempts that moved to another deployment after a failure."))
-	add(err)
-	ms.retries, err = m.Int64Counter("llmrouter.retries", metric.WithUnit("{attempt}"),
-		metric.WithDescription("Attempts that called the same deployment again."))
-	add(err)
-	ms.breaker, err = m.Int64Counter("llmrouter.breaker.transitions", metric.WithUnit("{transition}"),
-		metric.WithDescription("Circuit breaker state changes, by the state entered."))
-	add(err)
-	ms.quota, err = m.Int64Counter("llmrouter.quota.refusals", metric.WithUnit("{request}"),
-		metric.WithDescription("Requests refused by a quota rule."))
-	add(err)
-	ms.cost, err = m.Float64Counter("llmrouter.cost", metric.WithUnit("{USD}"),
-		metric.WithDescription("Cost of the requests served, in US dollars."))
-	add(err)
+	ms.cost, err = m.Float64Counter("llmrouter.cost", metric.WithUnit("{USD}"), metric.WithDescription("Cost of the requests served, in US dollars."))
+	errs = append(errs, err)
 	ms.inFlight, err = m.Int64UpDownCounter("llmrouter.requests.in_flight", metric.WithUnit("{request}"),
 		metric.WithDescription("Requests the router is serving now (streams until they end)."))
-	add(err)
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
