@@ -18,7 +18,7 @@ import (
 )
 
 func TestContentFallback(t *testing.T) {
-	blocked := fake.Fail(llmrouter.KindContentPolicy, 400)
+	blocked := fake.PromptBlocked()
 	filtered := fake.Step{FinishReason: llmrouter.FinishContentFilter}
 	cases := []struct {
 		name     string
@@ -58,6 +58,7 @@ func TestContentFallback(t *testing.T) {
 					var pe *llmrouter.ProviderError
 					require.True(t, errors.As(err, &pe), "%v", err)
 					assert.Equal(t, tc.kind, pe.Kind)
+					assert.Equal(t, "prompt_blocked", pe.Code)
 					assert.Zero(t, b.CallCount())
 					return
 				}
