@@ -63,6 +63,10 @@
 // to a FinishReason: end_turn and stop_sequence to stop; max_tokens and
 // model_context_window_exceeded to length; tool_use to tool_calls; refusal
 // to content_filter (with Response.Refusal set); anything else to other.
+// Anthropic has no blocked-prompt event: its refusal stops an answer that
+// was being generated (billed up to the refusal), so it stays an answer
+// with FinishContentFilter rather than the "prompt_blocked" error other
+// adapters report; Route.ContentFallback treats both as refusals.
 // Anthropic counts cache reads and writes apart from input_tokens, so
 // Usage.InputTokens is input_tokens + cache_creation_input_tokens +
 // cache_read_input_tokens, with CachedInputTokens and CacheWriteTokens the

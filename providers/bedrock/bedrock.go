@@ -245,7 +245,13 @@ type DeploymentOptions struct {
 	Guardrail *Guardrail
 }
 
-// Guardrail names a Bedrock guardrail (guardrailConfig).
+// Guardrail names a Bedrock guardrail (guardrailConfig). A prompt the
+// guardrail (or a model's own filter) blocks, so that no answer is
+// generated (the trace's input assessment says BLOCKED, or zero output
+// tokens), is the blocked-prompt error every adapter reports:
+// KindContentPolicy with Code "prompt_blocked", whole or streamed before
+// any content. An answer filtered after generation stays an answer with
+// FinishContentFilter. Set Trace to "enabled" for the surest signal.
 type Guardrail struct {
 	// Identifier and Version name the guardrail. Both are required.
 	Identifier string

@@ -28,7 +28,8 @@ func FuzzDecodeResponse(f *testing.F) {
 		if (r == nil) == (pe == nil) {
 			t.Fatalf("response %v and error %v", r, pe)
 		}
-		if pe != nil && (pe.Kind != llmrouter.KindMalformed || pe.Provider != ProviderName) {
+		blocked := pe != nil && pe.Kind == llmrouter.KindContentPolicy && pe.Code == wire.CodePromptBlocked
+		if pe != nil && (pe.Kind != llmrouter.KindMalformed && !blocked || pe.Provider != ProviderName) {
 			t.Fatalf("error %v", pe)
 		}
 	})

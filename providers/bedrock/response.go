@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // converseResponse is the part of a Converse response the adapter reads.
@@ -20,8 +21,77 @@ type converseResponse struct {
 	} `json:"output"`
 	StopReason string      `json:"stopReason"`
 	Usage      *tokenUsage `json:"usage"`
+	Trace      *trace      `json:"trace"`
 	// Message is set by error-shaped bodies.
 	Message string `json:"message"`
+}
+
+// trace is the guardrail trace Converse returns with guardrailConfig.trace
+// "enabled" (ConverseTrace).
+type trace struct {
+	Guardrail *struct {
+		// InputAssessment maps a guardrail id to its assessment of the
+		// prompt (policies whose findings carry an "action").
+		InputAssessment json.RawMessage `json:"inputAssessment"`
+	} `json:"guardrail"`
+}
+
+// inputBlocked reports whether the trace says a guardrail blocked the
+// prompt: an action "BLOCKED" anywhere in its input assessment.
+func (t *trace) inputBlocked() bool {
+	if t == nil || t.Guardrail == nil || len(t.Guardrail.InputAssessment) == 0 {
+		return false
+	}
+	var v any
+	if json.Unmarshal(t.Guardrail.InputAssessment, &v) != nil {
+		return false
+	}
+	return hasBlocked(v)
+}
+
+func hasBlocked(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		if a, ok := v["action"].(string); ok && strings.EqualFold(a, "BLOCKED") {
+			return true
+		}
+		for _, e := range v {
+			if hasBlocked(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasBlocked(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// promptBlocked reports whether a filtered stop (guardrail_intervened,
+// content_filtered) refused the prompt rather than an answer: the
+// guardrail trace says it blocked the input, or the model generated
+// nothing (zero output tokens: the text, if any, is the guardrail's
+// configured blocked-input message, not an answer).
+func promptBlocked(stop string, u *tokenUsage, t *trace) bool {
+	if finishReason(stop) != llmrouter.FinishContentFilter {
+		return false
+	}
+	return t.inputBlocked() || u != nil && u.OutputTokens == 0
+}
+
+// blockedError is the canonical blocked-prompt error: KindContentPolicy,
+// Code "prompt_blocked", the guardrail's message (if any) and stop reason.
+func (c *call) blockedError(stop, text string) *llmrouter.ProviderError {
+	msg := "prompt blocked: " + stop
+	if text != "" {
+		msg += ": " + text
+	}
+	pe := wire.PromptBlocked(0, msg)
+	pe.Provider, pe.Deployment, pe.RequestID = ProviderName, c.deployment, c.requestID
+	return c.secrets.Finish(pe)
 }
 
 type contentBlock struct {
@@ -138,6 +208,9 @@ func decodeResponse(c *call, body []byte) (*llmrouter.Response, *llmrouter.Provi
 	}
 	out.Text = text.String()
 	out.Reasoning = reasoning.String()
+	if len(out.ToolCalls) == 0 && out.Reasoning == "" && promptBlocked(r.StopReason, r.Usage, r.Trace) {
+		return nil, c.blockedError(r.StopReason, out.Text)
+	}
 	if out.FinishReason == llmrouter.FinishContentFilter {
 		out.Refusal = out.Text
 	}

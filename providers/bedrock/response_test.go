@@ -28,7 +28,6 @@ func TestDecodeResponseFixtures(t *testing.T) {
 			finish: llmrouter.FinishStop, usage: llmrouter.Usage{InputTokens: 41, OutputTokens: 58}},
 		{file: "converse_cache.json", text: "The document describes the 2024 annual results.", finish: llmrouter.FinishLength,
 			usage: llmrouter.Usage{InputTokens: 2060, OutputTokens: 10, CachedInputTokens: 1024, CacheWriteTokens: 1016, CacheWrite1hTokens: 1000}},
-		{file: "converse_guardrail.json", text: "Sorry, the model cannot answer this question.", finish: llmrouter.FinishContentFilter},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
@@ -201,7 +200,6 @@ func TestEmptyAnswer(t *testing.T) {
 		{"end_turn", "end_turn", llmrouter.FinishStop},
 		{"stop_sequence", "stop_sequence", llmrouter.FinishStop},
 		{"max_tokens", "max_tokens", llmrouter.FinishLength},
-		{"guardrail", "guardrail_intervened", llmrouter.FinishContentFilter},
 	}
 	d := &llmrouter.Deployment{Name: "d", Model: "m", Region: "us-east-1"}
 	req := &llmrouter.Request{Messages: []llmrouter.Message{llmrouter.User("x")}}

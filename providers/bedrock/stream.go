@@ -50,6 +50,7 @@ type streamEvent struct {
 	} `json:"delta"`
 	StopReason string      `json:"stopReason"`
 	Usage      *tokenUsage `json:"usage"`
+	Trace      *trace      `json:"trace"`
 	Message    string      `json:"message"`
 }
 
@@ -100,6 +101,8 @@ type stream struct {
 
 	stop    string // the messageStop reason, once seen
 	sawStop bool
+	sent    bool // a chunk with content was delivered
+	blocked bool // the metadata's guardrail trace says the prompt was blocked
 	usage   *llmrouter.Usage
 	done    bool
 	closed  bool
@@ -123,8 +126,7 @@ func (s *stream) Next() bool {
 		if err == io.EOF {
 			if s.sawStop {
 				// messageStop came but no metadata: finish without usage.
-				s.finish()
-				return true
+				return s.finish()
 			}
 			s.err = s.c.fail(llmrouter.KindTransport, 0, "", "ConverseStream ended before messageStop")
 			return false
@@ -133,13 +135,13 @@ func (s *stream) Next() bool {
 			if s.sawStop && s.ctx.Err() == nil {
 				// The answer is complete; only the metadata (usage) is
 				// lost. Finish rather than fail a whole answer.
-				s.finish()
-				return true
+				return s.finish()
 			}
 			s.err = s.readError(err)
 			return false
 		}
 		if s.handle(&msg) {
+			s.sent = true
 			return true
 		}
 		if s.err != nil {
@@ -284,8 +286,7 @@ func (s *stream) handle(msg *eventstream.Message) bool {
 	case "messageStop":
 		s.stop, s.sawStop = ev.StopReason, true
 		if s.usage != nil {
-			s.finish()
-			return true
+			return s.finish()
 		}
 		return false
 	case "metadata":
@@ -293,23 +294,34 @@ func (s *stream) handle(msg *eventstream.Message) bool {
 			u := ev.Usage.usage()
 			s.usage = &u
 		}
+		if ev.Trace.inputBlocked() {
+			s.blocked = true
+		}
 		if s.sawStop {
-			s.finish()
-			return true
+			return s.finish()
 		}
 		return false
 	}
 	return false
 }
 
-// finish makes s.cur the last chunk: the finish reason and the usage.
-func (s *stream) finish() {
+// finish makes s.cur the last chunk: the finish reason and the usage. A
+// filtered stop before any content, with the trace saying the prompt was
+// blocked or no output generated, is the blocked-prompt error instead (as
+// from Chat); finish then sets s.err and returns false.
+func (s *stream) finish() bool {
 	fr := finishReason(s.stop)
 	if s.stop == "" {
 		fr = llmrouter.FinishOther
 	}
-	s.cur = llmrouter.Chunk{FinishReason: fr, Usage: s.usage}
 	s.done = true
+	if fr == llmrouter.FinishContentFilter && !s.sent && (s.blocked || s.usage != nil && s.usage.OutputTokens == 0) {
+		s.cur = llmrouter.Chunk{}
+		s.err = s.c.blockedError(s.stop, "")
+		return false
+	}
+	s.cur = llmrouter.Chunk{FinishReason: fr, Usage: s.usage}
+	return true
 }
 
 // toolIndex returns the tool-call index of content block b, numbering tool

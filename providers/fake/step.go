@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // Step is what the fake does for one call: answer, wait, fail, hang or
@@ -71,6 +72,14 @@ func Reply(text string) Step { return Step{Text: text} }
 // the kind's default.
 func Fail(kind llmrouter.Kind, status int) Step {
 	return Step{Err: &llmrouter.ProviderError{Kind: kind, StatusCode: status, Message: "injected " + kind.String() + " failure"}}
+}
+
+// PromptBlocked fails as every adapter reports a prompt a safety filter
+// refused before answering: KindContentPolicy, Code "prompt_blocked" (a
+// stream fails at its opening). An answer filtered after generation is
+// Step{FinishReason: llmrouter.FinishContentFilter} instead.
+func PromptBlocked() Step {
+	return Step{Err: &llmrouter.ProviderError{Kind: llmrouter.KindContentPolicy, Code: wire.CodePromptBlocked, Message: "injected prompt blocked"}}
 }
 
 // ServerError fails with a 500.

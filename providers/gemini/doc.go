@@ -46,11 +46,13 @@
 // candidatesTokenCount plus thoughtsTokenCount.
 //
 // A prompt blocked by Gemini's safety system (promptFeedback.blockReason,
-// no candidates) is not an error: Chat returns a Response with
-// FinishContentFilter and the block reason in Refusal, and a stream ends
-// with FinishContentFilter. An answer cut by a safety finish reason
-// (SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII, IMAGE_SAFETY...)
-// is reported the same way.
+// no candidates) is the blocked-prompt error every adapter reports: a
+// *llmrouter.ProviderError of KindContentPolicy with Code "prompt_blocked"
+// and the block reason (or blockReasonMessage) in Message, from Chat and
+// from a stream alike (before any chunk). An answer cut by a safety finish
+// reason (SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII,
+// IMAGE_SAFETY...) is an answer: FinishContentFilter, the reason in
+// Refusal.
 //
 // Gemini announces no rate-limit headroom headers, so Response.RateLimit is
 // nil; on 429 the RetryInfo.retryDelay of the error body gives RetryAfter.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // wireResponse is a GenerateContentResponse, a whole answer.
@@ -164,9 +165,9 @@ func decodeResponse(body []byte) (*llmrouter.Response, *llmrouter.ProviderError)
 	}
 	if len(w.Candidates) == 0 {
 		if pf := w.PromptFeedback; pf != nil && pf.BlockReason != "" {
-			out.FinishReason = llmrouter.FinishContentFilter
-			out.Refusal = blockMessage("prompt blocked", pf.BlockReason, pf.BlockReasonMessage)
-			return out, nil
+			// The prompt was blocked and there is no answer: the
+			// canonical blocked-prompt error, as on every adapter.
+			return nil, promptBlocked(pf.BlockReason, pf.BlockReasonMessage)
 		}
 		return nil, &llmrouter.ProviderError{Kind: llmrouter.KindServer, Code: "EMPTY_RESPONSE",
 			Message: "Gemini answered with no candidates and no block reason"}
@@ -207,4 +208,11 @@ func blockMessage(what, reason, msg string) string {
 		return msg
 	}
 	return what + ": " + reason
+}
+
+// promptBlocked is the error for a prompt Gemini's safety system blocked
+// (promptFeedback.blockReason, no candidates): KindContentPolicy with Code
+// "prompt_blocked", the block reason in the message.
+func promptBlocked(reason, msg string) *llmrouter.ProviderError {
+	return wire.PromptBlocked(0, blockMessage("prompt blocked", reason, msg))
 }

@@ -51,12 +51,6 @@ func TestDecodeResponseFixtures(t *testing.T) {
 			FinishReason: llmrouter.FinishToolCalls,
 			Usage:        llmrouter.Usage{InputTokens: 96 + 20, OutputTokens: 38 + 100, ReasoningTokens: 100},
 		}},
-		{"response_blocked_prompt.json", llmrouter.Response{
-			Model:        "gemini-2.0-flash",
-			FinishReason: llmrouter.FinishContentFilter,
-			Refusal:      "prompt blocked: SAFETY",
-			Usage:        llmrouter.Usage{InputTokens: 8},
-		}},
 		{"response_safety_finish.json", llmrouter.Response{
 			Model:        "gemini-1.5-flash",
 			FinishReason: llmrouter.FinishContentFilter,

@@ -44,8 +44,10 @@ type stream struct {
 
 	calls    int // function calls seen
 	rawStop  string
-	blocked  bool // promptFeedback.blockReason seen
-	finished bool // a finishReason or block reason was seen
+	blocked  bool      // promptFeedback.blockReason seen
+	block    [2]string // its reason and message
+	sent     bool      // a chunk with content was delivered
+	finished bool      // a finishReason or block reason was seen
 	usage    llmrouter.Usage
 	hasUsage bool
 	eof      bool // the body ended; deliver the final chunk
@@ -120,6 +122,7 @@ func (s *stream) Next() bool {
 		if ok, stop := s.event(ev.Data); stop {
 			return false
 		} else if ok {
+			s.sent = true
 			return true
 		}
 	}
@@ -129,6 +132,12 @@ func (s *stream) Next() bool {
 	if !s.finished {
 		s.err = s.p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindTransport, Code: "stream_cut",
 			Message: "the stream ended before Gemini sent a finish reason"}, s.d)
+		return false
+	}
+	if s.blocked && s.rawStop == "" && !s.sent {
+		// The prompt was blocked and nothing was answered: the
+		// blocked-prompt error, as from Chat.
+		s.err = s.p.fill(promptBlocked(s.block[0], s.block[1]), s.d)
 		return false
 	}
 	s.cur = llmrouter.Chunk{FinishReason: s.finishReason()}
@@ -179,6 +188,7 @@ func (s *stream) event(data []byte) (ok, stop bool) {
 	}
 	if pf := w.PromptFeedback; pf != nil && pf.BlockReason != "" {
 		s.blocked, s.finished = true, true
+		s.block = [2]string{pf.BlockReason, pf.BlockReasonMessage}
 	}
 	s.cur = llmrouter.Chunk{}
 	if len(w.Candidates) == 0 {

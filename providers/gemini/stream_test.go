@@ -101,10 +101,6 @@ func TestStreamFixtures(t *testing.T) {
 			Finish: llmrouter.FinishToolCalls,
 			Usage:  &llmrouter.Usage{InputTokens: 70, OutputTokens: 80, ReasoningTokens: 50},
 		}},
-		{"stream_blocked.sse", streamed{
-			Finish: llmrouter.FinishContentFilter,
-			Usage:  &llmrouter.Usage{InputTokens: 11},
-		}},
 		{"stream_trailing_usage.sse", streamed{
 			Text:   "Done",
 			Finish: llmrouter.FinishLength,

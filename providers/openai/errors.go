@@ -162,6 +162,13 @@ func (p *Provider) classify(status int, h http.Header, body []byte, deployment s
 	if pe.Kind == llmrouter.KindUnknown {
 		pe.Kind = llmrouter.KindServer
 	}
+	if pe.Kind == llmrouter.KindContentPolicy {
+		// The request was refused before any answer (Azure's 400
+		// content_filter, OpenAI's content_policy_violation): the one
+		// blocked-prompt event every adapter reports. A filtered answer
+		// is a Response with FinishContentFilter instead.
+		pe.Code = wire.CodePromptBlocked
+	}
 	if h != nil {
 		pe.RetryAfter = retryAfter(h, status, msg)
 		pe.RequestID = requestID(h)
