@@ -121,6 +121,15 @@ func DefaultClass(k Kind) Class {
 	return ClassFailover
 }
 
+// CodePromptBlocked is the ProviderError.Code every adapter in this module
+// gives a prompt that a provider's safety filter refused before answering
+// (Kind KindContentPolicy): Azure's 400 content_filter, OpenAI's
+// content_policy_violation, Gemini's promptFeedback.blockReason with no
+// candidates, a Bedrock guardrail that blocked the input. An answer
+// filtered after generation is not an error: it stays a Response (or
+// stream) with FinishContentFilter. Route.ContentFallback treats both alike.
+const CodePromptBlocked = "prompt_blocked"
+
 // ProviderError is a failed call to a provider, classified once by its
 // adapter. The router acts on Class (or DefaultClass(Kind)) and RetryAfter;
 // it never reads StatusCode, Code or Message. Adapters must keep secrets
