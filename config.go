@@ -60,7 +60,7 @@ type DeploymentSpec struct {
 	MaxOutputTokens int     `yaml:"max_output_tokens,omitempty"`
 	Weight          float64 `yaml:"weight,omitempty"`
 	// Capabilities lists capability names ("tools", "json", "vision",
-	// "streaming").
+	// "streaming", "reasoning", "embeddings", "image_url").
 	Capabilities []string `yaml:"capabilities,omitempty"`
 	// Retention is "zero", "limited", "stored" or empty (unknown).
 	Retention      string            `yaml:"retention,omitempty"`

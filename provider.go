@@ -147,8 +147,9 @@ type Capabilities uint16
 
 // The capabilities a request can need. The router infers them from the
 // request: tools need CapTools, a JSON response format needs CapJSON, an
-// image part needs CapVision, ChatStream needs CapStreaming, and a request
-// asking for reasoning (Request.Reasoning.On) needs CapReasoning.
+// image part needs CapVision (and an image given by an http(s) URL also
+// CapImageURL), ChatStream needs CapStreaming, and a request asking for
+// reasoning (Request.Reasoning.On) needs CapReasoning.
 const (
 	CapTools Capabilities = 1 << iota
 	CapJSON
@@ -158,6 +159,13 @@ const (
 	// CapEmbeddings: the deployment serves embeddings (Router.Embed), its
 	// provider implementing Embedder.
 	CapEmbeddings
+	// CapImageURL: the deployment fetches images given by http(s) URL
+	// (OpenAI, Anthropic, Gemini do; Bedrock's Converse takes bytes only).
+	// A deployment that declares capabilities without it is never sent
+	// such an image; one that declares none may be, and an adapter that
+	// cannot carry it refuses before sending (KindBadRequest,
+	// ClassFailover), so the route moves on.
+	CapImageURL
 )
 
 // Has reports whether c includes every capability in want.
@@ -186,7 +194,7 @@ func (c Capabilities) String() string {
 var capabilityNames = [...]struct {
 	cap  Capabilities
 	name string
-}{{CapTools, "tools"}, {CapJSON, "json"}, {CapVision, "vision"}, {CapStreaming, "streaming"}, {CapReasoning, "reasoning"}, {CapEmbeddings, "embeddings"}}
+}{{CapTools, "tools"}, {CapJSON, "json"}, {CapVision, "vision"}, {CapStreaming, "streaming"}, {CapReasoning, "reasoning"}, {CapEmbeddings, "embeddings"}, {CapImageURL, "image_url"}}
 
 // Retention is what a provider keeps of the data a deployment is sent.
 type Retention uint8

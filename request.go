@@ -1,6 +1,9 @@
 package llmrouter
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Request is one chat request in the router's canonical form; each adapter
 // translates it to its provider's wire format. The router and the adapters
@@ -259,10 +262,19 @@ func (r *Request) needs(stream bool) Capabilities {
 	}
 	for i := range r.Messages {
 		for j := range r.Messages[i].Content {
-			if r.Messages[i].Content[j].Type == PartImage {
-				return c | CapVision
+			if p := &r.Messages[i].Content[j]; p.Type == PartImage {
+				c |= CapVision
+				if p.Image != nil && isHTTPURL(p.Image.URL) {
+					return c | CapImageURL
+				}
 			}
 		}
 	}
 	return c
+}
+
+// isHTTPURL reports whether u is an http(s) URL (an image a provider must
+// fetch), not data: or a provider's own storage.
+func isHTTPURL(u string) bool {
+	return len(u) > 7 && (strings.EqualFold(u[:7], "http://") || len(u) > 8 && strings.EqualFold(u[:8], "https://"))
 }
