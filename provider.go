@@ -35,6 +35,17 @@ type Provider interface {
 	Stream(ctx context.Context, d *Deployment, req *Request) (ChunkStream, error)
 }
 
+// ConfigChecker is implemented by providers that can tell, before any call,
+// that their configuration cannot work: a hosted API without an API key,
+// say. New calls CheckConfig once for every provider of its catalog and
+// refuses a failing one with a *ConfigError naming the deployment, so a
+// missing key is found at start-up, not as an upstream 401. The adapters
+// of this module implement it (Bedrock's credentials come from the AWS
+// chain at call time and are not checked).
+type ConfigChecker interface {
+	CheckConfig() error
+}
+
 // ChunkStream is a stream of answer chunks, read in the style of
 // bufio.Scanner:
 //

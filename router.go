@@ -243,6 +243,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 func (c *config) validate() error {
 	names := map[string]bool{}
+	checked := map[Provider]error{}
 	for i, d := range c.deployments {
 		f := "Deployments[" + strconv.Itoa(i) + "]"
 		switch {
@@ -262,6 +263,21 @@ func (c *config) validate() error {
 			return &ConfigError{f + ".Price", "prices must be zero or positive"}
 		}
 		names[d.Name] = true
+		if cc, ok := d.Provider.(ConfigChecker); ok {
+			var err error
+			if isComparable(d.Provider) {
+				var seen bool
+				if err, seen = checked[d.Provider]; !seen {
+					err = safeCheckConfig(cc)
+					checked[d.Provider] = err
+				}
+			} else {
+				err = safeCheckConfig(cc)
+			}
+			if err != nil {
+				return &ConfigError{f + ".Provider", "deployment " + strconv.Quote(d.Name) + ": " + err.Error()}
+			}
+		}
 	}
 	routes := map[string]bool{}
 	for _, nr := range c.routes {

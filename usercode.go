@@ -1,6 +1,7 @@
 package llmrouter
 
 import (
+	"reflect"
 	"context"
 	"fmt"
 	"runtime/debug"
@@ -146,3 +147,18 @@ func panicValue(v any) string {
 	}
 	return s
 }
+
+// safeCheckConfig asks a provider whether its configuration can work,
+// recovering a panic into an error.
+func safeCheckConfig(cc ConfigChecker) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanic(inProvider, v)
+		}
+	}()
+	return cc.CheckConfig()
+}
+
+// isComparable reports whether v can be a map key (a provider that is a
+// non-comparable struct value is checked every time instead of once).
+func isComparable(v any) bool { return reflect.TypeOf(v).Comparable() }

@@ -3,6 +3,7 @@ package anthropic
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -294,4 +295,13 @@ func (p *Provider) finish(pe *llmrouter.ProviderError, d *llmrouter.Deployment) 
 // transportError classifies a failure to send or read.
 func (p *Provider) transportError(ctx context.Context, d *llmrouter.Deployment, err error) *llmrouter.ProviderError {
 	return p.finish(wire.TransportError(ctx, name, d.Name, err), d)
+}
+
+// CheckConfig reports a provider that cannot authenticate: no API key, no
+// token source and no credential header (see llmrouter.ConfigChecker).
+func (p *Provider) CheckConfig() error {
+	if p.apiKey == "" && p.tokenSrc == nil && !wire.HasCredentialHeader(p.header) {
+		return errors.New("anthropic: no API key: pass WithAPIKey or WithTokenSource")
+	}
+	return nil
 }

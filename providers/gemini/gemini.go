@@ -3,6 +3,7 @@ package gemini
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -195,4 +196,13 @@ func (p *Provider) fill(e *llmrouter.ProviderError, d *llmrouter.Deployment) *ll
 
 func (p *Provider) transportError(ctx context.Context, d *llmrouter.Deployment, err error) *llmrouter.ProviderError {
 	return p.fill(wire.TransportError(ctx, Name, d.Name, err), d)
+}
+
+// CheckConfig reports a provider that cannot authenticate: no API key and
+// no credential header (see llmrouter.ConfigChecker).
+func (p *Provider) CheckConfig() error {
+	if p.key == "" && !wire.HasCredentialHeader(p.header) {
+		return errors.New("gemini: no API key: pass WithAPIKey")
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"errors"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -352,4 +353,27 @@ func (p *Provider) urlFor(model string) string {
 	}
 	return p.baseURL + "/openai/deployments/" + url.PathEscape(model) +
 		"/chat/completions?api-version=" + url.QueryEscape(p.azureVer)
+}
+
+// hostedAPIs are the hosts whose APIs refuse calls without a key.
+var hostedAPIs = []string{"openai.com", "openai.azure.com", "services.ai.azure.com", "openrouter.ai",
+	"groq.com", "together.xyz", "mistral.ai", "deepseek.com"}
+
+// CheckConfig reports a provider pointed at a hosted API (OpenAI, Azure,
+// OpenRouter, Groq, Together, Mistral, DeepSeek) without an API key, a
+// token source or a credential header (see llmrouter.ConfigChecker).
+// Self-hosted servers (vLLM, Ollama, LiteLLM) may need no key.
+func (p *Provider) CheckConfig() error {
+	if p.apiKey != "" || p.tokenSrc != nil {
+		return nil
+	}
+	for _, h := range p.headers {
+		if wire.IsCredentialName(h.key) && len(h.val) > 0 && h.val[0] != "" {
+			return nil
+		}
+	}
+	if host, ok := wire.NeedsKey(p.baseURL, hostedAPIs...); ok {
+		return errors.New("openai: no API key for " + host + ": pass WithAPIKey or WithTokenSource")
+	}
+	return nil
 }
