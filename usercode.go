@@ -1,9 +1,9 @@
 package llmrouter
 
 import (
-	"reflect"
 	"context"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 )
 

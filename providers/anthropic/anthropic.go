@@ -297,11 +297,15 @@ func (p *Provider) transportError(ctx context.Context, d *llmrouter.Deployment, 
 	return p.finish(wire.TransportError(ctx, name, d.Name, err), d)
 }
 
-// CheckConfig reports a provider that cannot authenticate: no API key, no
-// token source and no credential header (see llmrouter.ConfigChecker).
+// CheckConfig reports a provider pointed at Anthropic's API with no API
+// key, no token source and no credential header (see
+// llmrouter.ConfigChecker). A proxy at another base URL may need none.
 func (p *Provider) CheckConfig() error {
-	if p.apiKey == "" && p.tokenSrc == nil && !wire.HasCredentialHeader(p.header) {
-		return errors.New("anthropic: no API key: pass WithAPIKey or WithTokenSource")
+	if p.apiKey != "" || p.tokenSrc != nil || wire.HasCredentialHeader(p.header) {
+		return nil
+	}
+	if host, ok := wire.NeedsKey(p.baseURL, "anthropic.com"); ok {
+		return errors.New("anthropic: no API key for " + host + ": pass WithAPIKey or WithTokenSource")
 	}
 	return nil
 }

@@ -198,11 +198,15 @@ func (p *Provider) transportError(ctx context.Context, d *llmrouter.Deployment, 
 	return p.fill(wire.TransportError(ctx, Name, d.Name, err), d)
 }
 
-// CheckConfig reports a provider that cannot authenticate: no API key and
-// no credential header (see llmrouter.ConfigChecker).
+// CheckConfig reports a provider pointed at Google's API with no API key
+// and no credential header (see llmrouter.ConfigChecker). A proxy at
+// another base URL may need none.
 func (p *Provider) CheckConfig() error {
-	if p.key == "" && !wire.HasCredentialHeader(p.header) {
-		return errors.New("gemini: no API key: pass WithAPIKey")
+	if p.key != "" || wire.HasCredentialHeader(p.header) {
+		return nil
+	}
+	if host, ok := wire.NeedsKey(p.baseURL, "googleapis.com"); ok {
+		return errors.New("gemini: no API key for " + host + ": pass WithAPIKey")
 	}
 	return nil
 }
