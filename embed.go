@@ -177,7 +177,7 @@ func (c *call) attemptEmbed(i int) (*EmbedResponse, *ProviderError) {
 	c.tries[i]++
 	start := c.held.at
 	ctx, cancel := c.ctx, context.CancelFunc(nil)
-	if t := c.r.timeouts.Attempt; t > 0 {
+	if t := c.timeouts().Attempt; t > 0 {
 		ctx, cancel = context.WithTimeout(ctx, t)
 	}
 	ctx, span := c.startAttemptSpan(ctx, d, resend)
