@@ -319,3 +319,14 @@ func TestFallbackNotUsedOnCancel(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Zero(t, b.CallCount())
 }
+
+func TestPlanChecksFallbackNames(t *testing.T) {
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", fake.New("p"))))
+	require.NoError(t, err)
+	req := hello("a")
+	req.Fallback = []string{"nowhere"}
+	_, err = r.Plan(req, false)
+	var re *llmrouter.RequestError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "Fallback[0]", re.Field)
+}
