@@ -73,8 +73,10 @@ type Request struct {
 	Extra map[string]map[string]any
 	// Timeouts, when not nil, override the router's timeouts (WithTimeouts)
 	// for this request: each non-zero field replaces the router's, and a
-	// zero field keeps it. They are checked as New checks the router's: no
-	// field may be negative, or non-zero and under a millisecond.
+	// zero field keeps it; a field may be longer than the router's (a long
+	// generation) or shorter (an interactive call). They are checked as New
+	// checks the router's: no field may be negative, or non-zero and under a
+	// millisecond.
 	Timeouts *Timeouts
 	// MaxAttempts, when above zero, lowers RetryPolicy.MaxAttempts for this
 	// request. It never raises it: a caller cannot raise what the fleet
