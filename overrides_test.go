@@ -330,3 +330,48 @@ func TestPlanChecksFallbackNames(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "Fallback[0]", re.Field)
 }
+
+func TestRequestIdleTimeoutEndsAStalledStream(t *testing.T) {
+	a := fake.New("pa", fake.WithDefault(fake.Step{Text: "one two", HangAfter: 1}))
+	r, _ := streamRouter(t, a, fake.New("pb"), llmrouter.WithTimeouts(llmrouter.Timeouts{Total: 10 * time.Second}))
+	req := hello("chat")
+	req.Timeouts = &llmrouter.Timeouts{Idle: 40 * time.Millisecond}
+	s, err := r.ChatStream(context.Background(), req)
+	require.NoError(t, err)
+	start := time.Now()
+	assert.Equal(t, "one ", read(s))
+	assert.Less(t, time.Since(start), 2*time.Second, "the request's idle timeout, not the router's 10s total")
+	var se *llmrouter.StreamError
+	require.ErrorAs(t, s.Err(), &se)
+	assert.Equal(t, llmrouter.KindTimeout, se.Err.Kind)
+	s.Close()
+}
+
+func TestFallbackWhenTheRouteIsUnavailable(t *testing.T) {
+	bad := fake.New("bad", fake.WithDefault(fake.ServerError()))
+	good := fake.New("good")
+	sink := &recorder{}
+	r, err := llmrouter.New(
+		llmrouter.WithDeployments(dep("a1", bad), dep("b1", good)),
+		llmrouter.WithRetry(llmrouter.RetryPolicy{AttemptsPerDeployment: 1, MaxWait: 50 * time.Millisecond}),
+		llmrouter.WithBreaker(llmrouter.BreakerPolicy{ConsecutiveFailures: 1, OpenFor: time.Minute}),
+		llmrouter.WithLineage(sink),
+	)
+	require.NoError(t, err)
+	_, err = r.Chat(context.Background(), hello("a1"))
+	require.ErrorIs(t, err, llmrouter.ErrNoRoute) // opens a1's breaker
+	calls := bad.CallCount()
+	sink.records = nil
+
+	req := hello("a1")
+	req.Fallback = []string{"b1"}
+	resp, err := r.Chat(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, "b1", resp.Deployment)
+	assert.Equal(t, calls, bad.CallCount(), "a1's breaker is open: nothing sent to it")
+	rec := sink.only(t)
+	require.Len(t, rec.Candidates, 2)
+	assert.Equal(t, llmrouter.CandidateSkipped, rec.Candidates[0].Status)
+	assert.Equal(t, llmrouter.CandidateChosen, rec.Candidates[1].Status)
+	assert.Len(t, rec.Attempts, 1)
+}
