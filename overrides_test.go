@@ -375,3 +375,35 @@ func TestFallbackWhenTheRouteIsUnavailable(t *testing.T) {
 	assert.Equal(t, llmrouter.CandidateChosen, rec.Candidates[1].Status)
 	assert.Len(t, rec.Attempts, 1)
 }
+
+func TestEmbedOverridesAndFallback(t *testing.T) {
+	broken := fake.New("openai", fake.WithDefault(fake.ServerError()))
+	good := fake.New("gcp.gemini")
+	sink := &recorder{}
+	r, err := llmrouter.New(
+		llmrouter.WithDeployments(
+			llmrouter.Deployment{Name: "e1", Provider: broken},
+			llmrouter.Deployment{Name: "e2", Provider: broken},
+			llmrouter.Deployment{Name: "e3", Provider: good},
+		),
+		llmrouter.WithRoute("embed", llmrouter.Route{Tiers: [][]string{{"e1", "e2"}}}),
+		fastRetry, llmrouter.WithLineage(sink),
+	)
+	require.NoError(t, err)
+
+	_, err = r.Embed(context.Background(), &llmrouter.EmbedRequest{Model: "embed", Inputs: []string{"x"}, MaxAttempts: 1})
+	require.ErrorIs(t, err, llmrouter.ErrNoRoute)
+	assert.Equal(t, 1, broken.CallCount())
+
+	resp, err := r.Embed(context.Background(), &llmrouter.EmbedRequest{Model: "embed", Inputs: []string{"x"}, Fallback: []string{"e3"}})
+	require.NoError(t, err)
+	assert.Equal(t, "e3", resp.Deployment)
+	assert.Equal(t, []string{"e3"}, sink.all()[1].Fallbacks)
+
+	bad := &llmrouter.EmbedRequest{Model: "embed", Inputs: []string{"x"}, Timeouts: &llmrouter.Timeouts{FirstToken: -1}}
+	var re *llmrouter.RequestError
+	require.ErrorAs(t, bad.Validate(), &re)
+	assert.Equal(t, "Timeouts.FirstToken", re.Field)
+	_, err = r.Embed(context.Background(), bad)
+	require.ErrorAs(t, err, &re)
+}
