@@ -149,6 +149,7 @@ func TestFallbackRouteAnswersWhenTheRouteFails(t *testing.T) {
 		llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}}}),
 		llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 50 * time.Millisecond}),
 		llmrouter.WithQuota(llmrouter.NewMemoryQuotaStore(), llmrouter.PerTenant(llmrouter.RPM(1))),
+		llmrouter.WithClock(newClock().Now), // one quota window for both requests
 		llmrouter.WithLineage(sink),
 	)
 	require.NoError(t, err)
