@@ -52,7 +52,7 @@ func (c *call) launchChat(i int, f *chatFlight, stoppable bool) {
 	if stoppable {
 		f.ctx, f.stop = context.WithCancel(f.ctx)
 	}
-	if t := c.r.timeouts.Attempt; t > 0 {
+	if t := c.timeouts().Attempt; t > 0 {
 		f.ctx, f.cancel = context.WithTimeout(f.ctx, t)
 	}
 	f.ctx, f.span = c.startAttemptSpan(f.ctx, d, resend)
@@ -175,7 +175,7 @@ func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 		d.stats.observe(a.Start, a.Duration, a.TTFT, u.OutputTokens, pe != nil, d.decay)
 	}
 	a.Usage = u
-	cr := &c.rec.Candidates[i]
+	cr := c.cand(i)
 	if pe != nil {
 		a.Status, a.Class, a.Kind = attemptError, pe.EffectiveClass(), pe.Kind
 		a.StatusCode, a.RetryAfter, a.Code = pe.StatusCode, pe.RetryAfter, pe.Code

@@ -47,9 +47,12 @@ type callState struct {
 	start  time.Time
 	needs  Capabilities
 	// budgetOut: a retry was refused by the retry budget. stream: ChatStream.
-	// (Next to needs: no padding. The call's size decides its allocation
-	// class, which leak_test bounds.)
+	// (These small fields sit next to needs: no padding. The call's size
+	// decides its allocation class, which call_size_test bounds.)
 	budgetOut, stream bool
+	waits             uint8 // sleeps for a cooldown, at most maxWaits per route
+	hedgePick         bool  // next is picking a hedge: untried candidates, no waiting
+	fallbacks         uint8 // fallback routes moved to (Request.Fallback)
 	span              trace.Span
 
 	tenantPolicies []Policy
@@ -64,8 +67,6 @@ type callState struct {
 	minWindow int           // after a context-length failure: windows must exceed it
 	invalid   *RequestError // a nil request or context, found by begin
 	until     int64         // set by try: when a refused member may be usable
-	waits     uint8         // sleeps for a cooldown, at most maxWaits
-	hedgePick bool          // next is picking a hedge: untried candidates, no waiting
 	hedging   *hedgeState
 	pickNow   int64     // router-clock Unix ns of the pick in progress
 	lastNow   time.Time // the end of the last attempt, when nothing came after
@@ -143,7 +144,12 @@ func (c *call) prepare() error {
 		return &RequestError{Field: "Model", Reason: "no route or deployment named " + strconv.Quote(req.Model)}
 	}
 	c.rt = rt
-	if t := c.r.timeouts.Total; t > 0 {
+	for i, name := range req.Fallback {
+		if c.r.routes[name] == nil {
+			return &RequestError{Field: "Fallback[" + strconv.Itoa(i) + "]", Reason: "no route or deployment named " + strconv.Quote(name)}
+		}
+	}
+	if t := c.timeouts().Total; t > 0 {
 		c.ctx, c.cancel = context.WithTimeout(c.ctx, t)
 	}
 	c.needs = req.needs(c.stream)
@@ -172,14 +178,58 @@ func (c *call) prepare() error {
 			allowed++
 			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
 		} else {
-			cr := &c.rec.Candidates[i]
+			cr := c.cand(i)
 			cr.Status, cr.Policy, cr.Reason = CandidateRefused, policy, reason
 		}
 	}
 	if allowed == 0 {
 		return c.routeError(ErrPolicyDenied)
 	}
+	for _, name := range req.Fallback {
+		// Admitted once for every route it may take: the most any
+		// fallback deployment could cost, too.
+		for _, d := range c.r.routes[name].members {
+			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
+		}
+	}
 	return c.admit()
+}
+
+// timeouts returns the request's timeouts: the router's, with the
+// request's non-zero overrides (Request.Timeouts).
+func (c *call) timeouts() Timeouts {
+	t := c.r.timeouts
+	if o := c.req.Timeouts; o != nil {
+		if o.Total > 0 {
+			t.Total = o.Total
+		}
+		if o.Attempt > 0 {
+			t.Attempt = o.Attempt
+		}
+		if o.FirstToken > 0 {
+			t.FirstToken = o.FirstToken
+		}
+		if o.Idle > 0 {
+			t.Idle = o.Idle
+		}
+	}
+	return t
+}
+
+// maxAttempts returns the request's attempt cap: the router's, or the
+// request's when it is lower (Request.MaxAttempts).
+func (c *call) maxAttempts() int {
+	if m := c.req.MaxAttempts; m > 0 && m < c.r.retry.MaxAttempts {
+		return m
+	}
+	return c.r.retry.MaxAttempts
+}
+
+// cand returns the lineage record of member i of the current route: the
+// current route's candidates are the last ones recorded (a fallback
+// route's follow those of the routes before it).
+func (c *call) cand(i int) *CandidateRecord {
+	return &c.rec.Candidates[len(c.rec.Candidates)-len(c.rt.members)+i]
 }
 
 // builtinCapabilityCheck names the router's own capability check in lineage.

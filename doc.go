@@ -36,9 +36,14 @@
 // admit the request against every quota rule, then loop: pick a candidate
 // (untried ones first, in tier order), recheck its policies, take a call
 // slot on it, call it, and act on the failure's [Class]: retry, fail over,
-// or stop. The request ends exactly once, whatever happens: its slots are
-// released, its quota settled, its record written and its span ended.
-// [Router.Plan] shows the same decisions without sending anything.
+// or stop. When its route has nowhere left to go ([ErrNoRoute]), a request
+// that names fallback routes (Request.Fallback) moves on to the next one,
+// within the same deadline, attempts, quota admission and record. A request
+// may replace the router's timeouts (Request.Timeouts) and lower, never
+// raise, its attempts (Request.MaxAttempts). The request ends
+// exactly once, whatever happens: its slots are released, its quota
+// settled, its record written and its span ended. [Router.Plan] shows the
+// same decisions without sending anything.
 //
 // # Errors to branch on
 //

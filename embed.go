@@ -48,6 +48,11 @@ type EmbedRequest struct {
 	Policies []Policy
 	// Extra holds body fields per provider name, as Request.Extra.
 	Extra map[string]map[string]any
+	// Timeouts, MaxAttempts and Fallback override the router's settings
+	// for this request, as in Request.
+	Timeouts    *Timeouts
+	MaxAttempts int
+	Fallback    []string
 }
 
 // EmbedResponse is the answer to an EmbedRequest. Adapters fill the
@@ -108,7 +113,8 @@ func (r *EmbedRequest) Validate() error {
 			return &RequestError{Field: "Policies[" + strconv.Itoa(i) + "]", Reason: "policy " + strconv.Quote(p.Name) + " has no Check"}
 		}
 	}
-	return nil
+	o := Request{Model: r.Model, Timeouts: r.Timeouts, MaxAttempts: r.MaxAttempts, Fallback: r.Fallback}
+	return o.validateOverrides()
 }
 
 // chatShape is the Request the router routes an embeddings request as: its
@@ -120,7 +126,8 @@ func (r *EmbedRequest) chatShape() *Request {
 		msgs[i] = User(in)
 	}
 	return &Request{ID: r.ID, Model: r.Model, Messages: msgs, Tenant: r.Tenant, User: r.User,
-		Labels: r.Labels, Policies: r.Policies, Extra: r.Extra, embed: r}
+		Labels: r.Labels, Policies: r.Policies, Extra: r.Extra, embed: r,
+		Timeouts: r.Timeouts, MaxAttempts: r.MaxAttempts, Fallback: r.Fallback}
 }
 
 // Embed routes req to a deployment that serves embeddings and returns the
@@ -177,7 +184,7 @@ func (c *call) attemptEmbed(i int) (*EmbedResponse, *ProviderError) {
 	c.tries[i]++
 	start := c.held.at
 	ctx, cancel := c.ctx, context.CancelFunc(nil)
-	if t := c.r.timeouts.Attempt; t > 0 {
+	if t := c.timeouts().Attempt; t > 0 {
 		ctx, cancel = context.WithTimeout(ctx, t)
 	}
 	ctx, span := c.startAttemptSpan(ctx, d, resend)

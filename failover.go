@@ -76,11 +76,11 @@ func (c *call) next() (int, error) {
 		if c.ctx.Err() != nil {
 			return -1, c.ctxError()
 		}
-		if c.attempts >= c.r.retry.MaxAttempts {
+		if c.attempts >= c.maxAttempts() {
 			return -1, c.routeError(ErrNoRoute)
 		}
 		now := c.start // the first pass follows prepare at once
-		if c.attempts > 0 || c.waits > 0 {
+		if c.attempts > 0 || c.waits > 0 || c.fallbacks > 0 {
 			now = c.r.now()
 		}
 		var wakeAt int64 // earliest time a skipped candidate may be usable
@@ -92,7 +92,7 @@ func (c *call) next() (int, error) {
 				c.pickNow = nowNS
 				for i, d := range c.rt.members {
 					if c.rt.tierOf[i] != tier || (c.tries[i] > 0) != retrying || c.spent(i) ||
-						c.rec.Candidates[i].Status == CandidateRefused {
+						c.cand(i).Status == CandidateRefused {
 						continue
 					}
 					if c.minWindow > 0 && d.ContextWindow != 0 && d.ContextWindow <= c.minWindow {
@@ -199,7 +199,7 @@ func (c *call) try(i int, now time.Time) bool {
 	// on (and after any wait), check them again.
 	if c.attempts > 0 || c.waits > 0 {
 		if policy, reason, ok := c.allows(d); !ok {
-			cr := &c.rec.Candidates[i]
+			cr := c.cand(i)
 			cr.Status, cr.Policy, cr.Reason = CandidateRefused, policy, reason
 			return false
 		}
@@ -217,7 +217,7 @@ func (c *call) try(i int, now time.Time) bool {
 
 // skip records that member i was passed over, unless it was already tried.
 func (c *call) skip(i int, reason string) {
-	cr := &c.rec.Candidates[i]
+	cr := c.cand(i)
 	if cr.Status == CandidateUnused || cr.Status == CandidateSkipped {
 		cr.Status, cr.Reason = CandidateSkipped, reason
 	}
@@ -239,11 +239,11 @@ func (c *call) waitFor(wakeAt int64, now time.Time) error {
 		return c.routeError(ErrRetryBudget)
 	}
 	if wakeAt == 0 || c.waits >= maxWaits {
-		return c.routeError(ErrNoRoute)
+		return c.noRoute()
 	}
 	wait := time.Duration(wakeAt - now.UnixNano())
 	if wait > c.r.retry.MaxWait || !c.fits(wait) {
-		return c.routeError(ErrNoRoute)
+		return c.noRoute()
 	}
 	c.waits++
 	if c.r.sleep(c.ctx, wait) != nil {

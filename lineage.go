@@ -39,8 +39,13 @@ type Record struct {
 	// Policies names every policy applied to the request, in order.
 	Policies []string
 	// Candidates are the deployments of the route, in tier order, with what
-	// the router did with each.
+	// the router did with each; then those of each fallback route taken,
+	// route by route.
 	Candidates []CandidateRecord
+	// Fallbacks names the fallback routes the request moved to, in order,
+	// after Route had nowhere left to go (Request.Fallback); nil when it
+	// stayed on Route.
+	Fallbacks []string
 	// Attempts are the calls made, in order.
 	Attempts []AttemptRecord
 	// Outcome says how the request ended; Error is its error, if any,
@@ -197,6 +202,9 @@ func (r *Record) Clone() *Record {
 	c.hasher = nil
 	c.Policies = append([]string(nil), r.Policies...)
 	c.Candidates = append([]CandidateRecord(nil), r.Candidates...)
+	if r.Fallbacks != nil {
+		c.Fallbacks = append([]string(nil), r.Fallbacks...)
+	}
 	c.Attempts = append([]AttemptRecord(nil), r.Attempts...)
 	if r.Labels != nil {
 		c.Labels = make(map[string]string, len(r.Labels))

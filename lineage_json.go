@@ -53,7 +53,18 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		}
 		b = jsonx.AppendString(b, p)
 	}
-	b = append(b, `],"candidates":[`...)
+	b = append(b, ']')
+	if len(r.Fallbacks) > 0 {
+		b = append(b, `,"fallbacks":[`...)
+		for i, f := range r.Fallbacks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonx.AppendString(b, f)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"candidates":[`...)
 	for i := range r.Candidates {
 		c := &r.Candidates[i]
 		if i > 0 {

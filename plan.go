@@ -39,8 +39,10 @@ func (p *RoutePlan) Eligible() []string {
 // down, at their concurrency, RPM or TPM limits, or a half-open breaker's
 // probe in flight: exactly the checks Chat makes before calling a
 // deployment, with the same estimate of the request's tokens). It returns a
-// *RequestError for a malformed or nil request, as Chat would. Plan is safe
-// for concurrent use.
+// *RequestError for a malformed or nil request, as Chat would (an unknown
+// Request.Fallback name included). Plan covers the request's own route
+// only: its fallback routes (Request.Fallback) are taken only once that
+// route has failed, and are not planned. Plan is safe for concurrent use.
 func (r *Router) Plan(req *Request, stream bool) (*RoutePlan, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -48,6 +50,11 @@ func (r *Router) Plan(req *Request, stream bool) (*RoutePlan, error) {
 	rt := r.routes[req.Model]
 	if rt == nil {
 		return nil, &RequestError{Field: "Model", Reason: "no route or deployment named " + strconv.Quote(req.Model)}
+	}
+	for i, name := range req.Fallback {
+		if r.routes[name] == nil {
+			return nil, &RequestError{Field: "Fallback[" + strconv.Itoa(i) + "]", Reason: "no route or deployment named " + strconv.Quote(name)}
+		}
 	}
 	c := &call{}
 	c.r, c.req, c.needs = r, req, req.needs(stream)

@@ -11,6 +11,7 @@ import (
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/faults"
 	"github.com/llmrouter/llmrouter/providers/fake"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -44,7 +45,7 @@ func TestPolicyPropertyNoCallReachesARefusedDeployment(t *testing.T) {
 		{Text: "", NoFinish: true}, fake.Fail(llmrouter.KindMalformed, 200)}
 
 	const rounds = 300
-	var requests, calls, refusedCalls int
+	var requests, calls, refusedCalls, fellBack int
 	for round := range rounds {
 		providers := make([]*fake.Provider, len(providerNames))
 		for i, name := range providerNames {
@@ -101,6 +102,20 @@ func TestPolicyPropertyNoCallReachesARefusedDeployment(t *testing.T) {
 		if len(tenant) > 0 {
 			opts = append(opts, llmrouter.WithTenantPolicies("t", tenant...))
 		}
+		// A fallback route (Request.Fallback) of some of the same
+		// deployments, in another order: its candidates must pass every
+		// policy too. Its own generator keeps the draws above unchanged.
+		brng := rand.New(rand.NewPCG(uint64(round), 99))
+		var backup []string
+		for _, i := range brng.Perm(len(deps))[:1+brng.IntN(len(deps))] {
+			backup = append(backup, deps[i].Name)
+		}
+		opts = append(opts, llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{backup}}),
+			llmrouter.WithLineage(llmrouter.SinkFunc(func(_ context.Context, rec *llmrouter.Record) {
+				if len(rec.Fallbacks) > 0 {
+					fellBack++
+				}
+			})))
 		r, err := llmrouter.New(opts...)
 		require.NoError(t, err)
 
@@ -116,6 +131,9 @@ func TestPolicyPropertyNoCallReachesARefusedDeployment(t *testing.T) {
 			}
 			if rng.IntN(4) == 0 {
 				req.Policies = []llmrouter.Policy{policyPool[rng.IntN(len(policyPool))]()}
+			}
+			if brng.IntN(2) == 0 {
+				req.Fallback = []string{"backup"}
 			}
 			inForce := append(append([]llmrouter.Policy(nil), global...), req.Policies...)
 			if req.Tenant == "t" {
@@ -152,6 +170,7 @@ func TestPolicyPropertyNoCallReachesARefusedDeployment(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("policy property: rounds=%d requests=%d upstream_calls=%d calls_to_refused=%d", rounds, requests, calls, refusedCalls)
+	t.Logf("policy property: rounds=%d requests=%d upstream_calls=%d calls_to_refused=%d fell_back=%d", rounds, requests, calls, refusedCalls, fellBack)
+	assert.Positive(t, fellBack, "some requests took their fallback route")
 	fmt.Printf("policy-property: rounds=%d requests=%d upstream_calls=%d calls_to_refused=%d\n", rounds, requests, calls, refusedCalls)
 }

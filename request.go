@@ -74,6 +74,28 @@ type Request struct {
 	// adapter's, and a nil value deletes the field. The values must encode
 	// as JSON. The router never routes on Extra.
 	Extra map[string]map[string]any
+	// Timeouts, when not nil, override the router's timeouts (WithTimeouts)
+	// for this request: each non-zero field replaces the router's, and a
+	// zero field keeps it; a field may be longer than the router's (a long
+	// generation) or shorter (an interactive call). They are checked as New
+	// checks the router's: no field may be negative, or non-zero and under a
+	// millisecond.
+	Timeouts *Timeouts
+	// MaxAttempts, when above zero, lowers RetryPolicy.MaxAttempts for this
+	// request. It never raises it: a caller cannot raise what the fleet
+	// spends on retries. Zero keeps the router's; negative is invalid.
+	MaxAttempts int
+	// Fallback names routes or deployments to try, in order, when the
+	// request's own route (Model) ends with ErrNoRoute: every candidate
+	// failed, was skipped or is unavailable. It is not used when the request
+	// is invalid, refused by policies (ErrPolicyDenied) or quotas, out of
+	// retry budget, or canceled. A fallback route's candidates pass every
+	// policy, as the route's own do; the request is admitted against quotas
+	// once, keeps its total timeout and MaxAttempts across every route, and
+	// writes one lineage record (Record.Fallbacks). A deployment the request
+	// already tried is not tried again. At most MaxFallbacks names, each
+	// naming a route or deployment, none twice, none the Model itself.
+	Fallback []string
 
 	embed *EmbedRequest // set when the router routes an embeddings request
 }

@@ -136,7 +136,7 @@ func (s *streamState) open(i int) *ProviderError {
 	ctx, stop := context.WithCancelCause(c.ctx)
 	s.ctx, s.stop = ctx, stop
 	s.ctx, s.span = c.startAttemptSpan(s.ctx, d, resend)
-	if t := c.r.timeouts.FirstToken; t > 0 {
+	if t := c.timeouts().FirstToken; t > 0 {
 		s.firstWait = time.AfterFunc(t, func() { stop(errFirstToken) })
 	}
 	var inner ChunkStream
@@ -180,11 +180,11 @@ func (s *streamState) open(i int) *ProviderError {
 	s.pending = true
 	s.ttft = c.r.now().Sub(s.start)
 	c.rec.TTFT = c.r.now().Sub(c.start)
-	cr := &c.rec.Candidates[i]
+	cr := c.cand(i)
 	cr.Status, cr.Policy, cr.Reason = CandidateChosen, "", ""
 	c.served = d
 	s.deployment = d.Name
-	if t := c.r.timeouts.Idle; t > 0 {
+	if t := c.timeouts().Idle; t > 0 {
 		s.idle = watchIdle(t, stop)
 	}
 	return nil

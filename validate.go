@@ -3,7 +3,9 @@ package llmrouter
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -97,9 +99,52 @@ func (r *Request) Validate() error {
 	if err := r.Reasoning.validate(); err != nil {
 		return err
 	}
+	if err := r.validateOverrides(); err != nil {
+		return err
+	}
 	for i, p := range r.Policies {
 		if p.Check == nil {
 			return &RequestError{Field: "Policies[" + strconv.Itoa(i) + "]", Reason: "policy " + strconv.Quote(p.Name) + " has no Check"}
+		}
+	}
+	return nil
+}
+
+// MaxFallbacks bounds the fallback routes one request may name
+// (Request.Fallback).
+const MaxFallbacks = 8
+
+// validateOverrides checks the request's overrides of the router's
+// settings: Timeouts, MaxAttempts and Fallback.
+func (r *Request) validateOverrides() error {
+	if t := r.Timeouts; t != nil {
+		for _, f := range [...]struct {
+			name string
+			d    time.Duration
+		}{{"Total", t.Total}, {"Attempt", t.Attempt}, {"FirstToken", t.FirstToken}, {"Idle", t.Idle}} {
+			if f.d < 0 {
+				return &RequestError{Field: "Timeouts." + f.name, Reason: "negative: " + f.d.String()}
+			}
+			if f.d > 0 && f.d < time.Millisecond {
+				return &RequestError{Field: "Timeouts." + f.name, Reason: f.d.String() + " is under a millisecond; use zero for the router's"}
+			}
+		}
+	}
+	if r.MaxAttempts < 0 {
+		return &RequestError{Field: "MaxAttempts", Reason: "negative: " + strconv.Itoa(r.MaxAttempts)}
+	}
+	if len(r.Fallback) > MaxFallbacks {
+		return &RequestError{Field: "Fallback", Reason: strconv.Itoa(len(r.Fallback)) + " names, above MaxFallbacks (" + strconv.Itoa(MaxFallbacks) + ")"}
+	}
+	for i, name := range r.Fallback {
+		field := "Fallback[" + strconv.Itoa(i) + "]"
+		switch {
+		case name == "":
+			return &RequestError{Field: field, Reason: "empty"}
+		case name == r.Model:
+			return &RequestError{Field: field, Reason: "names the request's own Model " + strconv.Quote(name)}
+		case slices.Contains(r.Fallback[:i], name):
+			return &RequestError{Field: field, Reason: "duplicate " + strconv.Quote(name)}
 		}
 	}
 	return nil
