@@ -161,17 +161,22 @@ func orphanError(d *deployment) *ProviderError {
 // endAttempt returns the call slot of member i's attempt and records it.
 func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 	d := c.rt.members[i]
+	// A failure says something about the deployment when it counts
+	// against its breaker or is a rate limit; the rest are the request's
+	// or the caller's doing, and touch neither the retry budget nor the
+	// deployment's statistics.
+	judged := pe == nil || countsAgainstBreaker(pe.Kind) || pe.Kind == KindRateLimited
 	switch {
 	case pe == nil:
 		c.r.budget.success()
 		if d.throttled.Load() != 0 {
 			d.throttled.Store(0)
 		}
-	case countsAgainstBreaker(pe.Kind) || pe.Kind == KindRateLimited:
+	case judged:
 		c.r.budget.failure()
 	}
 	c.held.release(pe, int64(u.Total()))
-	if pe == nil || countsAgainstBreaker(pe.Kind) || pe.Kind == KindRateLimited {
+	if judged {
 		d.stats.observe(a.Start, a.Duration, a.TTFT, u.OutputTokens, pe != nil, d.decay)
 	}
 	a.Usage = u

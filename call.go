@@ -260,7 +260,7 @@ func (c *call) checkPolicies(d *deployment) (policy, reason string, ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			// A policy that panics refuses: governance fails closed.
-			policy, reason, ok = p.Name, "policy panicked", false
+			policy, reason, ok = p.Name, inPolicy+" panicked", false
 		}
 	}()
 	for _, list := range [...][]Policy{c.r.policies[c.r.fixedPolicies:], c.tenantPolicies, c.req.Policies} {

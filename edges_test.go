@@ -192,7 +192,7 @@ func TestNilRequestAndContextAreInvalid(t *testing.T) {
 	assert.ErrorIs(t, err, llmrouter.ErrInvalidRequest)
 	_, err = r.ChatStream(context.Background(), nil)
 	assert.ErrorIs(t, err, llmrouter.ErrInvalidRequest)
-	//nolint:staticcheck // a careless caller's nil context is the point
+	//lint:ignore SA1012 a careless caller's nil context is the point
 	_, err = r.Chat(nil, hello("a"))
 	assert.ErrorIs(t, err, llmrouter.ErrInvalidRequest)
 	assert.Len(t, rec.all(), 3)

@@ -140,18 +140,8 @@ func (r *Router) Embed(ctx context.Context, req *EmbedRequest) (resp *EmbedRespo
 		shaped = req.chatShape()
 	}
 	c := r.begin(ctx, shaped, false)
-	route, finished := "", false
-	if req != nil {
-		route = req.Model
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			resp, err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
-			if !finished {
-				c.finish(nil, err)
-			}
-		}
-	}()
+	route, finished := c.req.Model, false
+	defer backstop(c, route, &finished, &resp, &err)
 	resp, err = c.embedAll()
 	finished = true
 	var routed Response // the routing fields finish fills

@@ -67,7 +67,7 @@ func (c *call) finish(resp *Response, err error) {
 	c.release()
 }
 
-// backstop, deferred by Chat and ChatStream, catches a panic the
+// backstop, deferred by Chat, ChatStream and Embed, catches a panic the
 // user-code wrappers did not: a bug of the router's own. The request still
 // ends once (unless finish itself was running), releasing all it holds,
 // and returns no result and a *RouteError wrapping a *PanicError.

@@ -191,10 +191,8 @@ func (d *deployment) acquire(tokens int64, now time.Time) (done func(error), rea
 	if d.limiter != nil {
 		if qe, _ := d.limiter.reserve(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
 			d.inFlight.Add(-1)
-			if qe.TooLarge {
-				return nil, "request exceeds its own " + qe.Limit.String() + " limit", 0
-			}
-			return nil, "at its " + qe.Limit.String() + " limit", now.Add(qe.RetryAfter).UnixNano()
+			reason, until := limitRefusal(qe, now)
+			return nil, reason, until
 		}
 	}
 	if d.breaker != nil && !(d.fastPath && d.closed.Load() && d.unsettled.Load() == 0) {
@@ -222,10 +220,7 @@ func (d *deployment) wouldAcquire(tokens int64, now time.Time) (reason string, u
 	}
 	if d.limiter != nil {
 		if qe := d.limiter.check(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
-			if qe.TooLarge {
-				return "request exceeds its own " + qe.Limit.String() + " limit", 0
-			}
-			return "at its " + qe.Limit.String() + " limit", now.Add(qe.RetryAfter).UnixNano()
+			return limitRefusal(qe, now)
 		}
 	}
 	if d.breaker != nil {
@@ -239,6 +234,15 @@ func (d *deployment) wouldAcquire(tokens int64, now time.Time) (reason string, u
 		}
 	}
 	return "", 0
+}
+
+// limitRefusal says why a deployment's own limit refuses a call, and until
+// when (0 when waiting cannot help: the call alone exceeds the limit).
+func limitRefusal(qe *QuotaError, now time.Time) (reason string, until int64) {
+	if qe.TooLarge {
+		return "request exceeds its own " + qe.Limit.String() + " limit", 0
+	}
+	return "at its " + qe.Limit.String() + " limit", now.Add(qe.RetryAfter).UnixNano()
 }
 
 // release returns the call slot taken by acquire at time at, charging the

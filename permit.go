@@ -62,7 +62,8 @@ const settleTimeout = 2 * time.Second
 type contextFree interface{ ignoresContext() }
 
 // admit reserves the request's estimate in every quota rule that applies.
-// On failure it returns what it had reserved.
+// On failure it refunds what it had reserved (settleQuota with nothing
+// used).
 func (c *call) admit() error {
 	if c.r.quota == nil {
 		return nil
@@ -73,7 +74,7 @@ func (c *call) admit() error {
 		rule := &c.r.quotaRules[i]
 		key, pe := safeKey(rule, c.req)
 		if pe != nil {
-			c.cancelQuota()
+			c.settleQuota() // nothing used yet: refunds what was reserved
 			return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, pe)}
 		}
 		if key == "" {
@@ -81,7 +82,7 @@ func (c *call) admit() error {
 		}
 		res := Reservation{ID: c.rec.RequestID, Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now}
 		if err := safeReserve(c.ctx, c.r.quota, res); err != nil {
-			c.cancelQuota()
+			c.settleQuota()
 			var qe *QuotaError
 			if errors.As(err, &qe) {
 				return err
@@ -105,10 +106,11 @@ func (c *call) settleQuota() {
 		return
 	}
 	ctx, cancel := c.settleContext()
-	actual := Amount{Requests: 1, Tokens: int64(c.rec.Usage.Total()), MicroUSD: toMicroUSD(c.cost)}
+	used := int64(c.rec.Usage.Total())
+	actual := Amount{Requests: 1, Tokens: used, MicroUSD: toMicroUSD(c.cost)}
 	for _, res := range c.res {
 		switch {
-		case c.rec.Usage.Total() == 0 && !c.orphans:
+		case used == 0 && !c.orphans:
 			safeSettle(ctx, c.r.quota, res, nil)
 		case c.rec.Usage.Estimated || c.orphans:
 			safeSettle(ctx, c.r.quota, res, &Amount{
@@ -126,25 +128,10 @@ func (c *call) settleQuota() {
 	}
 }
 
-// cancelQuota returns every reservation made so far.
-func (c *call) cancelQuota() {
-	if len(c.res) == 0 {
-		return
-	}
-	ctx, cancel := c.settleContext()
-	for _, res := range c.res {
-		safeSettle(ctx, c.r.quota, res, nil)
-	}
-	c.res = c.res[:0]
-	if cancel != nil {
-		cancel()
-	}
-}
-
-// settleContext is the context for returning quota: the request's own
-// while it is live, else one detached from its cancellation (keeping its
-// values) with a short deadline of its own. A store that ignores contexts
-// gets the request's without more work.
+// settleContext is the context for settling and refunding quota: one
+// detached from the request's cancellation (keeping its values) with a
+// short deadline of its own, since the request's may have ended. A store
+// that ignores contexts gets the request's without more work.
 func (c *call) settleContext() (context.Context, context.CancelFunc) {
 	ctx := c.ctx
 	if ctx == nil {

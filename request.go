@@ -286,7 +286,7 @@ func (r *Request) needs(stream bool) Capabilities {
 		for j := range r.Messages[i].Content {
 			if p := &r.Messages[i].Content[j]; p.Type == PartImage {
 				c |= CapVision
-				if p.Image != nil && isHTTPURL(p.Image.URL) {
+				if p.Image != nil && p.Image.IsWebURL() {
 					return c | CapImageURL
 				}
 			}
@@ -295,8 +295,10 @@ func (r *Request) needs(stream bool) Capabilities {
 	return c
 }
 
-// isHTTPURL reports whether u is an http(s) URL (an image a provider must
-// fetch), not data: or a provider's own storage.
-func isHTTPURL(u string) bool {
-	return len(u) > 7 && (strings.EqualFold(u[:7], "http://") || len(u) > 8 && strings.EqualFold(u[:8], "https://"))
+// IsWebURL reports whether the image is given by an http or https URL,
+// which the provider must fetch (as opposed to bytes, a data: URL, or a
+// provider's own storage such as s3://). Such an image needs CapImageURL.
+func (img *Image) IsWebURL() bool {
+	scheme, _, ok := strings.Cut(img.URL, "://")
+	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
 }

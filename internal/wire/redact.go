@@ -1,10 +1,11 @@
 package wire
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/llmrouter/llmrouter"
@@ -52,11 +53,14 @@ func (s *Secrets) Add(vals ...string) {
 			s.vals = append(s.vals, e)
 		}
 	}
-	sort.Slice(s.vals, func(i, j int) bool {
-		a, b := s.vals[i], s.vals[j]
-		return len(a) > len(b) || len(a) == len(b) && a < b
+	// Longest first, so that a credential is redacted before a piece of it.
+	slices.SortFunc(s.vals, func(a, b string) int {
+		if c := cmp.Compare(len(b), len(a)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
 	})
-	s.vals = dedupe(s.vals)
+	s.vals = slices.Compact(s.vals)
 }
 
 // AddHeader records value when name is credential-like (IsCredentialName):
@@ -185,16 +189,4 @@ func (s *Secrets) Finish(pe *llmrouter.ProviderError) *llmrouter.ProviderError {
 		}
 	}
 	return pe
-}
-
-// dedupe drops the duplicates of a sorted slice.
-func dedupe(vals []string) []string {
-	out := vals[:0]
-	for i, v := range vals {
-		if i > 0 && v == out[len(out)-1] {
-			continue
-		}
-		out = append(out, v)
-	}
-	return out
 }

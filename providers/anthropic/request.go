@@ -378,7 +378,7 @@ func imageSource(img *llmrouter.Image) (*wireSource, *llmrouter.ProviderError) {
 			mediaType = mediaType[:i]
 		}
 		return &wireSource{Type: "base64", MediaType: mediaType, Data: data}, nil
-	case webURL(img.URL):
+	case img.IsWebURL():
 		return &wireSource{Type: "url", URL: img.URL}, nil
 	case img.URL != "":
 		// Not the request's fault: a provider that reads this scheme
@@ -387,12 +387,6 @@ func imageSource(img *llmrouter.Image) (*wireSource, *llmrouter.ProviderError) {
 			Message: "the Messages API fetches only http and https image URLs; send the image bytes (Data or a data: URL)"}
 	}
 	return nil, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: "image without URL or data"}
-}
-
-// webURL reports whether u is an http or https URL.
-func webURL(u string) bool {
-	scheme, _, ok := strings.Cut(u, "://")
-	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
 }
 
 // toolInput is a tool call's arguments as the JSON object the API wants

@@ -327,7 +327,7 @@ func encodeImage(img *llmrouter.Image) (wirePart, error) {
 			return wirePart{}, err
 		}
 		return wirePart{InlineData: &wireBlob{MIMEType: mt, Data: data}}, nil
-	case webURL(img.URL):
+	case img.IsWebURL():
 		mt := img.MediaType
 		if mt == "" {
 			mt = mediaTypeOf(img.URL)
@@ -337,12 +337,6 @@ func encodeImage(img *llmrouter.Image) (wirePart, error) {
 		return wirePart{}, unfetchedURL("Gemini fetches only http and https image URLs (gs:// objects must be registered with the Files API first); send the image bytes (Data or a data: URL)")
 	}
 	return wirePart{}, imageError("image without URL or data")
-}
-
-// webURL reports whether u is an http or https URL.
-func webURL(u string) bool {
-	scheme, _, ok := strings.Cut(u, "://")
-	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
 }
 
 // parseDataURL decodes a base64 data: URL.

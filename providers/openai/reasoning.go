@@ -12,9 +12,10 @@ import (
 type dialect uint8
 
 const (
-	// dialectOpenAI: reasoning_effort (OpenAI, Azure, and the compatible
-	// servers that copy it: vLLM, Ollama, Groq, LiteLLM...); no budget.
-	dialectOpenAI dialect = iota
+	// The zero value: reasoning_effort (OpenAI, Azure, and
+	// the compatible servers that copy it: vLLM, Ollama, Groq, LiteLLM...);
+	// no budget.
+	_ dialect = iota
 	// dialectOpenRouter: a reasoning object with effort or max_tokens.
 	dialectOpenRouter
 	// dialectDeepSeek: thinking enabled/disabled plus reasoning_effort on
@@ -54,7 +55,7 @@ func (p *Provider) appendReasoning(dst []byte, r *llmrouter.Reasoning) ([]byte, 
 		if e := deepSeekEffort[r.Effort]; e != "" {
 			dst = append(append(append(dst, `,"reasoning_effort":"`...), e...), '"')
 		}
-	default:
+	default: // the zero value: OpenAI's reasoning_effort
 		if r.Effort == "" && r.BudgetTokens > 0 {
 			return dst, &llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Class: llmrouter.ClassFailover, Code: "unsupported_input",
 				Message: "Reasoning.BudgetTokens: " + p.name + " takes no reasoning budget (reasoning_effort only); give an Effort"}
