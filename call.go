@@ -2,8 +2,6 @@ package llmrouter
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -18,7 +16,7 @@ import (
 // once its record has been written.
 type call struct {
 	callState
-	hasher promptHasher // kept across reuse
+	hasher *promptHasher // made by the first PromptHash, kept across reuse
 
 	// Inline room for the usual request: a route of up to four deployments,
 	// two attempts, six policies, two quota rules. Larger ones spill to the
@@ -121,13 +119,31 @@ func (c *call) release() {
 // newRequestID returns 128 random bits in lowercase hex, built on the
 // stack so that the string is the only allocation.
 func newRequestID() string {
-	var raw [16]byte
 	var b [32]byte
-	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
-	hex.Encode(b[:], raw[:])
+	putHex(b[:16], rand.Uint64())
+	putHex(b[16:], rand.Uint64())
 	return string(b[:])
 }
+
+// putHex writes x as 16 lowercase hex digits into b, least significant
+// byte first (the order does not matter for random bits).
+func putHex(b []byte, x uint64) {
+	_ = b[15]
+	for i := 0; i < 16; i += 2 {
+		p := &hexPairs[byte(x)]
+		b[i], b[i+1] = p[0], p[1]
+		x >>= 8
+	}
+}
+
+// hexPairs holds the two lowercase hex digits of every byte.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&15]}
+	}
+	return t
+}()
 
 // prepare validates and resolves the request, filters its candidates
 // through every policy, and admits it against quotas.

@@ -75,9 +75,10 @@ type Record struct {
 	// is nil otherwise.
 	Content *Content
 
-	// msgs and hasher let PromptHash hash the prompt only when a sink asks.
+	// msgs and hasher let PromptHash hash the prompt only when a sink asks;
+	// hasher points to the pooled call's, which the first hash makes.
 	msgs   []Message
-	hasher *promptHasher
+	hasher **promptHasher
 }
 
 // PromptHash returns the SHA-256 of the prompt's canonical form (see
@@ -86,8 +87,13 @@ type Record struct {
 // never ask pays nothing for it.
 func (r *Record) PromptHash() Hash {
 	if r.msgs != nil {
-		h := r.hasher
-		if h == nil {
+		var h *promptHasher
+		if r.hasher != nil {
+			if *r.hasher == nil {
+				*r.hasher = new(promptHasher)
+			}
+			h = *r.hasher
+		} else {
 			h = new(promptHasher)
 		}
 		r.Prompt.Hash = h.sum(r.msgs)

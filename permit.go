@@ -57,10 +57,6 @@ func (s *slot) release(pe *ProviderError, actual int64) {
 // its context still gets them.
 const settleTimeout = 2 * time.Second
 
-// contextFree is implemented by quota stores that never read their
-// context (the memory store), so settling needs no detached context.
-type contextFree interface{ ignoresContext() }
-
 // admit reserves the request's estimate in every quota rule that applies.
 // On failure it refunds what it had reserved (settleQuota with nothing
 // used).
@@ -80,8 +76,22 @@ func (c *call) admit() error {
 		if key == "" {
 			continue
 		}
-		res := Reservation{ID: c.rec.RequestID, Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now}
-		if err := safeReserve(c.ctx, c.r.quota, res); err != nil {
+		c.res = append(c.res, Reservation{ID: c.rec.RequestID, Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now})
+		res := &c.res[len(c.res)-1]
+		var err error
+		if mem, ok := c.r.quota.(*MemoryQuotaStore); ok {
+			// The router's own store: no user code to guard, and the
+			// bucket is kept for settling.
+			var qe *QuotaError
+			if res.held, qe = mem.reserve(res); qe != nil {
+				err = qe
+			}
+		} else {
+			err = safeReserve(c.ctx, c.r.quota, *res)
+		}
+		if err != nil {
+			*res = Reservation{}
+			c.res = c.res[:len(c.res)-1]
 			c.settleQuota()
 			var qe *QuotaError
 			if errors.As(err, &qe) {
@@ -89,7 +99,6 @@ func (c *call) admit() error {
 			}
 			return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, err)}
 		}
-		c.res = append(c.res, res)
 	}
 	return nil
 }
@@ -105,40 +114,51 @@ func (c *call) settleQuota() {
 	if len(c.res) == 0 {
 		return
 	}
-	ctx, cancel := c.settleContext()
 	used := int64(c.rec.Usage.Total())
 	actual := Amount{Requests: 1, Tokens: used, MicroUSD: toMicroUSD(c.cost)}
-	for _, res := range c.res {
+	var ctx context.Context
+	var cancel context.CancelFunc
+	for i := range c.res {
+		res := &c.res[i]
+		var settled *Amount // nil: a refund
 		switch {
 		case used == 0 && !c.orphans:
-			safeSettle(ctx, c.r.quota, res, nil)
 		case c.rec.Usage.Estimated || c.orphans:
-			safeSettle(ctx, c.r.quota, res, &Amount{
+			settled = &Amount{
 				Requests: 1,
 				Tokens:   max(actual.Tokens, res.Amount.Tokens),
 				MicroUSD: max(actual.MicroUSD, res.Amount.MicroUSD),
-			})
+			}
 		default:
-			safeSettle(ctx, c.r.quota, res, &actual)
+			settled = &actual
 		}
+		if b := res.held; b != nil {
+			if settled == nil {
+				settled = &Amount{}
+			}
+			b.settle(res.Amount, *settled, res.Time)
+			continue
+		}
+		if ctx == nil {
+			ctx, cancel = c.settleContext()
+		}
+		safeSettle(ctx, c.r.quota, *res, settled)
 	}
+	clear(c.res)
 	c.res = c.res[:0]
 	if cancel != nil {
 		cancel()
 	}
 }
 
-// settleContext is the context for settling and refunding quota: one
-// detached from the request's cancellation (keeping its values) with a
-// short deadline of its own, since the request's may have ended. A store
-// that ignores contexts gets the request's without more work.
+// settleContext is the context for settling and refunding quota in a
+// store other than the router's own memory store (which takes no context):
+// one detached from the request's cancellation (keeping its values) with a
+// short deadline of its own, since the request's may have ended.
 func (c *call) settleContext() (context.Context, context.CancelFunc) {
 	ctx := c.ctx
 	if ctx == nil {
 		ctx = context.Background()
-	}
-	if _, free := c.r.quota.(contextFree); free {
-		return ctx, nil
 	}
 	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 }
@@ -164,5 +184,3 @@ func (c *call) spareSlot() *slot {
 	}
 	return &c.hedging.spare
 }
-
-func (*MemoryQuotaStore) ignoresContext() {}

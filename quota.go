@@ -44,6 +44,10 @@ type Reservation struct {
 	Amount Amount
 	// Time is when the claim was made: it decides the windows charged.
 	Time time.Time
+
+	// held is the MemoryQuotaStore bucket the router reserved in, which it
+	// settles without finding it again; nil otherwise.
+	held *bucket
 }
 
 // Amount is a quantity counted against limits.

@@ -62,6 +62,18 @@ func (s *MemoryQuotaStore) locate(key string) (*quotaShard, uint64) {
 
 // Reserve implements QuotaStore.
 func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
+	_, err := s.reserve(&r)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// reserve is Reserve returning the bucket reserved in, which stays in the
+// store until the reservation is settled (a bucket with a request in
+// flight is never swept): the router keeps it in Reservation.held and
+// settles it directly.
+func (s *MemoryQuotaStore) reserve(r *Reservation) (*bucket, *QuotaError) {
 	// A shared counter would bounce between cores; a per-P random draw
 	// sweeps about as often, and picks a shard at random, so that the
 	// shards busy tenants hash to are not the only ones swept.
@@ -81,9 +93,9 @@ func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
 		}
 		if err != nil {
 			err.Rule, err.Key = r.Rule, r.Key
-			return err
+			return nil, err
 		}
-		return nil
+		return b, nil
 	}
 }
 
