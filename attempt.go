@@ -79,7 +79,7 @@ func (c *call) landChat(f *chatFlight, lost *ProviderError) (*Response, *Provide
 	if f.cancel != nil {
 		f.cancel()
 	}
-	end := c.r.now()
+	end := c.now()
 	c.lastNow = end
 	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: f.start, Duration: end.Sub(f.start), Orphaned: f.orphaned}
 	if pe != nil {
@@ -193,7 +193,7 @@ func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 		cr.Status, cr.Policy, cr.Reason = CandidateChosen, "", ""
 		c.served = d
 	}
-	if u != (Usage{}) {
+	if u.InputTokens|u.OutputTokens|u.CachedInputTokens|u.CacheWriteTokens|u.CacheWrite1hTokens|u.ReasoningTokens != 0 || u.Estimated || u.Clamped { // u != Usage{}, cheaper
 		c.rec.Usage.add(u)
 		c.cost += d.Price.Cost(u)
 	}
@@ -247,6 +247,10 @@ const MaxUsageTokens = 1 << 27
 // clamped returns u with every count within bounds, and Clamped set when
 // any had to change.
 func (u Usage) clamped() Usage {
+	if uint(u.InputTokens) <= MaxUsageTokens && uint(u.OutputTokens) <= MaxUsageTokens &&
+		uint(u.CachedInputTokens)|uint(u.CacheWriteTokens)|uint(u.CacheWrite1hTokens)|uint(u.ReasoningTokens) == 0 {
+		return u // the usual answer: plain counts in bounds (uint: no negatives)
+	}
 	out := u
 	clamp := func(v, hi int) int { return min(max(v, 0), hi) }
 	out.InputTokens = clamp(u.InputTokens, MaxUsageTokens)

@@ -81,18 +81,23 @@ func (c *call) next() (int, error) {
 		}
 		now := c.start // the first pass follows prepare at once
 		if c.attempts > 0 || c.waits > 0 || c.fallbacks > 0 {
-			now = c.r.now()
+			now = c.now()
 		}
 		var wakeAt int64 // earliest time a skipped candidate may be usable
 		for pass := 0; pass < 2 && !(pass == 1 && c.hedgePick); pass++ {
 			retrying := pass == 1
-			for tier := 0; tier < c.rt.tiers; tier++ {
+			members, tierOf := c.rt.members, c.rt.tierOf
+			for lo, hi := 0, 0; lo < len(members); lo = hi {
+				// Members are in tier order: [lo, hi) is one tier.
+				for hi = lo + 1; hi < len(members) && tierOf[hi] == tierOf[lo]; hi++ {
+				}
 				cands, idx := c.pickBuf[:0], c.idxBuf[:0]
 				nowNS := now.UnixNano()
 				c.pickNow = nowNS
-				for i, d := range c.rt.members {
-					if c.rt.tierOf[i] != tier || (c.tries[i] > 0) != retrying || c.spent(i) ||
-						c.cand(i).Status == CandidateRefused {
+				cr := c.rec.Candidates[len(c.rec.Candidates)-len(members):]
+				for i := lo; i < hi; i++ {
+					d := members[i]
+					if (c.tries[i] > 0) != retrying || c.spent(i) || cr[i].Status == CandidateRefused {
 						continue
 					}
 					if c.minWindow > 0 && d.ContextWindow != 0 && d.ContextWindow <= c.minWindow {
@@ -127,7 +132,7 @@ func (c *call) next() (int, error) {
 							return -1, err
 						}
 						if ok {
-							now = c.r.now()
+							now = c.now()
 						}
 						if ok && c.try(i, now) {
 							return i, nil
@@ -276,7 +281,7 @@ func (c *call) failed(i int, pe *ProviderError) error {
 		if wait <= 0 {
 			wait = c.r.retry.Cooldown
 		}
-		until := c.r.now().Add(wait).UnixNano()
+		until := c.now().Add(wait).UnixNano()
 		c.hold[i] = until
 		if pe.Kind == KindRateLimited && int(d.throttled.Add(1)) >= c.r.retry.CooldownAfter {
 			d.coolDown(until)

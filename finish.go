@@ -15,7 +15,7 @@ func (c *call) finish(resp *Response, err error) {
 	r, req, rec := c.r, c.req, &c.rec
 	end := c.lastNow
 	if end.IsZero() || c.stream || err != nil {
-		end = r.now()
+		end = c.now()
 	}
 	rec.Route, rec.Tenant, rec.User, rec.Labels, rec.Stream = req.Model, req.Tenant, req.User, req.Labels, c.stream
 	rec.Embed = req.embed != nil

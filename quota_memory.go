@@ -3,7 +3,6 @@ package llmrouter
 import (
 	"context"
 	"hash/maphash"
-	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -74,22 +73,25 @@ func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
 // flight is never swept): the router keeps it in Reservation.held and
 // settles it directly.
 func (s *MemoryQuotaStore) reserve(r *Reservation) (*bucket, *QuotaError) {
-	// A shared counter would bounce between cores; a per-P random draw
-	// sweeps about as often, and picks a shard at random, so that the
-	// shards busy tenants hash to are not the only ones swept.
-	if x := rand.Uint32(); x%sweepEvery == 0 {
-		sh := &s.shards[x/sweepEvery%quotaShards]
-		sh.mu.Lock()
-		sh.sweep(r.Time, sweepBatch)
-		sh.mu.Unlock()
-	}
 	sh, h := s.locate(r.Key)
 	k := bucketKey{r.Rule, r.Key}
 	for {
 		b := sh.bucket(h, k, r.Time)
-		err, dead := b.reserve(r.Limits, r.Amount, r.Time)
+		err, dead, n := b.reserveCounted(r.Limits, r.Amount, r.Time)
 		if dead {
 			continue // swept since we found it, and gone from the map
+		}
+		if n%sweepEvery == 0 {
+			// Every sweepEvery-th reservation of a bucket sweeps a shard:
+			// about one reservation in sweepEvery overall, counted under
+			// the bucket's lock (a shared counter would bounce between
+			// cores), and the shard moves on each time, from one that
+			// depends on the key, so that the shards busy tenants hash to
+			// are not the only ones swept.
+			sw := &s.shards[(uint32(h>>32)+n/sweepEvery)%quotaShards]
+			sw.mu.Lock()
+			sw.sweep(r.Time, sweepBatch)
+			sw.mu.Unlock()
 		}
 		if err != nil {
 			err.Rule, err.Key = r.Rule, r.Key
@@ -233,7 +235,8 @@ type bucket struct {
 	mu       sync.Mutex
 	windows  []windowCount
 	inFlight int64
-	dead     bool // swept: reservers must fetch a fresh bucket
+	reserves uint32 // reservations seen, for the sweep's pace
+	dead     bool   // swept: reservers must fetch a fresh bucket
 
 	// In a MemoryQuotaStore (unused by deployments), under the shard's
 	// lock: the bucket's key, its hash, and the next bucket filed under the
@@ -255,50 +258,62 @@ func windowStart(t time.Time, length time.Duration) int64 {
 	return n - n%int64(length)
 }
 
-// count returns the counter of the current window of the given length,
-// starting a new window when the last one has ended.
-func (b *bucket) count(length time.Duration, now time.Time) *windowCount {
+// count returns the index in b.windows of the counter of the current
+// window of the given length, starting a new window when the last one has
+// ended.
+func (b *bucket) count(length time.Duration, now time.Time) int {
 	start := windowStart(now, length)
 	for i := range b.windows {
 		if w := &b.windows[i]; w.length == length {
 			if w.start != start {
 				w.start, w.used = start, Amount{}
 			}
-			return w
+			return i
 		}
 	}
 	b.windows = append(b.windows, windowCount{length: length, start: start})
-	return &b.windows[len(b.windows)-1]
+	return len(b.windows) - 1
 }
 
 // reserve admits amount against limits, atomically. It reports dead when the
 // bucket was swept and the caller must use a fresh one.
 func (b *bucket) reserve(limits []Limit, amount Amount, now time.Time) (err *QuotaError, dead bool) {
+	err, dead, _ = b.reserveCounted(limits, amount, now)
+	return err, dead
+}
+
+// reserveCounted is reserve, also returning how many reservations the
+// bucket has seen, this one included (0 when dead).
+func (b *bucket) reserveCounted(limits []Limit, amount Amount, now time.Time) (err *QuotaError, dead bool, n uint32) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.dead {
-		return nil, true
+		return nil, true, 0
 	}
+	b.reserves++
+	var current uint64 // bit i: b.windows[i] is current and a limit counts in it
 	for _, l := range limits {
 		if l.Concurrent > 0 && b.inFlight+1 > l.Concurrent {
-			return &QuotaError{Limit: l}, false
+			return &QuotaError{Limit: l}, false, b.reserves
 		}
 		if l.Window > 0 {
-			w := b.count(l.Window, now)
+			i := b.count(l.Window, now)
+			w := &b.windows[i]
 			if err := refusal(l, w.used, amount, w.start, now); err != nil {
-				return err, false
+				return err, false, b.reserves
 			}
+			current |= 1 << (i & 63) // past 64 windows: see below
 		}
 	}
 	// Every window length in limits now has a current counter; charge each
 	// once, however many limits share it.
 	for i := range b.windows {
-		if b.windows[i].start == windowStart(now, b.windows[i].length) {
+		if i < 64 && current&(1<<i) != 0 || i >= 64 && b.windows[i].start == windowStart(now, b.windows[i].length) {
 			b.windows[i].used = addAmount(b.windows[i].used, amount)
 		}
 	}
 	b.inFlight++
-	return nil, false
+	return nil, false, b.reserves
 }
 
 // check says whether reserve would admit amount against limits at now,
