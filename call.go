@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -92,7 +93,11 @@ func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
 	if c.clock == clockUnknown {
 		c.clock = clockOf(r.now)
 	}
-	c.start = r.now()
+	if c.clock == clockReal {
+		c.start = wallNow()
+	} else {
+		c.start = r.now()
+	}
 	c.rec.Candidates = c.candBuf[:0]
 	c.rec.Attempts = c.attBuf[:0]
 	c.rec.Policies = c.polBuf[:0]
@@ -122,6 +127,28 @@ func clockOf(now func() time.Time) clockKind {
 		return clockReal
 	}
 	return clockOther
+}
+
+// wallAnchor is a recent time.Now reading, which wallNow extends by the
+// monotonic clock; renewed after anchorFor.
+var wallAnchor atomic.Pointer[time.Time]
+
+// anchorFor is how long wallNow extends one wall-clock reading: its times
+// follow a step of the system clock (an NTP correction) at most this late.
+const anchorFor = time.Second
+
+// wallNow is time.Now (wall and monotonic reading) for one clock read
+// instead of two: the monotonic time since a recent wall-clock reading,
+// added to it. The request's start is read so (the default clock only).
+func wallNow() time.Time {
+	if a := wallAnchor.Load(); a != nil {
+		if d := time.Since(*a); d >= 0 && d < anchorFor {
+			return a.Add(d)
+		}
+	}
+	t := time.Now()
+	wallAnchor.Store(&t)
+	return t
 }
 
 // now reads the router's clock during the request. With the default
