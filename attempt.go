@@ -81,29 +81,32 @@ func (c *call) landChat(f *chatFlight, lost *ProviderError) (*Response, *Provide
 	}
 	end := c.now()
 	c.lastNow = end
-	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: f.start, Duration: end.Sub(f.start), Orphaned: f.orphaned}
+	// The record is built in place, where endAttempt would append it.
+	c.rec.Attempts = append(c.rec.Attempts, AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(),
+		Start: f.start, Duration: end.Sub(f.start), Orphaned: f.orphaned})
+	a := &c.rec.Attempts[len(c.rec.Attempts)-1]
 	if pe != nil {
 		var u Usage
 		if lost != nil && f.err == nil && resp != nil {
 			u = resp.Usage.clamped()
 		}
-		c.endAttempt(f.i, &a, pe, u)
-		endAttemptSpan(f.span, &a, nil)
+		c.endAttempt(f.i, a, pe, u)
+		endAttemptSpan(f.span, a, nil)
 		return nil, pe
 	}
 	resp.Provider = d.provider
 	resp.Usage = resp.Usage.clamped()
 	if pe := c.refusedAnswer(d, resp.FinishReason); pe != nil {
-		c.endAttempt(f.i, &a, pe, resp.Usage)
-		endAttemptSpan(f.span, &a, nil)
+		c.endAttempt(f.i, a, pe, resp.Usage)
+		endAttemptSpan(f.span, a, nil)
 		return nil, pe
 	}
 	c.rec.ServedBy = resp.ServedBy
 	if resp.RateLimit != nil {
 		d.steer(resp.RateLimit, end, c.r.retry.MaxRetryAfter)
 	}
-	c.endAttempt(f.i, &a, nil, resp.Usage)
-	endAttemptSpan(f.span, &a, resp)
+	c.endAttempt(f.i, a, nil, resp.Usage)
+	endAttemptSpan(f.span, a, resp)
 	return resp, nil
 }
 
@@ -158,7 +161,9 @@ func orphanError(d *deployment) *ProviderError {
 		Message: "provider ignored the end of its context"}
 }
 
-// endAttempt returns the call slot of member i's attempt and records it.
+// endAttempt returns the call slot of member i's attempt and records it:
+// it completes a and appends it to the record's attempts, unless a is
+// already their last.
 func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 	d := c.rt.members[i]
 	// A failure says something about the deployment when it counts
@@ -197,7 +202,9 @@ func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 		c.rec.Usage.add(u)
 		c.cost += d.Price.Cost(u)
 	}
-	c.rec.Attempts = append(c.rec.Attempts, *a)
+	if n := len(c.rec.Attempts); n == 0 || a != &c.rec.Attempts[n-1] {
+		c.rec.Attempts = append(c.rec.Attempts, *a)
+	}
 }
 
 // The attempt statuses of AttemptRecord.Status.

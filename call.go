@@ -2,6 +2,7 @@ package llmrouter
 
 import (
 	"context"
+	"encoding/binary"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -166,11 +167,14 @@ func (c *call) now() time.Time {
 // release clears the call and returns it to the pool.
 func (c *call) release() {
 	r := c.r
-	clear(c.candBuf[:min(len(c.rec.Candidates), len(c.candBuf))])
+	// candBuf and pickBuf hold only names and pointers into the router,
+	// and are overwritten before they are read again: left as they are.
+	// The rest may hold a request's own strings (error texts, tenant keys).
 	clear(c.attBuf[:min(len(c.rec.Attempts), len(c.attBuf))])
-	clear(c.polBuf[:min(len(c.rec.Policies), len(c.polBuf))])
+	if len(c.rec.Policies) > 0 && &c.rec.Policies[0] == &c.polBuf[0] {
+		clear(c.polBuf[:min(len(c.rec.Policies), len(c.polBuf))])
+	}
 	clear(c.resBuf[:min(len(c.res), len(c.resBuf))])
-	clear(c.pickBuf[:])
 	clear(c.holdBuf[:])
 	c.callState = callState{}
 	r.calls.Put(c)
@@ -180,30 +184,27 @@ func (c *call) release() {
 // stack so that the string is the only allocation.
 func newRequestID() string {
 	var b [32]byte
-	putHex(b[:16], rand.Uint64())
-	putHex(b[16:], rand.Uint64())
+	x, y := rand.Uint64(), rand.Uint64()
+	binary.LittleEndian.PutUint64(b[0:], hexDigits(uint32(x)))
+	binary.LittleEndian.PutUint64(b[8:], hexDigits(uint32(x>>32)))
+	binary.LittleEndian.PutUint64(b[16:], hexDigits(uint32(y)))
+	binary.LittleEndian.PutUint64(b[24:], hexDigits(uint32(y>>32)))
 	return string(b[:])
 }
 
-// putHex writes x as 16 lowercase hex digits into b, least significant
-// byte first (the order does not matter for random bits).
-func putHex(b []byte, x uint64) {
-	_ = b[15]
-	for i := 0; i < 16; i += 2 {
-		p := &hexPairs[byte(x)]
-		b[i], b[i+1] = p[0], p[1]
-		x >>= 8
-	}
+// hexDigits spreads the 8 nibbles of x over the 8 bytes of the result,
+// lowest first, as lowercase hex digits: without a loop or a table, for
+// the request id (the digits' order does not matter for random bits).
+func hexDigits(x uint32) uint64 {
+	v := uint64(x)
+	v = (v | v<<16) & 0x0000ffff0000ffff
+	v = (v | v<<8) & 0x00ff00ff00ff00ff
+	v = (v | v<<4) & 0x0f0f0f0f0f0f0f0f
+	// Each byte holds a nibble n: '0'+n, plus 'a'-'0'-10 = 39 when n > 9
+	// (n+6 carries into bit 4 exactly then).
+	letters := (v + 0x0606060606060606) >> 4 & 0x0101010101010101
+	return v + 0x3030303030303030 + letters*39
 }
-
-// hexPairs holds the two lowercase hex digits of every byte.
-var hexPairs = func() (t [256][2]byte) {
-	const digits = "0123456789abcdef"
-	for i := range t {
-		t[i] = [2]byte{digits[i>>4], digits[i&15]}
-	}
-	return t
-}()
 
 // prepare validates and resolves the request, filters its candidates
 // through every policy, and admits it against quotas.
@@ -233,10 +234,16 @@ func (c *call) prepare() error {
 	if c.r.tenantPolicies != nil {
 		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
 	}
-	c.rec.Policies = append(c.rec.Policies, c.r.policyNames...)
-	for _, list := range [...][]Policy{c.tenantPolicies, req.Policies} {
-		for _, p := range list {
-			c.rec.Policies = append(c.rec.Policies, p.Name)
+	if names := c.r.policyNames; len(c.tenantPolicies) == 0 && len(req.Policies) == 0 {
+		// The router-wide names alone, shared rather than copied (capped,
+		// so an append copies): sinks read records, never write them.
+		c.rec.Policies = names[:len(names):len(names)]
+	} else {
+		c.rec.Policies = append(c.rec.Policies, names...)
+		for _, list := range [...][]Policy{c.tenantPolicies, req.Policies} {
+			for _, p := range list {
+				c.rec.Policies = append(c.rec.Policies, p.Name)
+			}
 		}
 	}
 
