@@ -168,13 +168,13 @@ func (c *call) now() time.Time {
 func (c *call) release() {
 	r := c.r
 	// candBuf and pickBuf hold only names and pointers into the router,
-	// and are overwritten before they are read again: left as they are.
-	// The rest may hold a request's own strings (error texts, tenant keys).
+	// and are overwritten before they are read again: left as they are, as
+	// is resBuf, which settleQuota clears of the request's own strings. The
+	// rest may hold a request's own strings (error texts).
 	clear(c.attBuf[:min(len(c.rec.Attempts), len(c.attBuf))])
 	if len(c.rec.Policies) > 0 && &c.rec.Policies[0] == &c.polBuf[0] {
 		clear(c.polBuf[:min(len(c.rec.Policies), len(c.polBuf))])
 	}
-	clear(c.resBuf[:min(len(c.res), len(c.resBuf))])
 	clear(c.holdBuf[:])
 	c.callState = callState{}
 	r.calls.Put(c)

@@ -121,9 +121,9 @@ func (c *call) next() (int, error) {
 					k := 0
 					if len(cands) > 1 {
 						var pe *PanicError
-						if s := c.strategy(); s == WeightedRandom {
-							k = weightedRandom{}.Pick(c.req, cands) // the default: no user code to guard
-						} else if k, pe = safePick(s, c.req, cands); pe != nil {
+						if s, builtin := c.strategy().(weightedRandom); builtin {
+							k = s.Pick(c.req, cands) // the default: no user code to guard
+						} else if k, pe = safePick(c.strategy(), c.req, cands); pe != nil {
 							return -1, c.routeError(pe)
 						}
 					}

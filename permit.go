@@ -137,14 +137,14 @@ func (c *call) settleQuota() {
 				settled = &Amount{}
 			}
 			b.settle(res.Amount, *settled, res.Time)
-			continue
+		} else {
+			if ctx == nil {
+				ctx, cancel = c.settleContext()
+			}
+			safeSettle(ctx, c.r.quota, *res, settled)
 		}
-		if ctx == nil {
-			ctx, cancel = c.settleContext()
-		}
-		safeSettle(ctx, c.r.quota, *res, settled)
+		res.ID, res.Key, res.held = "", "", nil // the request's own; the rest is the router's
 	}
-	clear(c.res)
 	c.res = c.res[:0]
 	if cancel != nil {
 		cancel()

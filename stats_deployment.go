@@ -132,8 +132,10 @@ func (st *deploymentStats) observe(start time.Time, dur, ttft time.Duration, out
 			st.failedAt.Store(end)
 		}
 	}
-	we := min(w, 1-errorWeightMin)
-	casFloat(&st.errRate, func(old float64) float64 { return old*we + fail*(1-we) })
+	if failed || st.errRate.Load() != 0 { // a success leaves a zero rate at zero: no write
+		we := min(w, 1-errorWeightMin)
+		casFloat(&st.errRate, func(old float64) float64 { return old*we + fail*(1-we) })
+	}
 	if ttft > 0 {
 		st.ttft.observe(float64(ttft), start.UnixNano()+int64(ttft), decay)
 	}
