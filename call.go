@@ -167,14 +167,11 @@ func (c *call) now() time.Time {
 // release clears the call and returns it to the pool.
 func (c *call) release() {
 	r := c.r
-	// candBuf and pickBuf hold only names and pointers into the router,
-	// and are overwritten before they are read again: left as they are, as
-	// is resBuf, which settleQuota clears of the request's own strings. The
-	// rest may hold a request's own strings (error texts).
+	// candBuf, polBuf and pickBuf hold only names and pointers into the
+	// router (and policy names), overwritten before they are read again:
+	// left as they are, as is resBuf, which settleQuota clears of the
+	// request's own strings. Attempts may hold error texts.
 	clear(c.attBuf[:min(len(c.rec.Attempts), len(c.attBuf))])
-	if len(c.rec.Policies) > 0 && &c.rec.Policies[0] == &c.polBuf[0] {
-		clear(c.polBuf[:min(len(c.rec.Policies), len(c.polBuf))])
-	}
 	clear(c.holdBuf[:])
 	c.callState = callState{}
 	r.calls.Put(c)
@@ -234,12 +231,10 @@ func (c *call) prepare() error {
 	if c.r.tenantPolicies != nil {
 		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
 	}
-	if names := c.r.policyNames; len(c.tenantPolicies) == 0 && len(req.Policies) == 0 {
-		// The router-wide names alone, shared rather than copied (capped,
-		// so an append copies): sinks read records, never write them.
-		c.rec.Policies = names[:len(names):len(names)]
-	} else {
-		c.rec.Policies = append(c.rec.Policies, names...)
+	for _, name := range c.r.policyNames { // (a loop: cheaper than append's slice copy for a few)
+		c.rec.Policies = append(c.rec.Policies, name)
+	}
+	if len(c.tenantPolicies) > 0 || len(req.Policies) > 0 {
 		for _, list := range [...][]Policy{c.tenantPolicies, req.Policies} {
 			for _, p := range list {
 				c.rec.Policies = append(c.rec.Policies, p.Name)

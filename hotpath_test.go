@@ -1,0 +1,70 @@
+package llmrouter_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmrouter/llmrouter"
+	"github.com/llmrouter/llmrouter/providers/fake"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Request ids are 128 random bits in lowercase hex, different for every
+// request: every digit shows up, nothing else does.
+func TestRequestIDsAreDistinctLowercaseHex(t *testing.T) {
+	sink := &recorder{}
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", fake.New("p"))), llmrouter.WithLineage(sink))
+	require.NoError(t, err)
+	const n = 500
+	seen := map[string]bool{}
+	for range n {
+		resp, err := r.Chat(context.Background(), hello("a"))
+		require.NoError(t, err)
+		seen[resp.RequestID] = true
+	}
+	require.Len(t, seen, n, "distinct ids")
+	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	var all strings.Builder
+	for id := range seen {
+		require.Regexp(t, hex32, id)
+		all.WriteString(id)
+	}
+	for _, digit := range "0123456789abcdef" {
+		assert.Contains(t, all.String(), string(digit))
+	}
+	for _, rec := range sink.all() {
+		assert.True(t, seen[rec.RequestID], "the record carries the response's id")
+	}
+}
+
+// With the default clock, a record's times are wall-clock times taken
+// during the call (the router reads the monotonic clock from a recent
+// wall-clock reading), and its durations nest.
+func TestRecordTimesFollowTheWallClock(t *testing.T) {
+	sink := &recorder{}
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", fake.New("p", fake.WithDefault(fake.Step{Text: "ok", Latency: 2 * time.Millisecond})))),
+		llmrouter.WithLineage(sink))
+	require.NoError(t, err)
+	for range 3 {
+		before := time.Now()
+		_, err := r.Chat(context.Background(), hello("a"))
+		require.NoError(t, err)
+		after := time.Now()
+		recs := sink.all()
+		rec := recs[len(recs)-1]
+		// Round(0) compares wall clocks, not monotonic readings.
+		assert.False(t, rec.Start.Round(0).Before(before.Round(0).Add(-time.Millisecond)), "start %v before the call began at %v", rec.Start, before)
+		assert.False(t, rec.Start.Round(0).After(after.Round(0)), "start %v after the call ended at %v", rec.Start, after)
+		assert.GreaterOrEqual(t, rec.Duration, 2*time.Millisecond)
+		assert.LessOrEqual(t, rec.Duration, after.Sub(before))
+		require.Len(t, rec.Attempts, 1)
+		a := rec.Attempts[0]
+		assert.False(t, a.Start.Before(rec.Start))
+		assert.GreaterOrEqual(t, a.Duration, 2*time.Millisecond)
+		assert.LessOrEqual(t, a.Start.Sub(rec.Start)+a.Duration, rec.Duration)
+	}
+}
