@@ -231,9 +231,7 @@ func (c *call) prepare() error {
 	if c.r.tenantPolicies != nil {
 		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
 	}
-	for _, name := range c.r.policyNames { // (a loop: cheaper than append's slice copy for a few)
-		c.rec.Policies = append(c.rec.Policies, name)
-	}
+	c.rec.Policies = append(c.rec.Policies, c.r.policyNames...)
 	if len(c.tenantPolicies) > 0 || len(req.Policies) > 0 {
 		for _, list := range [...][]Policy{c.tenantPolicies, req.Policies} {
 			for _, p := range list {
