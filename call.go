@@ -53,6 +53,7 @@ type callState struct {
 	waits             uint8 // sleeps for a cooldown, at most maxWaits per route
 	hedgePick         bool  // next is picking a hedge: untried candidates, no waiting
 	fallbacks         uint8 // fallback routes moved to (Request.Fallback)
+	orphans           bool  // an abandoned attempt may still bill (see permit)
 	span              trace.Span
 
 	tenantPolicies []Policy

@@ -205,13 +205,22 @@ func (c *call) try(i int, now time.Time) bool {
 		}
 	}
 	tokens := satAdd(int64(c.estInput), int64(c.estOutput))
+	var lease *sharedLease
+	if d.shared != nil {
+		var reason string
+		if lease, reason, c.until = d.shared.reserve(c.ctx, c.rec.RequestID, tokens, now); reason != "" {
+			c.skip(i, reason)
+			return false
+		}
+	}
 	done, reason, until := d.acquire(tokens, now)
 	if reason != "" {
+		lease.cancel()
 		c.skip(i, reason)
 		c.until = until
 		return false
 	}
-	c.held = slot{d: d, done: done, at: now, reserved: tokens}
+	c.held = slot{d: d, done: done, at: now, reserved: tokens, lease: lease}
 	return true
 }
 

@@ -59,6 +59,9 @@ type deployment struct {
 
 	limits  []Limit // the deployment's RPM and TPM, if any
 	limiter *bucket // counts against limits; nil without them
+	// shared counts limits fleet-wide instead of limiter, which is then
+	// nil (WithSharedDeploymentLimits); nil otherwise.
+	shared *sharedLimits
 
 	decay    float64 // of stats, in nanoseconds (WithStatsDecay)
 	nameHash uint64  // hashString(Name), for Sticky

@@ -30,6 +30,7 @@ type config struct {
 	fromData       *Config
 	statsDecay     time.Duration
 	cooldownShare  SharedCooldowns
+	limitShare     *limitShare
 }
 
 type namedRoute struct {

@@ -25,18 +25,19 @@ import (
 type permit struct {
 	res  []Reservation // quota reservations, one per rule that applies
 	held slot          // the call slot of the attempt in flight
-	// orphans: an attempt was abandoned while its provider may still bill
-	// for it (a provider ignoring its context, or a hedge stopped because
-	// the other attempt answered first).
-	orphans bool
+	// callState.orphans (kept among the call's small fields, where it
+	// needs no padding): an attempt was abandoned while its provider may
+	// still bill for it (a provider ignoring its context, or a hedge
+	// stopped because the other attempt answered first).
 }
 
 // slot is a call slot on one deployment, taken by deployment.acquire.
 type slot struct {
 	d        *deployment
-	done     func(error) // breaker permit; nil on the breaker's fast path
-	at       time.Time   // when it was taken
-	reserved int64       // tokens reserved against the deployment's limits
+	done     func(error)  // breaker permit; nil on the breaker's fast path
+	at       time.Time    // when it was taken
+	reserved int64        // tokens reserved against the deployment's limits
+	lease    *sharedLease // its claim on shared limits (WithSharedDeploymentLimits); nil without
 }
 
 // release returns the slot, telling the breaker how the call went (pe nil
@@ -49,6 +50,7 @@ func (s *slot) release(pe *ProviderError, actual int64) {
 	}
 	d.settleBreaker(s.done, pe)
 	d.release(s.reserved, actual, s.at)
+	s.lease.settle(actual)
 	*s = slot{}
 }
 

@@ -133,6 +133,11 @@ func New(opts ...Option) (*Router, error) {
 	if c.cooldownShare != nil {
 		r.shareCooldowns(c.cooldownShare)
 	}
+	if c.limitShare != nil {
+		if err := r.shareLimits(c.limitShare); err != nil {
+			return nil, err
+		}
+	}
 	for _, nr := range c.routes {
 		rt := &route{name: nr.name, tiers: len(nr.route.Tiers), strategy: nr.route.Strategy,
 			contentFallback: nr.route.ContentFallback, hedge: nr.route.Hedge.withDefaults()}
