@@ -77,4 +77,3 @@ func microUSD(usd float64) int64 {
 	return clamp(int64(m))
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
