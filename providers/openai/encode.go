@@ -148,6 +148,7 @@ func (p *Provider) appendMessage(dst []byte, m *llmrouter.Message, breakpoints b
 			dst = appendContent(append(dst, `,"content":`...), m.Content, asParts, breakpoints)
 		}
 		dst = p.appendReasoningContent(dst, m)
+		dst = p.appendDetails(dst, m)
 		if len(m.ToolCalls) > 0 {
 			dst = append(dst, `,"tool_calls":[`...)
 			for i := range m.ToolCalls {
