@@ -282,7 +282,7 @@ func ContextFits() Policy {
 
 // answerFixedPolicies answers, once per deployment, the leading router-wide
 // policies that depend on the deployment alone, so that requests skip them.
-func (r *Router) answerFixedPolicies() {
+func (r *generation) answerFixedPolicies() {
 	n := 0
 	for n < len(r.policies) && r.policies[n].deploymentOnly {
 		n++
