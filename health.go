@@ -80,6 +80,7 @@ func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
 	if len(dep.limits) > 0 {
 		dep.limiter = &bucket{}
 	}
+	bp = d.Breaker.over(bp) // the deployment's own settings (Deployment.Breaker)
 	if !bp.Disabled {
 		dep.closed.Store(true)
 		dep.fastPath = bp.FailureRatio == 0
@@ -90,7 +91,7 @@ func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
 			Interval:    bp.Interval,
 			Timeout:     bp.OpenFor,
 			ReadyToTrip: func(c gobreaker.Counts) bool {
-				if c.ConsecutiveFailures >= bp.ConsecutiveFailures {
+				if c.ConsecutiveFailures >= bp.ConsecutiveFailures || (bp.Failures > 0 && c.TotalFailures >= bp.Failures) {
 					return true
 				}
 				// The ratio is of calls that said something about the

@@ -56,6 +56,11 @@ type route struct {
 	strategy Strategy
 	// contentFallback: refusals fail over (Route.ContentFallback).
 	contentFallback bool
+	// fallback and fallbackOn are Route.Fallback and Route.FallbackOn;
+	// fallbackMembers every deployment they may call.
+	fallback        []string
+	fallbackOn      map[Kind][]string
+	fallbackMembers []*deployment
 	hedge           Hedge         // with defaults
 	hedgeTokens     atomic.Uint64 // float64 bits: the hedging budget's bucket
 	// candidates is the lineage record's candidate list before anything
@@ -147,6 +152,7 @@ func New(opts ...Option) (*Router, error) {
 		}
 		r.routes[nr.name] = rt
 	}
+	r.resolveFallbacks(c.routes)
 	r.finishRoutes()
 	var err error
 	if r.metrics, err = newMetrics(c.meterProvider, r.deployments, r.routes); err != nil {
@@ -262,6 +268,9 @@ func (c *config) validate() error {
 		case !validPrice(d.Price):
 			return &ConfigError{f + ".Price", "prices must be zero or positive"}
 		}
+		if err := validateDeploymentOverrides(f, &d); err != nil {
+			return err
+		}
 		names[d.Name] = true
 		if cc, ok := d.Provider.(ConfigChecker); ok {
 			var err error
@@ -312,6 +321,9 @@ func (c *config) validate() error {
 			}
 		}
 	}
+	if err := validateRouteFallbacks(c.routes, names, routes); err != nil {
+		return err
+	}
 	if err := validatePolicies("Policies", c.policies); err != nil {
 		return err
 	}
@@ -336,6 +348,9 @@ func (c *config) validate() error {
 	p := c.retry
 	if p.MaxAttempts < 0 || p.AttemptsPerDeployment < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxWait < 0 || p.Cooldown < 0 || p.CooldownAfter < 0 {
 		return &ConfigError{"Retry", "negative setting"}
+	}
+	if err := validateRetriesPerKind(p); err != nil {
+		return err
 	}
 	if b := p.Budget; b.Tokens < 0 || b.Ratio < 0 || math.IsNaN(b.Tokens) || math.IsNaN(b.Ratio) {
 		return &ConfigError{"Retry.Budget", "negative setting"}
