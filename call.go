@@ -33,10 +33,10 @@ type call struct {
 	// the routes left behind (here, not in callState, it fills padding;
 	// release resets it).
 	routeFrom int32
-	holdBuf  [4]int64
-	resBuf   [2]Reservation
-	pickBuf  [4]Candidate
-	idxBuf   [4]int32
+	holdBuf   [4]int64
+	resBuf    [2]Reservation
+	pickBuf   [4]Candidate
+	idxBuf    [4]int32
 }
 
 // callState is the part of a call cleared wholesale between requests; the
