@@ -192,7 +192,7 @@ func (d *deployment) acquire(tokens int64, now time.Time) (done func(error), rea
 	if d.limiter != nil {
 		if qe, _ := d.limiter.reserve(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
 			d.inFlight.Add(-1)
-			reason, until := limitRefusal(qe, now)
+			reason, until := limitRefusal(qe, now, tokens)
 			return nil, reason, until
 		}
 	}
@@ -221,7 +221,7 @@ func (d *deployment) wouldAcquire(tokens int64, now time.Time) (reason string, u
 	}
 	if d.limiter != nil {
 		if qe := d.limiter.check(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
-			return limitRefusal(qe, now)
+			return limitRefusal(qe, now, tokens)
 		}
 	}
 	if d.breaker != nil {
@@ -237,10 +237,14 @@ func (d *deployment) wouldAcquire(tokens int64, now time.Time) (reason string, u
 	return "", 0
 }
 
-// limitRefusal says why a deployment's own limit refuses a call, and until
-// when (0 when waiting cannot help: the call alone exceeds the limit).
-func limitRefusal(qe *QuotaError, now time.Time) (reason string, until int64) {
+// limitRefusal says why a deployment's own limit refuses a call that
+// reserves tokens, and until when (0 when waiting cannot help: the call
+// alone exceeds the limit).
+func limitRefusal(qe *QuotaError, now time.Time, tokens int64) (reason string, until int64) {
 	if qe.TooLarge {
+		if qe.Limit.Tokens > 0 && tokens > qe.Limit.Tokens {
+			return tooLargeForTPM(tokens, qe.Limit), 0
+		}
 		return "request exceeds its own " + qe.Limit.String() + " limit", 0
 	}
 	return "at its " + qe.Limit.String() + " limit", now.Add(qe.RetryAfter).UnixNano()
