@@ -2,6 +2,7 @@ package llmrouter_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -227,4 +228,26 @@ func TestRouteFallbackValidation(t *testing.T) {
 	_, err = llmrouter.New(llmrouter.WithDeployments(dep("a", p)), llmrouter.WithRetry(llmrouter.RetryPolicy{RetriesPerKind: map[llmrouter.Kind]int{llmrouter.KindServer: -1}}))
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "Retry.RetriesPerKind[server]", ce.Field)
+}
+
+func TestRetryPolicyZeroCoversEveryField(t *testing.T) {
+	// isZero lists RetryPolicy's fields by hand (a map makes it
+	// incomparable): a field added without it would be dropped from data
+	// configurations. Setting any one field must make the policy non-zero.
+	rt := reflect.TypeOf(llmrouter.RetryPolicy{})
+	for i := range rt.NumField() {
+		var p llmrouter.RetryPolicy
+		f := reflect.ValueOf(&p).Elem().Field(i)
+		switch f.Kind() {
+		case reflect.Map:
+			f.Set(reflect.MakeMap(f.Type()))
+		case reflect.Struct:
+			f.Field(0).SetFloat(1)
+		case reflect.Int, reflect.Int64:
+			f.SetInt(1)
+		default:
+			t.Fatalf("field %s of kind %s: teach this test", rt.Field(i).Name, f.Kind())
+		}
+		assert.False(t, llmrouter.RetryPolicyIsZero(p), rt.Field(i).Name)
+	}
 }
