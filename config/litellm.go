@@ -2,7 +2,6 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -174,11 +173,4 @@ func (cv *converter) marshal() ([]byte, error) {
 func envRef(v string) (string, bool) {
 	name, ok := strings.CutPrefix(v, "os.environ/")
 	return name, ok && name != ""
-}
-
-// IsConversionError reports whether err is an *Error from ConvertLiteLLM
-// or Parse, as opposed to an I/O error.
-func IsConversionError(err error) bool {
-	var e *Error
-	return errors.As(err, &e)
 }

@@ -262,3 +262,9 @@ router_settings:
 	assert.Equal(t, "long/1", resp.Deployment)
 	assert.Equal(t, []string{"small/1", "long/1"}, order, "a context-window failure goes to context_window_fallbacks only")
 }
+
+func TestParseNamesAnUnknownKindsLine(t *testing.T) {
+	_, err := config.Parse([]byte("deployments: []\nretry:\n  retries_per_kind: {rate_limitd: 2}\n"), llmrouter.Config{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `retry.retries_per_kind (line 3): unknown kind "rate_limitd"`)
+}
