@@ -21,11 +21,14 @@ import (
 type Record struct {
 	RequestID string
 	// Route is the route or deployment name the request asked for.
-	Route  string
-	Tenant string
-	User   string
-	Labels map[string]string
-	Stream bool
+	Route string
+	// ConfigVersion is the ID of the configuration version that served
+	// the request (ConfigVersion.ID; see Router.Apply and Canary).
+	ConfigVersion string
+	Tenant        string
+	User          string
+	Labels        map[string]string
+	Stream        bool
 	// Embed is true for an embeddings request (Router.Embed); Prompt then
 	// describes its inputs, one user message each.
 	Embed bool

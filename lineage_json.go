@@ -18,6 +18,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `{"request_id":`...)
 	b = jsonx.AppendString(b, r.RequestID)
 	b = appendStringField(b, "route", r.Route)
+	b = appendStringField(b, "config_version", r.ConfigVersion)
 	b = appendStringField(b, "tenant", r.Tenant)
 	b = appendStringField(b, "user", r.User)
 	if len(r.Labels) > 0 {

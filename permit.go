@@ -25,19 +25,22 @@ import (
 type permit struct {
 	res  []Reservation // quota reservations, one per rule that applies
 	held slot          // the call slot of the attempt in flight
-	// callState.orphans (kept among the call's small fields, where it
-	// needs no padding): an attempt was abandoned while its provider may
-	// still bill for it (a provider ignoring its context, or a hedge
-	// stopped because the other attempt answered first).
+	// orphans: an attempt was abandoned while its provider may still bill
+	// for it (a provider ignoring its context, or a hedge stopped because
+	// the other attempt answered first).
+	orphans bool
 }
 
 // slot is a call slot on one deployment, taken by deployment.acquire.
 type slot struct {
-	d        *deployment
-	done     func(error)  // breaker permit; nil on the breaker's fast path
-	at       time.Time    // when it was taken
-	reserved int64        // tokens reserved against the deployment's limits
-	lease    *sharedLease // its claim on shared limits (WithSharedDeploymentLimits); nil without
+	d    *deployment
+	done func(error) // breaker permit; nil on the breaker's fast path
+	at   time.Time   // when it was taken
+	// reserved is the tokens reserved against the deployment's limits, or
+	// with limits shared through a store (d.shared) the handle of the
+	// call's claim on them. (One field for both keeps the pooled call in
+	// its size class.)
+	reserved int64
 }
 
 // release returns the slot, telling the breaker how the call went (pe nil
@@ -50,7 +53,9 @@ func (s *slot) release(pe *ProviderError, actual int64) {
 	}
 	d.settleBreaker(s.done, pe)
 	d.release(s.reserved, actual, s.at)
-	s.lease.settle(actual)
+	if d.shared != nil {
+		d.shared.settle(s.reserved, actual)
+	}
 	*s = slot{}
 }
 

@@ -8,6 +8,9 @@ import "strconv"
 type RoutePlan struct {
 	// Route is the route or deployment name the request asked for.
 	Route string
+	// ConfigVersion is the ID of the configuration version planned with
+	// (during a canary, the one the request would be served by).
+	ConfigVersion string
 	// Policies names every policy that applies to the request, in order.
 	Policies []string
 	// Candidates are the route's deployments in tier order. Status is
@@ -44,6 +47,11 @@ func (p *RoutePlan) Eligible() []string {
 // only: its fallback routes (Request.Fallback) are taken only once that
 // route has failed, and are not planned. Plan is safe for concurrent use.
 func (r *Router) Plan(req *Request, stream bool) (*RoutePlan, error) {
+	return r.serve(req).plan(req, stream)
+}
+
+// plan is Plan on one configuration version.
+func (r *generation) plan(req *Request, stream bool) (*RoutePlan, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -61,7 +69,7 @@ func (r *Router) Plan(req *Request, stream bool) (*RoutePlan, error) {
 	if r.tenantPolicies != nil {
 		c.tenantPolicies = r.tenantPolicies[req.Tenant]
 	}
-	plan := &RoutePlan{Route: req.Model, Policies: []string{builtinCapabilityCheck}}
+	plan := &RoutePlan{Route: req.Model, ConfigVersion: r.version.ID, Policies: []string{builtinCapabilityCheck}}
 	for _, list := range [...][]Policy{r.policies, c.tenantPolicies, req.Policies} {
 		for _, p := range list {
 			plan.Policies = append(plan.Policies, p.Name)

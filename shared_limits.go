@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -44,20 +45,28 @@ type limitShare struct {
 // sharedDeploymentRule names the buckets deployment limits are kept in.
 const sharedDeploymentRule = "llmrouter.deployment"
 
-// shareLimits moves the limits of every deployment that has some to the
-// shared store. The deployment's own counter (limiter) is dropped: the
-// shared limiter keeps a local one for when the store fails.
-func (r *Router) shareLimits(ls *limitShare) error {
+// validate checks WithSharedDeploymentLimits' arguments; nil when unset.
+func (ls *limitShare) validate() error {
 	switch {
+	case ls == nil:
+		return nil
 	case ls.store == nil:
 		return &ConfigError{"WithSharedDeploymentLimits", "store is nil"}
 	case ls.replicas < 1:
 		return &ConfigError{"WithSharedDeploymentLimits", "replicas must be at least 1: " +
 			"while the store is out each replica counts its share of every limit"}
 	}
+	return nil
+}
+
+// shareLimits moves the limits of every deployment of g that has some to
+// the shared store. The deployment's own counter (limiter) is dropped: the
+// shared limiter keeps a local one for when the store fails, carried over
+// from the version before (old) while the limits keep their windows.
+func (g *generation) shareLimits(ls *limitShare, old func(string) *deployment) {
 	_, free := ls.store.(contextFree)
-	for _, d := range r.deployments {
-		if d.limiter == nil {
+	for _, d := range g.deployments {
+		if len(d.limits) == 0 {
 			continue
 		}
 		sl := &sharedLimits{store: ls.store, name: d.Name, limits: d.limits, free: free, local: &bucket{}}
@@ -65,9 +74,11 @@ func (r *Router) shareLimits(ls *limitShare) error {
 			sl.localLimits = append(sl.localLimits, Limit{Window: l.Window,
 				Requests: shareOf(l.Requests, ls.replicas), Tokens: shareOf(l.Tokens, ls.replicas)})
 		}
+		if p := old(d.Name); p != nil && p.shared != nil && sameWindows(p.limits, d.limits) {
+			sl.local = p.shared.local
+		}
 		d.shared, d.limiter = sl, nil
 	}
-	return nil
 }
 
 // shareOf is one replica's share of limit v (0 = unlimited stays 0).
@@ -78,7 +89,9 @@ func shareOf(v int64, replicas int) int64 {
 	return max(v/int64(replicas), 1)
 }
 
-// sharedLimits counts one deployment's RPM and TPM in a shared store.
+// sharedLimits counts one deployment's RPM and TPM in a shared store. The
+// claims of calls in flight are kept here under a handle (the call's slot
+// carries the handle), from reserve to settle or cancel.
 type sharedLimits struct {
 	store       QuotaStore
 	name        string
@@ -86,63 +99,65 @@ type sharedLimits struct {
 	free        bool    // the store ignores contexts (no detached one needed)
 	local       *bucket // counts against localLimits while the store fails
 	localLimits []Limit
-	seq         atomic.Uint64 // makes each reservation's ID unique
-	fallbacks   atomic.Int64  // calls counted locally because the store failed
+	seq         atomic.Int64 // the last handle given; also makes reservation IDs unique
+	claims      sync.Map     // handle -> *sharedClaim, for calls in flight
+	fallbacks   atomic.Int64 // calls counted locally because the store failed
 }
 
-// sharedLease is one call's claim on a deployment's shared limits, held in
-// its slot; nil holds nothing.
-type sharedLease struct {
-	sl    *sharedLimits
+// sharedClaim is one call's claim on a deployment's shared limits.
+type sharedClaim struct {
 	res   Reservation
-	local bool // counted by sl.local: the store had failed
+	local bool // counted by sharedLimits.local: the store had failed
 }
 
 // reserve claims one request and tokens on the deployment at now, for the
-// request requestID. It returns why the deployment refuses, and until when,
-// as deployment.acquire does.
-func (sl *sharedLimits) reserve(ctx context.Context, requestID string, tokens int64, now time.Time) (l *sharedLease, reason string, until int64) {
-	res := Reservation{ID: requestID + "/" + strconv.FormatUint(sl.seq.Add(1), 36), Rule: sharedDeploymentRule,
+// request requestID. It returns the claim's handle (never 0), or why the
+// deployment refuses and until when, as deployment.acquire does.
+func (sl *sharedLimits) reserve(ctx context.Context, requestID string, tokens int64, now time.Time) (handle int64, reason string, until int64) {
+	handle = sl.seq.Add(1)
+	res := Reservation{ID: requestID + "/" + strconv.FormatInt(handle, 36), Rule: sharedDeploymentRule,
 		Key: sl.name, Limits: sl.limits, Amount: Amount{Requests: 1, Tokens: tokens}, Time: now}
 	err := safeReserve(ctx, sl.store, res)
 	var qe *QuotaError
 	switch {
 	case err == nil:
-		return &sharedLease{sl: sl, res: res}, "", 0
+		sl.claims.Store(handle, &sharedClaim{res: res})
+		return handle, "", 0
 	case errors.As(err, &qe):
-		reason, until = limitRefusal(qe, now)
-		return nil, reason, until
+		reason, until = limitRefusal(qe, now, tokens)
+		return 0, reason, until
 	}
 	// The store failed: count this replica's share here.
 	sl.fallbacks.Add(1)
 	if qe, _ := sl.local.reserve(sl.localLimits, res.Amount, now); qe != nil {
-		reason, until = limitRefusal(qe, now)
-		return nil, reason, until
+		reason, until = limitRefusal(qe, now, tokens)
+		return 0, reason, until
 	}
-	return &sharedLease{sl: sl, res: res, local: true}, "", 0
+	sl.claims.Store(handle, &sharedClaim{res: res, local: true})
+	return handle, "", 0
 }
 
 // settle charges the call's actual tokens in place of the estimate (the
-// request stays counted), once; it does nothing for a nil lease.
-func (l *sharedLease) settle(actual int64) {
-	l.end(&Amount{Requests: 1, Tokens: actual})
+// request stays counted), once.
+func (sl *sharedLimits) settle(handle, actual int64) {
+	sl.end(handle, &Amount{Requests: 1, Tokens: actual})
 }
 
 // cancel returns the whole claim: the call was never sent.
-func (l *sharedLease) cancel() { l.end(nil) }
+func (sl *sharedLimits) cancel(handle int64) { sl.end(handle, nil) }
 
-func (l *sharedLease) end(actual *Amount) {
-	if l == nil || l.sl == nil {
+func (sl *sharedLimits) end(handle int64, actual *Amount) {
+	v, ok := sl.claims.LoadAndDelete(handle)
+	if !ok {
 		return
 	}
-	sl := l.sl
-	l.sl = nil
-	if l.local {
+	cl := v.(*sharedClaim)
+	if cl.local {
 		a := Amount{}
 		if actual != nil {
 			a = *actual
 		}
-		sl.local.settle(l.res.Amount, a, l.res.Time)
+		sl.local.settle(cl.res.Amount, a, cl.res.Time)
 		return
 	}
 	ctx := context.Background()
@@ -151,5 +166,5 @@ func (l *sharedLease) end(actual *Amount) {
 		ctx, cancel = context.WithTimeout(ctx, settleTimeout)
 		defer cancel()
 	}
-	safeSettle(ctx, sl.store, l.res, actual)
+	safeSettle(ctx, sl.store, cl.res, actual)
 }

@@ -76,4 +76,3 @@ func microUSD(usd float64) int64 {
 	}
 	return clamp(int64(m))
 }
-
