@@ -143,3 +143,24 @@ func TestSharedDeploymentLimitsConfig(t *testing.T) {
 		})
 	}
 }
+
+// A new configuration version (Apply) counts against the same shared
+// counters: the window's RPM is not granted again.
+func TestSharedDeploymentLimitsAcrossVersions(t *testing.T) {
+	clk := newClock()
+	store := llmrouter.NewMemoryQuotaStore()
+	pa, pb := fake.New("p", fake.WithCallRecording(false)), fake.New("q", fake.WithCallRecording(false))
+	da := dep("a", pa)
+	da.RPM = 50
+	opts := []llmrouter.Option{llmrouter.WithDeployments(da, dep("b", pb)),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}, {"b"}}}),
+		llmrouter.WithSharedDeploymentLimits(store, 3)}
+	r, err := llmrouter.New(append(opts, llmrouter.WithClock(clk.Now))...)
+	require.NoError(t, err)
+	burstOver(t, []*llmrouter.Router{r}, 30)
+	_, err = r.Apply(opts...)
+	require.NoError(t, err)
+	burstOver(t, []*llmrouter.Router{r}, 30)
+	assert.Equal(t, 50, pa.CallCount())
+	assert.Equal(t, 10, pb.CallCount())
+}
