@@ -81,8 +81,8 @@ func jsonKind(k string) string {
 // parseMillis reads a duration in the form AppendJSON writes:
 // milliseconds, as a decimal with up to six fractional digits, exactly (no
 // float rounding). An absent key is zero.
-func parseMillis(field string, n json.Number) (time.Duration, error) {
-	if n == "" {
+func parseMillis(field string, n json.RawMessage) (time.Duration, error) {
+	if n == nil {
 		return 0, nil
 	}
 	whole, frac, _ := strings.Cut(string(n), ".")
@@ -109,8 +109,8 @@ type recordJSON struct {
 	Needs            []string          `json:"needs"`
 	MaxOutputTokens  int32             `json:"max_output_tokens"`
 	Start            string            `json:"start"`
-	Duration         json.Number       `json:"duration_ms"`
-	TTFT             json.Number       `json:"ttft_ms"`
+	Duration         json.RawMessage   `json:"duration_ms"`
+	TTFT             json.RawMessage   `json:"ttft_ms"`
 	Policies         []string          `json:"policies"`
 	Fallbacks        []string          `json:"fallbacks"`
 	Candidates       []candidateJSON   `json:"candidates"`
@@ -138,21 +138,21 @@ type candidateJSON struct {
 }
 
 type attemptJSON struct {
-	Deployment string      `json:"deployment"`
-	Provider   string      `json:"provider"`
-	Model      string      `json:"model"`
-	Offset     json.Number `json:"offset_ms"`
-	Duration   json.Number `json:"duration_ms"`
-	TTFT       json.Number `json:"ttft_ms"`
-	Status     string      `json:"status"`
-	Class      string      `json:"class"`
-	Kind       string      `json:"kind"`
-	StatusCode int         `json:"status_code"`
-	Code       string      `json:"code"`
-	RetryAfter json.Number `json:"retry_after_ms"`
-	Error      string      `json:"error"`
-	Orphaned   bool        `json:"orphaned"`
-	Usage      usageJSON   `json:"usage"`
+	Deployment string          `json:"deployment"`
+	Provider   string          `json:"provider"`
+	Model      string          `json:"model"`
+	Offset     json.RawMessage `json:"offset_ms"`
+	Duration   json.RawMessage `json:"duration_ms"`
+	TTFT       json.RawMessage `json:"ttft_ms"`
+	Status     string          `json:"status"`
+	Class      string          `json:"class"`
+	Kind       string          `json:"kind"`
+	StatusCode int             `json:"status_code"`
+	Code       string          `json:"code"`
+	RetryAfter json.RawMessage `json:"retry_after_ms"`
+	Error      string          `json:"error"`
+	Orphaned   bool            `json:"orphaned"`
+	Usage      usageJSON       `json:"usage"`
 }
 
 type promptJSON struct {
@@ -260,14 +260,14 @@ func (j *recordJSON) record() (*Record, error) {
 			StatusCode: a.StatusCode, Code: a.Code, Error: a.Error, Orphaned: a.Orphaned, Usage: a.Usage.usage()}
 		for _, d := range [...]struct {
 			key string
-			n   json.Number
+			n   json.RawMessage
 			to  *time.Duration
 		}{{"duration_ms", a.Duration, &ar.Duration}, {"ttft_ms", a.TTFT, &ar.TTFT}, {"retry_after_ms", a.RetryAfter, &ar.RetryAfter}} {
 			if *d.to, err = parseMillis(f+"."+d.key, d.n); err != nil {
 				return nil, err
 			}
 		}
-		if a.Offset != "" {
+		if a.Offset != nil {
 			if r.Start.IsZero() {
 				return bad(f+".offset_ms", "an offset, but the record has no start")
 			}

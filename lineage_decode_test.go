@@ -140,6 +140,8 @@ func TestRecordDecodeErrors(t *testing.T) {
 		{"bad nested type", strings.Replace(good, `"usage":{"input_tokens":1010`, `"usage":{"input_tokens":"many"`, 1), "usage.input_tokens", "want a number"},
 		{"bad capability", strings.Replace(good, `"needs":["tools"`, `"needs":["telepathy"`, 1), "needs[0]", `unknown capability "telepathy"`},
 		{"bad duration", strings.Replace(good, `"duration_ms":1234.56789`, `"duration_ms":-3`, 1), "duration_ms", "want milliseconds"},
+		{"duration as text", strings.Replace(good, `"duration_ms":1234.56789`, `"duration_ms":"slow"`, 1), "duration_ms", "want milliseconds"},
+		{"attempt duration", strings.Replace(good, `"duration_ms":30`, `"duration_ms":1e3`, 1), "attempts[0].duration_ms", "want milliseconds"},
 		{"too precise", strings.Replace(good, `"ttft_ms":250`, `"ttft_ms":0.0000001`, 1), "ttft_ms", "six fractional digits"},
 		{"bad start", strings.Replace(good, `"start":"2026-11-27T12:00:00.123456789Z"`, `"start":"yesterday"`, 1), "start", "RFC 3339"},
 		{"bad status", strings.Replace(good, `"status":"chosen"`, `"status":"picked"`, 1), "candidates[2].status", `unknown status "picked"`},
