@@ -45,6 +45,11 @@ func TestRecordCarriesWhatReplayNeeds(t *testing.T) {
 	assert.Equal(t, rec.Needs, back.Needs)
 	assert.Equal(t, rec.MaxOutputTokens, back.MaxOutputTokens)
 	assert.Equal(t, rec.Prompt, back.Prompt)
+
+	buf.Reset()
+	_, err = r.Embed(context.Background(), &llmrouter.EmbedRequest{Model: "a", Inputs: []string{"x"}})
+	require.NoError(t, err)
+	assert.Contains(t, buf.String(), `"embed":true,"needs":["embeddings"],"start"`)
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
