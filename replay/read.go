@@ -29,12 +29,17 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // Decoder reads lineage records from a decision log: one JSON object a
 // line, the form llmrouter.JSONLSink writes (Record.AppendJSON). Blank lines
-// are skipped; a line of any length is read. A Decoder is not safe for
-// concurrent use.
+// are skipped; a line longer than MaxLine is an error. A Decoder is not
+// safe for concurrent use.
 type Decoder struct {
 	r    *bufio.Reader
 	line int
 }
+
+// MaxLine bounds a record's line: 64 MiB, far above a record with content
+// capture on (whose answer is cut at 1 MiB), so that a corrupt log cannot
+// take all memory.
+const MaxLine = 64 << 20
 
 // NewDecoder returns a decoder reading from r.
 func NewDecoder(r io.Reader) *Decoder { return &Decoder{r: bufio.NewReaderSize(r, 64<<10)} }
@@ -44,7 +49,7 @@ func NewDecoder(r io.Reader) *Decoder { return &Decoder{r: bufio.NewReaderSize(r
 // caller decides whether to go on).
 func (d *Decoder) Next() (*llmrouter.Record, error) {
 	for {
-		b, err := d.r.ReadBytes('\n')
+		b, err := d.readLine()
 		if len(b) == 0 && err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, io.EOF
@@ -61,6 +66,21 @@ func (d *Decoder) Next() (*llmrouter.Record, error) {
 			return nil, &LineError{Line: d.line, Err: err}
 		}
 		return rec, nil
+	}
+}
+
+// readLine reads up to and including the next newline, or to the end.
+func (d *Decoder) readLine() ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := d.r.ReadSlice('\n')
+		if len(line)+len(chunk) > MaxLine {
+			return nil, errors.New("line longer than " + strconv.Itoa(MaxLine>>20) + " MiB")
+		}
+		line = append(line, chunk...)
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return line, err
+		}
 	}
 }
 

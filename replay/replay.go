@@ -173,8 +173,11 @@ func Run(log io.Reader, cfg *llmrouter.Config, opts ...llmrouter.Option) (*Repor
 	}
 }
 
-// Add replays one record.
+// Add replays one record; a nil one is ignored.
 func (r *Replayer) Add(rec *llmrouter.Record) {
+	if rec == nil {
+		return
+	}
 	rep := &r.rep
 	rep.Records++
 	for _, a := range rec.Attempts {

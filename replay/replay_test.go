@@ -205,3 +205,23 @@ func TestStandIns(t *testing.T) {
 	_, err := cfg.Providers["openai-us"].Chat(context.Background(), nil, nil)
 	assert.ErrorIs(t, err, replay.ErrStandInCalled)
 }
+
+// TestDecoderBoundsLines refuses a line longer than MaxLine, naming it.
+func TestDecoderBoundsLines(t *testing.T) {
+	long := `{"request_id":"a","outcome":"success","user":"` + strings.Repeat("x", replay.MaxLine) + `"}`
+	_, err := replay.ReadAll(strings.NewReader("{\"request_id\":\"a\",\"outcome\":\"success\"}\n" + long + "\n"))
+	var le *replay.LineError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, 2, le.Line)
+	assert.ErrorContains(t, err, "longer than 64 MiB")
+}
+
+// TestTextKeepsControlCharactersOut replaces what a log could use to
+// drive the terminal.
+func TestTextKeepsControlCharactersOut(t *testing.T) {
+	rep := &replay.Report{Label: "x\x1b[2J", Moves: []replay.Move{{From: "a", To: "b", Requests: 1, Examples: []string{"id\x1b]0;pwned\x07"}}}}
+	var b strings.Builder
+	require.NoError(t, rep.WriteText(&b))
+	assert.NotContains(t, b.String(), "\x1b")
+	assert.NotContains(t, b.String(), "\x07")
+}

@@ -18,9 +18,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Label != "" {
 		label = " under " + strconv.Quote(r.Label)
 	}
-	fmt.Fprintf(&b, "Replayed %d of %d records%s.\n", r.Replayed, r.Records, label)
+	fmt.Fprintf(&b, "Replayed %d of %d records%s.\n", r.Replayed, r.Records, printable(label))
 	for _, c := range r.NotReplayed {
-		fmt.Fprintf(&b, "Not replayed: %d, %s.\n", c.Requests, c.Name)
+		fmt.Fprintf(&b, "Not replayed: %d, %s.\n", c.Requests, printable(c.Name))
 	}
 
 	t := table{{"First choice", "requests"},
@@ -83,6 +83,11 @@ func (r *Report) WriteText(w io.Writer) error {
 type table [][]string
 
 func (t table) write(b *strings.Builder) {
+	for _, row := range t {
+		for i, cell := range row {
+			row[i] = printable(cell)
+		}
+	}
 	var width []int
 	right := map[int]bool{}
 	for r, row := range t {
@@ -120,6 +125,17 @@ func (t table) write(b *strings.Builder) {
 		b.WriteString(strings.TrimRight(line.String(), " "))
 		b.WriteByte('\n')
 	}
+}
+
+// printable replaces the control characters of s (a request id, a
+// reason from the log) so that the log cannot drive the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
