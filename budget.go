@@ -86,5 +86,6 @@ func (b *budget) failure() {
 
 // RetryBudgetLevel returns how full the retry budget is, from 0 to 1.
 func (r *Router) RetryBudgetLevel() float64 {
-	return float64(r.budget.milli.Load()) / float64(r.budget.max)
+	b := r.state.Load().cur.budget
+	return float64(b.milli.Load()) / float64(b.max)
 }

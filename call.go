@@ -21,13 +21,13 @@ type call struct {
 	hasher promptHasher // kept across reuse
 
 	// Inline room for the usual request: a route of up to four deployments,
-	// two attempts, six policies, two quota rules. Larger ones spill to the
+	// two attempts, five policies, two quota rules. Larger ones spill to the
 	// heap. (Sized so that a call, with the 8-byte header the runtime puts
 	// before objects over 512 bytes that hold pointers, fits the 2,304-byte
 	// size class: an in-flight request must hold little memory.)
 	candBuf  [4]CandidateRecord
 	attBuf   [2]AttemptRecord
-	polBuf   [6]string
+	polBuf   [5]string
 	triesBuf [4]uint8
 	holdBuf  [4]int64
 	resBuf   [2]Reservation
@@ -38,7 +38,7 @@ type call struct {
 // callState is the part of a call cleared wholesale between requests; the
 // inline buffers are cleared only as far as they were used.
 type callState struct {
-	r      *Router
+	r      *generation
 	parent context.Context // the caller's context
 	ctx    context.Context // parent, bounded by Timeouts.Total, in the router span
 	cancel context.CancelFunc
@@ -80,7 +80,7 @@ type callState struct {
 }
 
 // begin takes a call from the pool and starts the request.
-func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
+func (r *generation) begin(ctx context.Context, req *Request, stream bool) *call {
 	c := r.calls.Get().(*call)
 	if req == nil {
 		req, c.invalid = &Request{}, &RequestError{Field: "Request", Reason: "nil: pass a *Request"}
@@ -95,6 +95,7 @@ func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
 	c.rec.Policies = c.polBuf[:0]
 	c.res = c.resBuf[:0]
 	c.rec.RequestID = req.ID
+	c.rec.ConfigVersion = r.version.ID
 	if c.rec.RequestID == "" {
 		c.rec.RequestID = newRequestID()
 	}

@@ -126,6 +126,9 @@ func WithConfig(cfg *Config) Option { return func(c *config) { c.fromData = cfg 
 // translate turns the data configuration into options, checking every
 // name it references. Field paths in its errors are data paths.
 func (cfg *Config) translate(c *config) error {
+	if cfg.Label != "" {
+		c.label = cfg.Label
+	}
 	known := map[string]bool{}
 	for i, ds := range cfg.Deployments {
 		f := "deployments[" + strconv.Itoa(i) + "]"
@@ -195,7 +198,7 @@ func (cfg *Config) translate(c *config) error {
 		}
 		store := cfg.QuotaStore
 		if store == nil {
-			store = NewMemoryQuotaStore()
+			store, c.quotaDefault = NewMemoryQuotaStore(), true
 		}
 		WithQuota(store, rules...)(c)
 	}

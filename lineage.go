@@ -23,8 +23,8 @@ type Record struct {
 	RequestID string
 	// Route is the route or deployment name the request asked for.
 	Route string
-	// ConfigVersion identifies the configuration the request was routed
-	// under; empty when the router's configuration has no version.
+	// ConfigVersion is the ID of the configuration version that served
+	// the request (ConfigVersion.ID; see Router.Apply and Canary).
 	ConfigVersion string
 	Tenant        string
 	User          string

@@ -30,6 +30,8 @@ type config struct {
 	fromData       *Config
 	statsDecay     time.Duration
 	cooldownShare  SharedCooldowns
+	label          string // WithLabel, Config.Label
+	quotaDefault   bool   // the quota store is the memory store a Config made
 }
 
 type namedRoute struct {

@@ -8,6 +8,9 @@ import "strconv"
 type RoutePlan struct {
 	// Route is the route or deployment name the request asked for.
 	Route string
+	// ConfigVersion is the ID of the configuration version planned with
+	// (during a canary, the one the request would be served by).
+	ConfigVersion string
 	// Policies names every policy that applies to the request, in order.
 	Policies []string
 	// Candidates are the route's deployments in tier order. Status is
@@ -44,6 +47,11 @@ func (p *RoutePlan) Eligible() []string {
 // only: its fallback routes (Request.Fallback) are taken only once that
 // route has failed, and are not planned. Plan is safe for concurrent use.
 func (r *Router) Plan(req *Request, stream bool) (*RoutePlan, error) {
+	return r.serve(req).plan(req, stream)
+}
+
+// plan is Plan on one configuration version.
+func (r *generation) plan(req *Request, stream bool) (*RoutePlan, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -56,11 +64,12 @@ func (r *Router) Plan(req *Request, stream bool) (*RoutePlan, error) {
 		}
 	}
 	in, out := r.estimateTokens(req)
-	return r.plan(req, req.needs(stream), in, out)
+	return r.planNeeds(req, req.needs(stream), in, out)
 }
 
 // PlanRecord plans again the request a lineage record describes, as Plan
-// would plan it now, from what the record kept of it: its route
+// would plan it now (during a canary, on the version the record's tenant
+// would be served by), from what the record kept of it: its route
 // (Record.Route), tenant, user and labels, the capabilities it needed
 // (Record.Needs; for a record without them, streaming and embeddings from
 // its flags), its estimated input tokens (Record.Prompt.Tokens) and its
@@ -95,11 +104,12 @@ func (r *Router) PlanRecord(rec *Record) (*RoutePlan, error) {
 	}
 	req := &Request{Model: rec.Route, Tenant: rec.Tenant, User: rec.User, Labels: rec.Labels, MaxOutputTokens: int(rec.MaxOutputTokens),
 		recorded: &recordedContent{all: needs, inputTokens: rec.Prompt.Tokens}}
+	g := r.serve(req)
 	out := req.MaxOutputTokens
 	if out == 0 && !rec.Embed {
-		out = r.estimates.DefaultOutput
+		out = g.estimates.DefaultOutput
 	}
-	return r.plan(req, needs, rec.Prompt.Tokens, out)
+	return g.planNeeds(req, needs, rec.Prompt.Tokens, out)
 }
 
 // recordedContent is what a lineage record keeps of a request's content,
@@ -122,9 +132,9 @@ func unknownRoute(field, name string) *RequestError {
 	return &RequestError{Field: field, Reason: "no route or deployment named " + strconv.Quote(name)}
 }
 
-// plan plans req, which needs needs and is estimated at in tokens in and
-// out tokens out, on its route.
-func (r *Router) plan(req *Request, needs Capabilities, in, out int) (*RoutePlan, error) {
+// planNeeds plans req, which needs needs and is estimated at in tokens in
+// and out tokens out, on its route.
+func (r *generation) planNeeds(req *Request, needs Capabilities, in, out int) (*RoutePlan, error) {
 	rt := r.routes[req.Model]
 	if rt == nil {
 		return nil, unknownRoute("Record.Route", req.Model)
@@ -134,7 +144,7 @@ func (r *Router) plan(req *Request, needs Capabilities, in, out int) (*RoutePlan
 	if r.tenantPolicies != nil {
 		c.tenantPolicies = r.tenantPolicies[req.Tenant]
 	}
-	plan := &RoutePlan{Route: req.Model, Policies: []string{builtinCapabilityCheck}}
+	plan := &RoutePlan{Route: req.Model, ConfigVersion: r.version.ID, Policies: []string{builtinCapabilityCheck}}
 	for _, list := range [...][]Policy{r.policies, c.tenantPolicies, req.Policies} {
 		for _, p := range list {
 			plan.Policies = append(plan.Policies, p.Name)

@@ -84,14 +84,20 @@ func NewRouter(data []byte, base llmrouter.Config, opts ...llmrouter.Option) (*l
 	}
 	r, err := llmrouter.New(append([]llmrouter.Option{llmrouter.WithConfig(cfg)}, opts...)...)
 	if err != nil {
-		var ce *llmrouter.ConfigError
-		if errors.As(err, &ce) {
-			path := dataPath(ce.Field)
-			return nil, &Error{Path: path, Line: lineOf(data, path), Err: err}
-		}
-		return nil, err
+		return nil, located(data, err)
 	}
 	return r, nil
+}
+
+// located turns a *llmrouter.ConfigError about data into an *Error with
+// its path and line.
+func located(data []byte, err error) error {
+	var ce *llmrouter.ConfigError
+	if errors.As(err, &ce) {
+		path := dataPath(ce.Field)
+		return &Error{Path: path, Line: lineOf(data, path), Err: err}
+	}
+	return err
 }
 
 // LoadRouter reads the file at path and builds a router as NewRouter does.
