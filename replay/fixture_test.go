@@ -14,7 +14,8 @@ import (
 // gpt-eu (openai, $2/$8, no vision) and claude-eu (anthropic, $3/$15,
 // vision); route chat = [[gpt-us], [gpt-eu, claude-eu]], route fast =
 // [[gpt-us]], route legacy = [[old-gpt]]; no region policy yet, so the EU
-// tenants bank and shop were served in the US.
+// tenants bank and shop were served in the US. Every record names the
+// configuration version 5f0c1a7e9b2d.
 //
 //	r01-r08 acme  chat    gpt-us  1000 in / 200 out  $0.0036 each, 100..800 ms
 //	r09-r10 bank  chat    gpt-us  2000 / 500         $0.008 each, 900 and 1000 ms
@@ -42,6 +43,7 @@ func fixture() []*llmrouter.Record {
 	var recs []*llmrouter.Record
 	add := func(rec *llmrouter.Record) {
 		rec.RequestID = fmt.Sprintf("r%02d", len(recs)+1)
+		rec.ConfigVersion = "5f0c1a7e9b2d"
 		rec.Start = start.Add(time.Duration(len(recs)) * time.Minute)
 		if rec.Policies == nil {
 			rec.Policies = []string{"capabilities"}

@@ -109,7 +109,8 @@ svg .title { font-weight: bold; }
 </head>
 <body>
 <h1>Replay of {{.Records}} records{{with .Label}} under “{{.}}”{{end}}</h1>
-<p>{{.Replayed}} replayed.{{range .NotReplayed}} Not replayed: {{.Requests}}, {{.Name}}.{{end}}</p>
+<p>{{.Replayed}} replayed.{{range .NotReplayed}} Not replayed: {{.Requests}}, {{.Name}}.{{end}}
+{{- with .RecordedUnder}} Recorded under configuration versions:{{range $i, $c := .}}{{if $i}},{{end}} {{$c.Name}} ({{$c.Requests}}){{end}}.{{end}}</p>
 
 <svg width="{{.Chart.Width}}" height="{{.Chart.Height}}" viewBox="0 0 {{.Chart.Width}} {{.Chart.Height}}" role="img" aria-label="Cost and refusals, recorded and replayed">
 {{- range .Chart.Groups}}

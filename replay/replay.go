@@ -24,7 +24,7 @@ type Replayer struct {
 	deps   map[string]*deploymentAcc
 	moves  map[[2]string]*Move
 	// The counts behind the report's lists of the same names.
-	notReplayed, refusedBy, oldRefusedBy, unavailableBy counter
+	notReplayed, refusedBy, oldRefusedBy, unavailableBy, versions counter
 }
 
 // deploymentAcc gathers one deployment's figures as records are added.
@@ -45,7 +45,7 @@ func New(cfg *llmrouter.Config, opts ...llmrouter.Option) (*Replayer, error) {
 	}
 	r := &Replayer{router: router, prices: map[string]llmrouter.Price{}, order: map[string]int{},
 		deps: map[string]*deploymentAcc{}, moves: map[[2]string]*Move{},
-		notReplayed: counter{}, refusedBy: counter{}, oldRefusedBy: counter{}, unavailableBy: counter{}}
+		notReplayed: counter{}, refusedBy: counter{}, oldRefusedBy: counter{}, unavailableBy: counter{}, versions: counter{}}
 	r.rep.Label = cfg.Label
 	for i, d := range cfg.Deployments {
 		r.prices[d.Name], r.order[d.Name] = d.Price, i
@@ -67,6 +67,9 @@ func New(cfg *llmrouter.Config, opts ...llmrouter.Option) (*Replayer, error) {
 type Report struct {
 	// Label is the replayed configuration's label.
 	Label string
+	// RecordedUnder counts the records by the configuration version they
+	// were served under (Record.ConfigVersion), when they name one.
+	RecordedUnder []Count
 	// Records counts the records added; Replayed, those planned again.
 	// NotReplayed counts the others by reason: invalid when recorded, or
 	// naming a route the configuration does not have.
@@ -180,6 +183,9 @@ func (r *Replayer) Add(rec *llmrouter.Record) {
 	}
 	rep := &r.rep
 	rep.Records++
+	if rec.ConfigVersion != "" {
+		r.versions.add(rec.ConfigVersion, rec.RequestID)
+	}
 	for _, a := range rec.Attempts {
 		d := r.dep(a.Deployment)
 		d.Attempts++
@@ -259,6 +265,7 @@ func (r *Replayer) Report() *Report {
 	rep := r.rep
 	rep.NotReplayed, rep.RefusedBy = r.notReplayed.sorted(), r.refusedBy.sorted()
 	rep.OldRefusedBy, rep.UnavailableBy = r.oldRefusedBy.sorted(), r.unavailableBy.sorted()
+	rep.RecordedUnder = r.versions.sorted()
 	rep.Moves = nil
 	for _, m := range r.moves {
 		rep.Moves = append(rep.Moves, Move{From: m.From, To: m.To, Requests: m.Requests, Examples: slices.Clone(m.Examples)})

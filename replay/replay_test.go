@@ -90,6 +90,7 @@ func names(cs []replay.Count) map[string]int {
 func TestReplayUnchangedConfig(t *testing.T) {
 	rep := replayFile(t, "old.yaml")
 	assert.Equal(t, 20, rep.Records)
+	assert.Equal(t, []replay.Count{{Name: "5f0c1a7e9b2d", Requests: 20, Examples: []string{"r01", "r02", "r03"}}}, rep.RecordedUnder)
 	assert.Equal(t, 19, rep.Replayed)
 	assert.Equal(t, map[string]int{"invalid when recorded": 1}, names(rep.NotReplayed))
 	assert.Equal(t, 18, rep.Same, "r20, served by gpt-eu while gpt-us's breaker was open, keeps gpt-us as first choice")

@@ -22,6 +22,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, c := range r.NotReplayed {
 		fmt.Fprintf(&b, "Not replayed: %d, %s.\n", c.Requests, printable(c.Name))
 	}
+	if len(r.RecordedUnder) > 0 {
+		var vs []string
+		for _, c := range r.RecordedUnder {
+			vs = append(vs, printable(c.Name)+" ("+itoa(c.Requests)+")")
+		}
+		fmt.Fprintf(&b, "Recorded under configuration versions: %s.\n", strings.Join(vs, ", "))
+	}
 
 	t := table{{"First choice", "requests"},
 		{"unchanged", itoa(r.Same)},
