@@ -29,10 +29,14 @@ type call struct {
 	attBuf   [2]AttemptRecord
 	polBuf   [5]string
 	triesBuf [4]uint8
-	holdBuf  [4]int64
-	resBuf   [2]Reservation
-	pickBuf  [4]Candidate
-	idxBuf   [4]int32
+	// routeFrom counts the failures before the current route, those of
+	// the routes left behind (here, not in callState, it fills padding;
+	// release resets it).
+	routeFrom int32
+	holdBuf   [4]int64
+	resBuf    [2]Reservation
+	pickBuf   [4]Candidate
+	idxBuf    [4]int32
 }
 
 // callState is the part of a call cleared wholesale between requests; the
@@ -53,6 +57,7 @@ type callState struct {
 	waits             uint8 // sleeps for a cooldown, at most maxWaits per route
 	hedgePick         bool  // next is picking a hedge: untried candidates, no waiting
 	fallbacks         uint8 // fallback routes moved to (Request.Fallback)
+	fbKind            uint8 // 1+the Kind whose Route.FallbackOn list the request took; 0: none
 	span              trace.Span
 
 	tenantPolicies []Policy
@@ -116,6 +121,7 @@ func (c *call) release() {
 	clear(c.pickBuf[:])
 	clear(c.holdBuf[:])
 	c.callState = callState{}
+	c.routeFrom = 0
 	r.calls.Put(c)
 }
 
@@ -190,6 +196,11 @@ func (c *call) prepare() error {
 		// Admitted once for every route it may take: the most any
 		// fallback deployment could cost, too.
 		for _, d := range c.r.routes[name].members {
+			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
+		}
+	}
+	if req.Fallback == nil {
+		for _, d := range rt.fallbackMembers { // Route.Fallback, Route.FallbackOn
 			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
 		}
 	}

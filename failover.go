@@ -282,7 +282,15 @@ func (c *call) failed(i int, pe *ProviderError) error {
 			d.coolDown(until)
 		}
 	}
+	if c.endsRouteOn(pe.Kind) { // Route.FallbackOn
+		return nil
+	}
 	if c.fallsBackOnRefusal(i, pe) {
+		return nil
+	}
+	end, retry := c.retryBound(pe) // RetryPolicy.RouteAttempts, RetriesPerKind
+	if end {
+		c.endRoute()
 		return nil
 	}
 	if pe.Kind == KindContextLength {
@@ -294,6 +302,9 @@ func (c *call) failed(i int, pe *ProviderError) error {
 	}
 	switch pe.EffectiveClass() {
 	case ClassStop:
+		if retry {
+			return nil // its kind has retries left on this route
+		}
 		return c.routeError(pe)
 	case ClassFailover:
 		c.tries[i] = spentTries

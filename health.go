@@ -89,6 +89,7 @@ type health struct {
 // the entry of the same name in the version before, or nil: its live state
 // carries over (see deployment).
 func newDeployment(d Deployment, bp BreakerPolicy, prev *deployment) *deployment {
+	bp = d.Breaker.over(bp) // the deployment's own settings (Deployment.Breaker)
 	_, embeds := d.Provider.(Embedder)
 	dep := &deployment{Deployment: d, provider: d.Provider.Name(), honorsCtx: honorsContext(d.Provider), embeds: embeds}
 	if d.RPM > 0 {
@@ -146,7 +147,7 @@ func newBreakerState(name string, bp BreakerPolicy) *breakerState {
 		Interval:    bp.Interval,
 		Timeout:     bp.OpenFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
-			if c.ConsecutiveFailures >= bp.ConsecutiveFailures {
+			if c.ConsecutiveFailures >= bp.ConsecutiveFailures || (bp.Failures > 0 && c.TotalFailures >= bp.Failures) {
 				return true
 			}
 			// The ratio is of calls that said something about the
@@ -246,7 +247,7 @@ func (d *deployment) acquire(tokens int64, now time.Time) (done func(error), rea
 	if d.limiter != nil {
 		if qe, _ := d.limiter.reserve(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
 			d.inFlight.Add(-1)
-			reason, until := limitRefusal(qe, now)
+			reason, until := limitRefusal(qe, now, tokens)
 			return nil, reason, until
 		}
 	}
@@ -275,7 +276,7 @@ func (d *deployment) wouldAcquire(tokens int64, now time.Time) (reason string, u
 	}
 	if d.limiter != nil {
 		if qe := d.limiter.check(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
-			return limitRefusal(qe, now)
+			return limitRefusal(qe, now, tokens)
 		}
 	}
 	if d.breaker != nil {
@@ -291,10 +292,14 @@ func (d *deployment) wouldAcquire(tokens int64, now time.Time) (reason string, u
 	return "", 0
 }
 
-// limitRefusal says why a deployment's own limit refuses a call, and until
-// when (0 when waiting cannot help: the call alone exceeds the limit).
-func limitRefusal(qe *QuotaError, now time.Time) (reason string, until int64) {
+// limitRefusal says why a deployment's own limit refuses a call that
+// reserves tokens, and until when (0 when waiting cannot help: the call
+// alone exceeds the limit).
+func limitRefusal(qe *QuotaError, now time.Time, tokens int64) (reason string, until int64) {
 	if qe.TooLarge {
+		if qe.Limit.Tokens > 0 && tokens > qe.Limit.Tokens {
+			return tooLargeForTPM(tokens, qe.Limit), 0
+		}
 		return "request exceeds its own " + qe.Limit.String() + " limit", 0
 	}
 	return "at its " + qe.Limit.String() + " limit", now.Add(qe.RetryAfter).UnixNano()

@@ -76,6 +76,11 @@ type route struct {
 	strategy Strategy
 	// contentFallback: refusals fail over (Route.ContentFallback).
 	contentFallback bool
+	// fallback and fallbackOn are Route.Fallback and Route.FallbackOn;
+	// fallbackMembers every deployment they may call.
+	fallback        []string
+	fallbackOn      map[Kind][]string
+	fallbackMembers []*deployment
 	hedge           Hedge         // with defaults
 	hedgeTokens     atomic.Uint64 // float64 bits: the hedging budget's bucket
 	// candidates is the lineage record's candidate list before anything
@@ -212,6 +217,7 @@ func (r *Router) build(c *config, prev *serving) *generation {
 		}
 		g.routes[nr.name] = rt
 	}
+	g.resolveFallbacks(c.routes)
 	g.finishRoutes()
 	g.metrics = r.meters.forVersion(g)
 	return g
@@ -324,6 +330,9 @@ func (c *config) validate() error {
 		case !validPrice(d.Price):
 			return &ConfigError{f + ".Price", "prices must be zero or positive"}
 		}
+		if err := validateDeploymentOverrides(f, &d); err != nil {
+			return err
+		}
 		names[d.Name] = true
 		if cc, ok := d.Provider.(ConfigChecker); ok {
 			var err error
@@ -374,6 +383,9 @@ func (c *config) validate() error {
 			}
 		}
 	}
+	if err := validateRouteFallbacks(c.routes, names, routes); err != nil {
+		return err
+	}
 	if err := validatePolicies("Policies", c.policies); err != nil {
 		return err
 	}
@@ -398,6 +410,9 @@ func (c *config) validate() error {
 	p := c.retry
 	if p.MaxAttempts < 0 || p.AttemptsPerDeployment < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxWait < 0 || p.Cooldown < 0 || p.CooldownAfter < 0 {
 		return &ConfigError{"Retry", "negative setting"}
+	}
+	if err := validateRetriesPerKind(p); err != nil {
+		return err
 	}
 	if b := p.Budget; b.Tokens < 0 || b.Ratio < 0 || math.IsNaN(b.Tokens) || math.IsNaN(b.Ratio) {
 		return &ConfigError{"Retry.Budget", "negative setting"}

@@ -136,7 +136,7 @@ func (s *streamState) open(i int) *ProviderError {
 	ctx, stop := context.WithCancelCause(c.ctx)
 	s.ctx, s.stop = ctx, stop
 	s.ctx, s.span = c.startAttemptSpan(s.ctx, d, resend)
-	if t := c.timeouts().FirstToken; t > 0 {
+	if t := c.attemptTimeouts(d).FirstToken; t > 0 {
 		s.firstWait = time.AfterFunc(t, func() { stop(errFirstToken) })
 	}
 	var inner ChunkStream
@@ -184,7 +184,7 @@ func (s *streamState) open(i int) *ProviderError {
 	cr.Status, cr.Policy, cr.Reason = CandidateChosen, "", ""
 	c.served = d
 	s.deployment = d.Name
-	if t := c.timeouts().Idle; t > 0 {
+	if t := c.attemptTimeouts(d).Idle; t > 0 {
 		s.idle = watchIdle(t, stop)
 	}
 	return nil

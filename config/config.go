@@ -68,6 +68,13 @@ func Parse(data []byte, base llmrouter.Config) (*llmrouter.Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
+		var ce *llmrouter.ConfigError
+		if errors.As(err, &ce) && ce.Field == "kind" {
+			// A kind name (Kind.UnmarshalText) is read only as a key of
+			// retry.retries_per_kind; the parser gives no position.
+			const path = "retry.retries_per_kind"
+			return nil, &Error{Path: path, Line: lineOf(data, path), Err: err}
+		}
 		return nil, &Error{Err: err}
 	}
 	cfg.Providers, cfg.CustomPolicies, cfg.Strategies, cfg.QuotaStore = base.Providers, base.CustomPolicies, base.Strategies, base.QuotaStore

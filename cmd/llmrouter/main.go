@@ -1,8 +1,10 @@
 // Command llmrouter is the router's command-line tool. Its subcommands:
 //
 //	llmrouter replay --log records.jsonl --config new.yaml [--html out.html]
+//	llmrouter convert litellm config.yaml
 //
-// replay re-plans every request of a decision log (the lineage records a
+// convert turns a LiteLLM proxy configuration into this router's (see
+// config.ConvertLiteLLM). replay re-plans every request of a decision log (the lineage records a
 // JSONLSink writes) under another configuration file, sending nothing, and
 // reports what would change: first choices that move, requests refused
 // and by which policy, the cost at the new prices, and each deployment's
@@ -33,6 +35,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "replay":
 		return runReplay(args[1:], stdout, stderr)
+	case "convert":
+		return runConvert(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
@@ -48,6 +52,8 @@ func usage(w io.Writer) {
 Commands:
   replay   re-plan a decision log under another configuration and report the differences
            llmrouter replay --log records.jsonl --config new.yaml [--html out.html]
+  convert  turn a LiteLLM proxy configuration into this router's (YAML on stdout)
+           llmrouter convert litellm config.yaml
 
 Run "llmrouter <command> -h" for a command's flags.
 `)

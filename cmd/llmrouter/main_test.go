@@ -117,3 +117,10 @@ func TestHelp(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, errOut, "-config")
 }
+
+// TestDispatchesConvert sends "convert" to runConvert.
+func TestDispatchesConvert(t *testing.T) {
+	code, _, errOut := runCmd("convert")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "usage: llmrouter convert litellm config.yaml")
+}
