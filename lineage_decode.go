@@ -328,13 +328,11 @@ func classNamed(name string) (Class, bool) {
 	return 0, false
 }
 
-// kindNamed reads a Kind's name, or the "kind(N)" form String gives a
-// kind without one.
+// kindNamed reads a Kind's name (ParseKind), or the "kind(N)" form String
+// gives a kind without one.
 func kindNamed(name string) (Kind, bool) {
-	for k, n := range kindNames {
-		if n == name {
-			return Kind(k), true
-		}
+	if k, ok := ParseKind(name); ok {
+		return k, true
 	}
 	if n, ok := strings.CutPrefix(name, "kind("); ok {
 		if v, err := strconv.ParseUint(strings.TrimSuffix(n, ")"), 10, 8); err == nil && strings.HasSuffix(n, ")") {
