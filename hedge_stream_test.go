@@ -399,7 +399,7 @@ func TestHedgeDelayIsRealTime(t *testing.T) {
 	const delay = 20 * time.Millisecond
 	for _, stream := range []bool{false, true} {
 		t.Run(map[bool]string{false: "chat", true: "stream"}[stream], func(t *testing.T) {
-			a := fake.New("pa", fake.WithDefault(slowStep(3 * time.Second)))
+			a := fake.New("pa", fake.WithDefault(slowStep(3*time.Second)))
 			b := fake.New("pb", fake.WithDefault(fake.Reply("from b")))
 			frozen := newClock()
 			r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", a), dep("b", b)),
