@@ -104,45 +104,38 @@ func TestHedgedStreamNoHedgeAfterTheFirstChunk(t *testing.T) {
 	})
 }
 
-func TestHedgedStreamPrimaryWinsJustBeforeTheHedge(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
-		r, ps := hedgeRouter(t, streamHedge, rec, map[string]fake.Step{
-			"a": firstChunkAfter(600*time.Millisecond, "from a"),
-			"b": firstChunkAfter(101*time.Millisecond, "from b"), // at 601ms
-		}, []string{"a"}, []string{"b"})
-		s, err := r.ChatStream(context.Background(), hello("chat"))
-		require.NoError(t, err)
-		assert.Equal(t, "a", s.Deployment())
-		assert.Equal(t, "from a", read(s))
-		record := rec.only(t)
-		require.Len(t, record.Attempts, 2)
-		assert.Equal(t, "b", record.Attempts[0].Deployment)
-		assert.Equal(t, llmrouter.HedgeLost, record.Attempts[0].Code)
-		assert.Zero(t, record.Attempts[0].Usage, "stopped before its first chunk, it reported nothing")
-		assert.Equal(t, 1, ps["b"].CallCount())
-		noSlotsLeft(t, r)
-	})
-}
-
-// TestHedgedStreamTie: both reach their first chunk at the same instant;
+// TestHedgedStreamPrimaryWinsTheRace: the primary reaches its first chunk
+// 1ms before the hedge, or at the same instant (then either may serve):
 // one serves, the other is lost, its chunk never delivered.
-func TestHedgedStreamTie(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
-		r, _ := hedgeRouter(t, streamHedge, rec, map[string]fake.Step{
-			"a": firstChunkAfter(600*time.Millisecond, "from a"),
-			"b": firstChunkAfter(100*time.Millisecond, "from b"),
-		}, []string{"a"}, []string{"b"})
-		s, err := r.ChatStream(context.Background(), hello("chat"))
-		require.NoError(t, err)
-		assert.Equal(t, "from "+s.Deployment(), read(s))
-		record := rec.only(t)
-		require.Len(t, record.Attempts, 2)
-		assert.NotEqual(t, s.Deployment(), record.Attempts[0].Deployment)
-		assert.Equal(t, llmrouter.HedgeLost, record.Attempts[0].Code)
-		noSlotsLeft(t, r)
-	})
+func TestHedgedStreamPrimaryWinsTheRace(t *testing.T) {
+	for name, hedgeFirst := range map[string]time.Duration{"just before the hedge": 101 * time.Millisecond, "a tie": 100 * time.Millisecond} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rec := &recorder{}
+				r, ps := hedgeRouter(t, streamHedge, rec, map[string]fake.Step{
+					"a": firstChunkAfter(600*time.Millisecond, "from a"),
+					"b": firstChunkAfter(hedgeFirst, "from b"), // sent at 500ms
+				}, []string{"a"}, []string{"b"})
+				s, err := r.ChatStream(context.Background(), hello("chat"))
+				require.NoError(t, err)
+				served := s.Deployment()
+				if hedgeFirst > 100*time.Millisecond {
+					assert.Equal(t, "a", served)
+				}
+				assert.Equal(t, "from "+served, read(s))
+				record := rec.only(t)
+				require.Len(t, record.Attempts, 2)
+				lost := record.Attempts[0]
+				assert.NotEqual(t, served, lost.Deployment)
+				assert.Equal(t, llmrouter.HedgeLost, lost.Code)
+				if lost.Deployment == "b" && hedgeFirst > 100*time.Millisecond {
+					assert.Zero(t, lost.Usage, "stopped before its first chunk, it reported nothing")
+				}
+				assert.Equal(t, 1, ps["b"].CallCount())
+				noSlotsLeft(t, r)
+			})
+		})
+	}
 }
 
 func TestHedgedStreamFailures(t *testing.T) {
