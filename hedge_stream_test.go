@@ -155,6 +155,11 @@ func TestHedgedStreamFailures(t *testing.T) {
 			served:   "b",
 			attempts: []string{"a:error", "b:ok"},
 		},
+		"the hedge's provider panics, the primary serves": {
+			steps:    map[string]fake.Step{"a": firstChunkAfter(time.Second, "from a"), "b": fake.Panic("boom")},
+			served:   "a",
+			attempts: []string{"b:error", "a:ok"},
+		},
 		"the hedge fails, the primary serves": {
 			steps:    map[string]fake.Step{"a": firstChunkAfter(time.Second, "from a"), "b": late(fake.ServerError(), 100*time.Millisecond)},
 			served:   "a",
