@@ -148,7 +148,8 @@ type Deployment struct {
 	// first choice of, as recorded and under the configuration.
 	OldRequests, NewRequests int
 	// Attempts and Errors count its recorded attempts (of every record,
-	// replayed or not) and the failed ones.
+	// replayed or not) and the failed ones (a hedge that lost the race,
+	// llmrouter.HedgeLost, is an attempt but no error).
 	Attempts, Errors int
 	// P50 and P90 are the median and 90th percentile (nearest rank) of
 	// the durations of its successful attempts; zero without any.
@@ -189,9 +190,10 @@ func (r *Replayer) Add(rec *llmrouter.Record) {
 	for _, a := range rec.Attempts {
 		d := r.dep(a.Deployment)
 		d.Attempts++
-		if a.Status == "ok" {
+		switch {
+		case a.Status == "ok":
 			d.durations = append(d.durations, a.Duration)
-		} else {
+		case a.Code != llmrouter.HedgeLost: // stopped because the other attempt won: no failure of its own
 			d.Errors++
 		}
 	}

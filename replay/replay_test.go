@@ -226,3 +226,20 @@ func TestTextKeepsControlCharactersOut(t *testing.T) {
 	assert.NotContains(t, b.String(), "\x1b")
 	assert.NotContains(t, b.String(), "\x07")
 }
+
+// TestHedgeLostIsNoError counts a hedge that lost the race as an attempt,
+// not an error.
+func TestHedgeLostIsNoError(t *testing.T) {
+	r, err := replay.New(&llmrouter.Config{Deployments: []llmrouter.DeploymentSpec{{Name: "a", Provider: "p"}, {Name: "b", Provider: "p"}},
+		Providers: map[string]llmrouter.Provider{"p": mustNotCall{t, "p"}}})
+	require.NoError(t, err)
+	r.Add(&llmrouter.Record{RequestID: "h", Route: "a", Outcome: llmrouter.OutcomeSuccess,
+		Candidates: []llmrouter.CandidateRecord{{Deployment: "a", Status: llmrouter.CandidateChosen}},
+		Attempts: []llmrouter.AttemptRecord{
+			{Deployment: "b", Status: "error", Kind: llmrouter.KindCanceled, Code: llmrouter.HedgeLost, Duration: time.Second},
+			{Deployment: "a", Status: "ok", Duration: time.Millisecond},
+		}})
+	deps := r.Report().Deployments
+	require.Len(t, deps, 2)
+	assert.Equal(t, replay.Deployment{Name: "b", InConfig: true, Attempts: 1}, deps[1])
+}
