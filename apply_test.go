@@ -50,13 +50,13 @@ func TestApplySwapsVersionAndCarriesBreakers(t *testing.T) {
 		_, err := r.Chat(context.Background(), hello("broken"))
 		require.Error(t, err)
 	}
-	require.True(t, statsOf(r, "broken").BreakerOpen)
+	require.True(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen))
 
 	v2, err := r.Apply(llmrouter.WithConfig(reloadConfig(2, ps)), llmrouter.WithBreaker(llmrouter.BreakerPolicy{ConsecutiveFailures: 2}))
 	require.NoError(t, err)
 	require.NotEqual(t, v1.ID, v2.ID, "a price change is a new version")
 	require.Equal(t, v2, r.ConfigVersion())
-	require.True(t, statsOf(r, "broken").BreakerOpen, "a deployment open before a reload is open after it")
+	require.True(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen), "a deployment open before a reload is open after it")
 
 	_, err = r.Chat(context.Background(), hello("chat"))
 	require.NoError(t, err)
@@ -71,16 +71,12 @@ func TestApplySwapsVersionAndCarriesBreakers(t *testing.T) {
 	// A new breaker policy gives fresh breakers.
 	_, err = r.Apply(llmrouter.WithConfig(reloadConfig(2, ps)), llmrouter.WithBreaker(llmrouter.BreakerPolicy{ConsecutiveFailures: 3}))
 	require.NoError(t, err)
-	require.False(t, statsOf(r, "broken").BreakerOpen)
+	require.False(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen))
 }
 
 func statsOf(r *llmrouter.Router, name string) llmrouter.DeploymentStats {
-	for _, s := range r.Stats() {
-		if s.Name == name {
-			return s
-		}
-	}
-	return llmrouter.DeploymentStats{}
+	s, _ := r.Stats().Deployment(name)
+	return s
 }
 
 func TestApplyRefusesInvalidAndKeepsServing(t *testing.T) {
@@ -290,7 +286,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	for range 2 {
 		_, _ = r.Chat(context.Background(), hello("broken"))
 	}
-	require.True(t, statsOf(r, "broken").BreakerOpen)
+	require.True(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen))
 	records.Store(0)
 	bad.Store(0)
 
@@ -333,7 +329,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	require.Zero(t, failed.Load(), "no request fails because of a swap")
 	require.EqualValues(t, requests, records.Load(), "one record per request")
 	require.Zero(t, bad.Load(), "every record carries an applied version and succeeded")
-	require.True(t, statsOf(r, "broken").BreakerOpen, "the breaker stayed open across 80 reloads")
+	require.True(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen), "the breaker stayed open across 80 reloads")
 	fmt.Printf("reload-under-load: requests=%d applies=100 refused=%d records=%d failed=%d\n", requests, refused, records.Load(), failed.Load())
 }
 

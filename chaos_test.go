@@ -306,8 +306,8 @@ func TestFullOutage(t *testing.T) {
 	total := calls()
 	extra := total - n
 	t.Logf("full outage: %d requests, %d upstream calls (%d beyond one per request) in %v; budget level %.2f",
-		n, total, extra, elapsed, r.RetryBudgetLevel())
-	fmt.Printf("full-outage: requests=%d upstream_calls=%d retry_budget_level=%.2f elapsed=%v\n", n, total, r.RetryBudgetLevel(), elapsed.Round(time.Millisecond))
+		n, total, extra, elapsed, r.Stats().RetryBudget)
+	fmt.Printf("full-outage: requests=%d upstream_calls=%d retry_budget_level=%.2f elapsed=%v\n", n, total, r.Stats().RetryBudget, elapsed.Round(time.Millisecond))
 	assert.LessOrEqual(t, total, 3*5+20, "breakers open after 5 failures each; the budget allows ~10 extra attempts")
 	assert.Less(t, elapsed, 2*time.Second, "fails fast")
 

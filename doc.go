@@ -43,7 +43,9 @@
 // raise, its attempts (Request.MaxAttempts). The request ends
 // exactly once, whatever happens: its slots are released, its quota
 // settled, its record written and its span ended. [Router.Plan] shows the
-// same decisions without sending anything.
+// same decisions without sending anything, and [Router.PlanRecord] shows
+// them for a request a lineage record describes (package replay replays a
+// decision log so, under another configuration).
 //
 // # Errors to branch on
 //

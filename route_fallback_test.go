@@ -196,7 +196,7 @@ func TestDeploymentBreakerFailures(t *testing.T) {
 	for range 3 { // fail, ok, fail: two failures
 		_, _ = r.Chat(context.Background(), hello("a"))
 	}
-	assert.True(t, r.Stats()[0].BreakerOpen)
+	assert.Equal(t, llmrouter.BreakerOpen, r.Stats().Deployments[0].Breaker)
 }
 
 func TestRouteFallbackValidation(t *testing.T) {

@@ -18,6 +18,9 @@ const (
 // nothing. The sum saturates at math.MaxInt rather than overflow. Replace it
 // router-wide with WithTokenEstimates.
 func EstimateInputTokens(req *Request) int {
+	if req.recorded != nil {
+		return req.recorded.inputTokens
+	}
 	n := 0
 	for i := range req.Messages {
 		m := &req.Messages[i]
