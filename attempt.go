@@ -52,7 +52,7 @@ func (c *call) launchChat(i int, f *chatFlight, stoppable bool) {
 	if stoppable {
 		f.ctx, f.stop = context.WithCancel(f.ctx)
 	}
-	if t := c.timeouts().Attempt; t > 0 {
+	if t := c.attemptTimeouts(d).Attempt; t > 0 {
 		f.ctx, f.cancel = context.WithTimeout(f.ctx, t)
 	}
 	f.ctx, f.span = c.startAttemptSpan(f.ctx, d, resend)

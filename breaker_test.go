@@ -34,7 +34,7 @@ func TestBreakerOpensAndSkipsWithoutSleeping(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Equal(t, 3, a.CallCount())
-	assert.True(t, r.Stats()[0].BreakerOpen)
+	assert.Equal(t, llmrouter.BreakerOpen, r.Stats().Deployments[0].Breaker)
 	for range 5 {
 		resp, err := r.Chat(context.Background(), hello("chat"))
 		require.NoError(t, err)
@@ -51,12 +51,12 @@ func TestBreakerHalfOpenProbeCloses(t *testing.T) {
 	for range 2 {
 		_, _ = r.Chat(context.Background(), hello("chat"))
 	}
-	require.True(t, r.Stats()[0].BreakerOpen)
+	require.Equal(t, llmrouter.BreakerOpen, r.Stats().Deployments[0].Breaker)
 	time.Sleep(40 * time.Millisecond)
 	resp, err := r.Chat(context.Background(), hello("chat"))
 	require.NoError(t, err)
 	assert.Equal(t, "a", resp.Deployment, "the half-open breaker lets a probe through")
-	assert.False(t, r.Stats()[0].BreakerOpen)
+	assert.Equal(t, llmrouter.BreakerClosed, r.Stats().Deployments[0].Breaker)
 	resp, err = r.Chat(context.Background(), hello("chat"))
 	require.NoError(t, err)
 	assert.Equal(t, "a", resp.Deployment)
@@ -75,7 +75,7 @@ func TestBreakerIgnoresCallerAndRequestFaults(t *testing.T) {
 			for range 4 {
 				_, _ = r.Chat(context.Background(), hello("a"))
 			}
-			assert.False(t, r.Stats()[0].BreakerOpen, "%v must not trip the breaker", step.Err.Kind)
+			assert.Equal(t, llmrouter.BreakerClosed, r.Stats().Deployments[0].Breaker, "%v must not trip the breaker", step.Err.Kind)
 		})
 	}
 }
@@ -108,5 +108,5 @@ func TestBreakerRatioLeavesExcludedCallsOut(t *testing.T) {
 	for range steps {
 		_, _ = r.Chat(context.Background(), hello("a"))
 	}
-	assert.True(t, r.Stats()[0].BreakerOpen, "4 failures of 5 judged calls trip a 50%% ratio")
+	assert.Equal(t, llmrouter.BreakerOpen, r.Stats().Deployments[0].Breaker, "4 failures of 5 judged calls trip a 50%% ratio")
 }

@@ -84,7 +84,5 @@ func (b *budget) failure() {
 	}
 }
 
-// RetryBudgetLevel returns how full the retry budget is, from 0 to 1.
-func (r *Router) RetryBudgetLevel() float64 {
-	return float64(r.budget.milli.Load()) / float64(r.budget.max)
-}
+// level returns how full the bucket is, from 0 to 1 (Stats.RetryBudget).
+func (b *budget) level() float64 { return float64(b.milli.Load()) / float64(b.max) }

@@ -23,24 +23,28 @@ type call struct {
 	clock  clockKind     // the router's clock, found on the call's first use
 
 	// Inline room for the usual request: a route of up to four deployments,
-	// two attempts, six policies, two quota rules. Larger ones spill to the
+	// two attempts, five policies, two quota rules. Larger ones spill to the
 	// heap. (Sized so that a call, with the 8-byte header the runtime puts
 	// before objects over 512 bytes that hold pointers, fits the 2,304-byte
 	// size class: an in-flight request must hold little memory.)
 	candBuf  [4]CandidateRecord
 	attBuf   [2]AttemptRecord
-	polBuf   [6]string
+	polBuf   [5]string
 	triesBuf [4]uint8
-	holdBuf  [4]int64
-	resBuf   [2]Reservation
-	pickBuf  [4]Candidate
-	idxBuf   [4]int32
+	// routeFrom counts the failures before the current route, those of
+	// the routes left behind (here, not in callState, it fills padding;
+	// release resets it).
+	routeFrom int32
+	holdBuf   [4]int64
+	resBuf    [2]Reservation
+	pickBuf   [4]Candidate
+	idxBuf    [4]int32
 }
 
 // callState is the part of a call cleared wholesale between requests; the
 // inline buffers are cleared only as far as they were used.
 type callState struct {
-	r      *Router
+	r      *generation
 	parent context.Context // the caller's context
 	ctx    context.Context // parent, bounded by Timeouts.Total, in the router span
 	cancel context.CancelFunc
@@ -55,6 +59,7 @@ type callState struct {
 	waits             uint8 // sleeps for a cooldown, at most maxWaits per route
 	hedgePick         bool  // next is picking a hedge: untried candidates, no waiting
 	fallbacks         uint8 // fallback routes moved to (Request.Fallback)
+	fbKind            uint8 // 1+the Kind whose Route.FallbackOn list the request took; 0: none
 	span              trace.Span
 
 	tenantPolicies []Policy
@@ -82,7 +87,7 @@ type callState struct {
 }
 
 // begin takes a call from the pool and starts the request.
-func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
+func (r *generation) begin(ctx context.Context, req *Request, stream bool) *call {
 	c := r.calls.Get().(*call)
 	if req == nil {
 		req, c.invalid = &Request{}, &RequestError{Field: "Request", Reason: "nil: pass a *Request"}
@@ -104,6 +109,7 @@ func (r *Router) begin(ctx context.Context, req *Request, stream bool) *call {
 	c.rec.Policies = c.polBuf[:0]
 	c.res = c.resBuf[:0]
 	c.rec.RequestID = req.ID
+	c.rec.ConfigVersion = r.version.ID
 	if c.rec.RequestID == "" {
 		c.rec.RequestID = newRequestID()
 	}
@@ -174,6 +180,7 @@ func (c *call) release() {
 	clear(c.attBuf[:min(len(c.rec.Attempts), len(c.attBuf))])
 	clear(c.holdBuf[:])
 	c.callState = callState{}
+	c.routeFrom = 0
 	r.calls.Put(c)
 }
 
@@ -265,6 +272,11 @@ func (c *call) prepare() error {
 		// Admitted once for every route it may take: the most any
 		// fallback deployment could cost, too.
 		for _, d := range c.r.routes[name].members {
+			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
+		}
+	}
+	if req.Fallback == nil {
+		for _, d := range rt.fallbackMembers { // Route.Fallback, Route.FallbackOn
 			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
 		}
 	}

@@ -68,6 +68,10 @@ type DeploymentSpec struct {
 	TPM            int               `yaml:"tpm,omitempty"`
 	MaxConcurrency int               `yaml:"max_concurrency,omitempty"`
 	Labels         map[string]string `yaml:"labels,omitempty"`
+	// Timeouts and Breaker are the deployment's own settings over the
+	// router's (Deployment.Timeouts, Deployment.Breaker).
+	Timeouts Timeouts      `yaml:"timeouts,omitempty"`
+	Breaker  BreakerPolicy `yaml:"breaker,omitempty"`
 }
 
 // TenantSpec is what the configuration declares of a tenant.
@@ -79,9 +83,15 @@ type TenantSpec struct {
 // RouteSpec is a Route as data.
 type RouteSpec struct {
 	Tiers [][]string `yaml:"tiers"`
-	// Strategy is "weighted_random" (the default), "least_busy", or a name
-	// in Config.Strategies.
+	// Strategy is "weighted_random" (the default), "least_busy",
+	// "least_latency", "cheapest", or a name in Config.Strategies.
 	Strategy string `yaml:"strategy,omitempty"`
+	// Fallback is Route.Fallback: the routes a request moves to when this
+	// one has nowhere left to go.
+	Fallback []string `yaml:"fallback,omitempty"`
+	// FallbackOn is Route.FallbackOn, keyed by kind name
+	// ("context_length", "content_policy").
+	FallbackOn map[string][]string `yaml:"fallback_on,omitempty"`
 }
 
 // PolicySpec is one policy as data: exactly one of its fields is set.
@@ -126,6 +136,9 @@ func WithConfig(cfg *Config) Option { return func(c *config) { c.fromData = cfg 
 // translate turns the data configuration into options, checking every
 // name it references. Field paths in its errors are data paths.
 func (cfg *Config) translate(c *config) error {
+	if cfg.Label != "" {
+		c.label = cfg.Label
+	}
 	known := map[string]bool{}
 	for i, ds := range cfg.Deployments {
 		f := "deployments[" + strconv.Itoa(i) + "]"
@@ -146,7 +159,8 @@ func (cfg *Config) translate(c *config) error {
 		}
 		c.deployments = append(c.deployments, Deployment{Name: ds.Name, Provider: p, Model: ds.Model, Region: ds.Region,
 			Price: ds.Price, ContextWindow: ds.ContextWindow, MaxOutputTokens: ds.MaxOutputTokens, Capabilities: caps,
-			Retention: ret, RPM: ds.RPM, TPM: ds.TPM, MaxConcurrency: ds.MaxConcurrency, Weight: ds.Weight, Labels: ds.Labels})
+			Retention: ret, RPM: ds.RPM, TPM: ds.TPM, MaxConcurrency: ds.MaxConcurrency, Weight: ds.Weight, Labels: ds.Labels,
+			Timeouts: ds.Timeouts, Breaker: ds.Breaker})
 		known[ds.Name] = true
 	}
 	for _, name := range sortedKeys(cfg.Routes) {
@@ -163,7 +177,11 @@ func (cfg *Config) translate(c *config) error {
 		if err != nil {
 			return err
 		}
-		c.routes = append(c.routes, namedRoute{name, Route{Tiers: rs.Tiers, Strategy: s}})
+		on, err := fallbackOn(f+".fallback_on", rs.FallbackOn)
+		if err != nil {
+			return err
+		}
+		c.routes = append(c.routes, namedRoute{name, Route{Tiers: rs.Tiers, Strategy: s, Fallback: rs.Fallback, FallbackOn: on}})
 	}
 	ps, err := cfg.policies("policies", cfg.Policies)
 	if err != nil {
@@ -195,11 +213,11 @@ func (cfg *Config) translate(c *config) error {
 		}
 		store := cfg.QuotaStore
 		if store == nil {
-			store = NewMemoryQuotaStore()
+			store, c.quotaDefault = NewMemoryQuotaStore(), true
 		}
 		WithQuota(store, rules...)(c)
 	}
-	if cfg.Retry != (RetryPolicy{}) {
+	if !cfg.Retry.isZero() {
 		c.retry = cfg.Retry
 	}
 	if cfg.Timeouts != (Timeouts{}) {
@@ -218,11 +236,15 @@ func (cfg *Config) strategy(field, name string) (Strategy, error) {
 		return WeightedRandom, nil
 	case "least_busy":
 		return LeastBusy, nil
+	case "least_latency":
+		return LeastLatency, nil
+	case "cheapest":
+		return Cheapest, nil
 	}
 	if s, ok := cfg.Strategies[name]; ok && s != nil {
 		return s, nil
 	}
-	return nil, &ConfigError{field, "unknown strategy " + strconv.Quote(name) + "; built in: weighted_random, least_busy" + strings.TrimSuffix(registered(cfg.Strategies), "; none registered")}
+	return nil, &ConfigError{field, "unknown strategy " + strconv.Quote(name) + "; built in: weighted_random, least_busy, least_latency, cheapest" + strings.TrimSuffix(registered(cfg.Strategies), "; none registered")}
 }
 
 // policies translates a list of policy specs.

@@ -18,7 +18,7 @@ package llmrouter
 // a content filter when the route falls back on refusals, or nil to keep
 // the answer.
 func (c *call) refusedAnswer(d *deployment, fin FinishReason) *ProviderError {
-	if !c.rt.contentFallback || fin != FinishContentFilter {
+	if fin != FinishContentFilter || !c.refusalMovesOn() {
 		return nil
 	}
 	return &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindContentPolicy, Class: ClassFailover,

@@ -43,7 +43,9 @@
 // raise, its attempts (Request.MaxAttempts). The request ends
 // exactly once, whatever happens: its slots are released, its quota
 // settled, its record written and its span ended. [Router.Plan] shows the
-// same decisions without sending anything.
+// same decisions without sending anything, and [Router.PlanRecord] shows
+// them for a request a lineage record describes (package replay replays a
+// decision log so, under another configuration).
 //
 // # Errors to branch on
 //
@@ -73,4 +75,12 @@
 // [PanicError]. Zero fields of the option structs ([RetryPolicy],
 // [Timeouts], [BreakerPolicy], [TokenEstimates]) take the documented
 // defaults; a zero [Deployment] field means "not declared".
+//
+// # Changing the configuration
+//
+// [Router.Apply] swaps in a new configuration version atomically (requests
+// running finish on theirs; breakers, cooldowns, statistics and counters
+// of deployments that keep their name carry over); [Router.Canary] serves a
+// share of tenants by a candidate first, and [Router.Rollback] returns to a
+// kept version. Every record names its version ([Record.ConfigVersion]).
 package llmrouter

@@ -77,7 +77,7 @@ func oneChunk() *funcStream {
 // request being admitted.)
 func slotsLeft(r *llmrouter.Router) int64 {
 	var n int64
-	for _, s := range r.Stats() {
+	for _, s := range r.Stats().Deployments {
 		n += s.InFlight
 	}
 	return n
@@ -255,7 +255,7 @@ func TestAbandonedProbeStreamFreesTheBreaker(t *testing.T) {
 	require.NoError(t, err)
 	_, err = r.ChatStream(context.Background(), hello("a"))
 	require.Error(t, err)
-	require.Eventually(t, func() bool { return !r.Stats()[0].BreakerOpen }, time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return r.Stats().Deployments[0].Breaker != llmrouter.BreakerOpen }, time.Second, 5*time.Millisecond)
 	fail.Store(false)
 	func() {
 		s, err := r.ChatStream(context.Background(), hello("a")) // the half-open probe
@@ -412,7 +412,7 @@ func TestRetryAfterIsCapped(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		_, _ = r.Chat(context.Background(), hello("a"))
 	}
-	until := r.Stats()[0].CoolingUntil
+	until := r.Stats().Deployments[0].CoolingUntil
 	require.False(t, until.IsZero(), "three 429s cool the deployment")
 	assert.LessOrEqual(t, until.Sub(clk.Now()), 5*time.Minute, "cooled for at most MaxRetryAfter")
 }

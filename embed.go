@@ -139,7 +139,7 @@ func (r *Router) Embed(ctx context.Context, req *EmbedRequest) (resp *EmbedRespo
 	if req != nil {
 		shaped = req.chatShape()
 	}
-	c := r.begin(ctx, shaped, false)
+	c := r.serve(shaped).begin(ctx, shaped, false)
 	route, finished := c.req.Model, false
 	defer backstop(c, route, &finished, &resp, &err)
 	resp, err = c.embedAll()

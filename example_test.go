@@ -110,3 +110,29 @@ func ExampleRouter_ChatStream() {
 	// Output:
 	// "one " "two " "three" "" <nil> b
 }
+
+// A lineage record keeps what routing read of a request, not its prompt:
+// PlanRecord plans it again, here under a policy added since.
+func ExampleRouter_PlanRecord() {
+	p := fake.New("openai")
+	router, _ := llmrouter.New(
+		llmrouter.WithDeployments(
+			llmrouter.Deployment{Name: "us", Provider: p, Region: "us-east-1"},
+			llmrouter.Deployment{Name: "eu", Provider: p, Region: "eu-west-1"},
+		),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"us"}, {"eu"}}}),
+		llmrouter.WithTenantPolicies("bank", llmrouter.RegionIn("eu-*")),
+	)
+	rec := &llmrouter.Record{RequestID: "r1", Route: "chat", Tenant: "bank", Needs: llmrouter.CapTools,
+		Prompt: llmrouter.PromptInfo{Messages: 2, Tokens: 1200}, MaxOutputTokens: 400}
+	plan, err := router.PlanRecord(rec)
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range plan.Candidates {
+		fmt.Println(c.Deployment, c.Status, c.Policy)
+	}
+	// Output:
+	// us refused region-in(eu-*)
+	// eu eligible
+}

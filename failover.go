@@ -212,13 +212,24 @@ func (c *call) try(i int, now time.Time) bool {
 		}
 	}
 	tokens := satAdd(int64(c.estInput), int64(c.estOutput))
+	reserved := tokens
+	if d.shared != nil {
+		var reason string
+		if reserved, reason, c.until = d.shared.reserve(c.ctx, c.rec.RequestID, tokens, now); reason != "" {
+			c.skip(i, reason)
+			return false
+		}
+	}
 	done, reason, until := d.acquire(tokens, now)
 	if reason != "" {
+		if d.shared != nil {
+			d.shared.cancel(reserved)
+		}
 		c.skip(i, reason)
 		c.until = until
 		return false
 	}
-	c.held = slot{d: d, done: done, at: now, reserved: tokens}
+	c.held = slot{d: d, done: done, at: now, reserved: reserved}
 	return true
 }
 
@@ -289,7 +300,15 @@ func (c *call) failed(i int, pe *ProviderError) error {
 			d.coolDown(until)
 		}
 	}
+	if c.endsRouteOn(pe.Kind) { // Route.FallbackOn
+		return nil
+	}
 	if c.fallsBackOnRefusal(i, pe) {
+		return nil
+	}
+	end, retry := c.retryBound(pe) // RetryPolicy.RouteAttempts, RetriesPerKind
+	if end {
+		c.endRoute()
 		return nil
 	}
 	if pe.Kind == KindContextLength {
@@ -301,6 +320,9 @@ func (c *call) failed(i int, pe *ProviderError) error {
 	}
 	switch pe.EffectiveClass() {
 	case ClassStop:
+		if retry {
+			return nil // its kind has retries left on this route
+		}
 		return c.routeError(pe)
 	case ClassFailover:
 		c.tries[i] = spentTries

@@ -1,6 +1,7 @@
 package llmrouter
 
-// Fallback routes (Request.Fallback): when the request's route has nowhere
+// Fallback routes (Request.Fallback, or the route's: Route.Fallback and
+// Route.FallbackOn, see fallback_route.go): when the request's route has nowhere
 // left to go (ErrNoRoute), the request moves on to the next route it names,
 // keeping everything that belongs to the request rather than to a route:
 // its quota admission, deadline, attempt count, backoff, failures and
@@ -8,12 +9,13 @@ package llmrouter
 // Record.Candidates and pass every policy before they may be picked.
 
 // noRoute is called when the current route has nowhere left to go. It
-// moves the request to its next fallback route that has an allowed
+// moves the request to its next fallback route (its own, or its route's) that has an allowed
 // candidate and returns nil, or returns the ErrNoRoute error that ends
 // the request.
 func (c *call) noRoute() error {
-	for !c.hedgePick && int(c.fallbacks) < len(c.req.Fallback) {
-		if c.fallBack() {
+	list := c.fallbackList()
+	for !c.hedgePick && int(c.fallbacks) < len(list) {
+		if c.fallBack(list) {
 			return nil
 		}
 	}
@@ -23,10 +25,11 @@ func (c *call) noRoute() error {
 // fallBack moves the request to its next fallback route, recording its
 // candidates and running every policy on them. It reports whether any
 // candidate may be called.
-func (c *call) fallBack() bool {
-	name := c.req.Fallback[c.fallbacks]
+func (c *call) fallBack(list []string) bool {
+	name := list[c.fallbacks]
 	c.fallbacks++
-	c.rec.Fallbacks = c.req.Fallback[:c.fallbacks]
+	c.rec.Fallbacks = list[:c.fallbacks]
+	c.routeFrom = int32(len(c.failures))
 	rt := c.r.routes[name] // prepare checked every name
 	before := c.rec.Candidates
 	c.rt = rt

@@ -19,6 +19,7 @@ func (c *call) finish(resp *Response, err error) {
 	}
 	rec.Route, rec.Tenant, rec.User, rec.Labels, rec.Stream = req.Model, req.Tenant, req.User, req.Labels, c.stream
 	rec.Embed = req.embed != nil
+	rec.Needs, rec.MaxOutputTokens = c.needs, satInt32(req.MaxOutputTokens)
 	rec.Start, rec.Duration = c.start, end.Sub(c.start)
 	if rec.Outcome == "" {
 		rec.Outcome = c.outcome(err)
@@ -43,7 +44,7 @@ func (c *call) finish(resp *Response, err error) {
 	}
 	if len(r.sinks) > 0 {
 		rec.Prompt = promptInfo(req, c.estInput)
-		rec.msgs, rec.hasher = req.Messages, &c.hasher
+		rec.msgs, rec.hasher = &req.Messages, &c.hasher
 		if r.capture {
 			c.content.Messages = req.Messages
 			if resp != nil {

@@ -12,12 +12,40 @@ import (
 // cooldown, calls in flight and its own rate limits. All of it is per
 // deployment, so requests to different deployments never contend, and the
 // routing path reads it with atomic loads only.
+//
+// A deployment belongs to one configuration version (Router.Apply); its
+// live state is shared by every version that keeps the deployment's name:
+// the health (cooldown, calls in flight, statistics) always, the breaker
+// while the breaker policy stays the same, the rate-limit counts while the
+// limits keep their windows.
 type deployment struct {
 	Deployment
 	provider string // Provider.Name(), read once
 	embeds   bool   // Provider is an Embedder
 
+	honorsCtx bool // its provider returns promptly when its context ends
+	// refusedBy and refusal are the first refusal among the router-wide
+	// policies that depend on the deployment alone (Router.fixedPolicies
+	// of them), answered once in New; "" when they all allow it.
+	refusedBy, refusal string
+
+	limits  []Limit // the deployment's RPM and TPM, if any
+	limiter *bucket // counts against limits; nil without them
+	// shared counts limits fleet-wide instead of limiter, which is then
+	// nil (WithSharedDeploymentLimits); nil otherwise.
+	shared *sharedLimits
+
+	decay    float64 // of stats, in nanoseconds (WithStatsDecay)
+	nameHash uint64  // hashString(Name), for Sticky
+
+	*breakerState // nil fields when the breaker is disabled
+	*health
+}
+
+// breakerState is a deployment's circuit breaker and its lock-free mirror.
+type breakerState struct {
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}] // nil when disabled
+	policy  BreakerPolicy                              // with defaults
 	// closed mirrors "the breaker is closed", and unsettled counts the
 	// failures reported to it since it was last told of a success. While
 	// the breaker is closed with nothing unsettled and trips on consecutive
@@ -33,6 +61,13 @@ type deployment struct {
 	// it from OnStateChange, which only stores it (no user code runs under
 	// the breaker's lock).
 	openUntil atomic.Int64
+	// onBreakerChange records a breaker transition in metrics; nil
+	// without them. Set before any call.
+	onBreakerChange func(state int)
+}
+
+// health is the rest of a deployment's live state.
+type health struct {
 	// cooldownUntil is the router-clock Unix nanosecond before which the
 	// deployment is skipped after a rate limit.
 	cooldownUntil atomic.Int64
@@ -47,28 +82,17 @@ type deployment struct {
 	// throttled counts the deployment's consecutive rate-limited calls; at
 	// RetryPolicy.CooldownAfter it cools down for every request.
 	throttled atomic.Int32
-
-	honorsCtx bool // its provider returns promptly when its context ends
-	// onBreakerChange records a breaker transition in metrics; nil
-	// without them. Set in New, before any call.
-	onBreakerChange func(state int)
-	// refusedBy and refusal are the first refusal among the router-wide
-	// policies that depend on the deployment alone (Router.fixedPolicies
-	// of them), answered once in New; "" when they all allow it.
-	refusedBy, refusal string
-
-	limits  []Limit // the deployment's RPM and TPM, if any
-	limiter *bucket // counts against limits; nil without them
-
-	decay    float64 // of stats, in nanoseconds (WithStatsDecay)
-	nameHash uint64  // hashString(Name), for Sticky
 	// stats are written at the end of every attempt; like inFlight they
 	// keep to cache lines of their own.
 	_     [64]byte
 	stats deploymentStats
 }
 
-func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
+// newDeployment builds d's entry for one configuration version. prev is
+// the entry of the same name in the version before, or nil: its live state
+// carries over (see deployment).
+func newDeployment(d Deployment, bp BreakerPolicy, prev *deployment) *deployment {
+	bp = d.Breaker.over(bp) // the deployment's own settings (Deployment.Breaker)
 	_, embeds := d.Provider.(Embedder)
 	dep := &deployment{Deployment: d, provider: d.Provider.Name(), honorsCtx: honorsContext(d.Provider), embeds: embeds}
 	if d.RPM > 0 {
@@ -77,48 +101,83 @@ func newDeployment(d Deployment, bp BreakerPolicy) *deployment {
 	if d.TPM > 0 {
 		dep.limits = append(dep.limits, TPM(int64(d.TPM)))
 	}
-	if len(dep.limits) > 0 {
+	if prev != nil {
+		dep.health = prev.health
+		if prev.breakerState.policy == bp {
+			dep.breakerState = prev.breakerState
+		}
+		if prev.limiter != nil && sameWindows(prev.limits, dep.limits) {
+			dep.limiter = prev.limiter
+		}
+	}
+	if dep.health == nil {
+		dep.health = &health{}
+	}
+	if dep.breakerState == nil {
+		dep.breakerState = newBreakerState(d.Name, bp)
+	}
+	if dep.limiter == nil && len(dep.limits) > 0 {
 		dep.limiter = &bucket{}
 	}
-	if !bp.Disabled {
-		dep.closed.Store(true)
-		dep.fastPath = bp.FailureRatio == 0
-		dep.probes = bp.HalfOpenProbes
-		dep.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-			Name:        d.Name,
-			MaxRequests: bp.HalfOpenProbes,
-			Interval:    bp.Interval,
-			Timeout:     bp.OpenFor,
-			ReadyToTrip: func(c gobreaker.Counts) bool {
-				if c.ConsecutiveFailures >= bp.ConsecutiveFailures {
-					return true
-				}
-				// The ratio is of calls that said something about the
-				// deployment: excluded calls (bad requests, rate limits,
-				// cancellations) and calls still in flight are left out.
-				judged := c.TotalSuccesses + c.TotalFailures
-				return bp.FailureRatio > 0 && judged >= bp.MinRequests &&
-					float64(c.TotalFailures) >= bp.FailureRatio*float64(judged)
-			},
-			OnStateChange: func(_ string, _, to gobreaker.State) {
-				if f := dep.onBreakerChange; f != nil {
-					f(int(to)) // a counter's Add: no user code
-				}
-				dep.closed.Store(to == gobreaker.StateClosed)
-				if to == gobreaker.StateOpen {
-					dep.openUntil.Store(time.Now().Add(bp.OpenFor).UnixNano())
-				} else {
-					dep.openUntil.Store(0)
-				}
-			},
-			IsExcluded: func(err error) bool {
-				// The router only ever reports *ProviderError (or nil).
-				pe, ok := err.(*ProviderError)
-				return ok && !countsAgainstBreaker(pe.Kind)
-			},
-		})
-	}
 	return dep
+}
+
+// sameWindows reports whether two limit lists count the same things over
+// the same windows, so that one's counts hold for the other.
+func sameWindows(a, b []Limit) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Window != b[i].Window || (a[i].Requests > 0) != (b[i].Requests > 0) || (a[i].Tokens > 0) != (b[i].Tokens > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func newBreakerState(name string, bp BreakerPolicy) *breakerState {
+	b := &breakerState{policy: bp}
+	if bp.Disabled {
+		return b
+	}
+	b.closed.Store(true)
+	b.fastPath = bp.FailureRatio == 0
+	b.probes = bp.HalfOpenProbes
+	b.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        name,
+		MaxRequests: bp.HalfOpenProbes,
+		Interval:    bp.Interval,
+		Timeout:     bp.OpenFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			if c.ConsecutiveFailures >= bp.ConsecutiveFailures || (bp.Failures > 0 && c.TotalFailures >= bp.Failures) {
+				return true
+			}
+			// The ratio is of calls that said something about the
+			// deployment: excluded calls (bad requests, rate limits,
+			// cancellations) and calls still in flight are left out.
+			judged := c.TotalSuccesses + c.TotalFailures
+			return bp.FailureRatio > 0 && judged >= bp.MinRequests &&
+				float64(c.TotalFailures) >= bp.FailureRatio*float64(judged)
+		},
+		OnStateChange: func(_ string, _, to gobreaker.State) {
+			if f := b.onBreakerChange; f != nil {
+				f(int(to)) // a counter's Add: no user code
+			}
+			b.closed.Store(to == gobreaker.StateClosed)
+			if to == gobreaker.StateOpen {
+				b.openUntil.Store(time.Now().Add(bp.OpenFor).UnixNano())
+			} else {
+				b.openUntil.Store(0)
+			}
+		},
+		IsExcluded: func(err error) bool {
+			// The router only ever reports *ProviderError (or nil).
+			pe, ok := err.(*ProviderError)
+			return ok && !countsAgainstBreaker(pe.Kind)
+		},
+	})
+	return b
 }
 
 // countsAgainstBreaker reports whether a failure of kind k says something
@@ -191,7 +250,7 @@ func (d *deployment) acquire(tokens int64, now time.Time) (done func(error), rea
 	if d.limiter != nil {
 		if qe, _ := d.limiter.reserve(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
 			d.inFlight.Add(-1)
-			reason, until := limitRefusal(qe, now)
+			reason, until := limitRefusal(qe, now, tokens)
 			return nil, reason, until
 		}
 	}
@@ -220,7 +279,7 @@ func (d *deployment) wouldAcquire(tokens int64, now time.Time) (reason string, u
 	}
 	if d.limiter != nil {
 		if qe := d.limiter.check(d.limits, Amount{Requests: 1, Tokens: tokens}, now); qe != nil {
-			return limitRefusal(qe, now)
+			return limitRefusal(qe, now, tokens)
 		}
 	}
 	if d.breaker != nil {
@@ -236,10 +295,14 @@ func (d *deployment) wouldAcquire(tokens int64, now time.Time) (reason string, u
 	return "", 0
 }
 
-// limitRefusal says why a deployment's own limit refuses a call, and until
-// when (0 when waiting cannot help: the call alone exceeds the limit).
-func limitRefusal(qe *QuotaError, now time.Time) (reason string, until int64) {
+// limitRefusal says why a deployment's own limit refuses a call that
+// reserves tokens, and until when (0 when waiting cannot help: the call
+// alone exceeds the limit).
+func limitRefusal(qe *QuotaError, now time.Time, tokens int64) (reason string, until int64) {
 	if qe.TooLarge {
+		if qe.Limit.Tokens > 0 && tokens > qe.Limit.Tokens {
+			return tooLargeForTPM(tokens, qe.Limit), 0
+		}
 		return "request exceeds its own " + qe.Limit.String() + " limit", 0
 	}
 	return "at its " + qe.Limit.String() + " limit", now.Add(qe.RetryAfter).UnixNano()

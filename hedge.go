@@ -5,31 +5,40 @@ import (
 	"time"
 )
 
-// Hedge configures hedged requests on a route: a whole-answer request
-// (never a stream) whose first attempt has not answered after Delay is
-// sent to the route's next usable candidate as well (the one the route
-// would fail over to, every policy rechecked); the first success wins and
-// the other attempt is stopped. Both attempts are in the lineage record
-// (the loser as canceled, with Code HedgeLost) and count against
-// MaxAttempts; the request's quota settles at no less than its
-// reservation, since the stopped provider may bill. Only the first attempt
-// of a request is hedged, and only on providers that honour their context
+// Hedge configures hedged requests on a route. A whole-answer request whose
+// first attempt has not answered after Delay, or a stream whose first
+// attempt has not produced its first visible chunk (text, reasoning or a
+// tool-call delta) by then, is sent to the route's next usable candidate
+// as well (the one the route would fail over to, every policy rechecked,
+// its call slot taken against the deployment's own limits). The first
+// success — for a stream, the first visible chunk — wins and the other
+// attempt is stopped; a stream is never hedged after its first visible
+// chunk. Both attempts are in the lineage record (the loser as canceled,
+// with Code HedgeLost) and count against MaxAttempts. The request's quota
+// settles, for a whole answer, at no less than its reservation, since the
+// stopped provider may have produced and billed the whole answer; for a
+// stream, at the usage each attempt reported (a stream stopped before its
+// first chunk that reported nothing is charged nothing: a reasoning model's
+// hidden reasoning before it is not known). Only the first attempt of a
+// request is hedged, and only on providers that honour their context
 // (ContextHonoring). The zero value turns hedging off.
 //
 // Hedging trades extra calls for tail latency: hedge at about the
 // deployments' p95 (AtP95 follows it as it moves; Router.Stats shows it).
 // The delay is waited on a timer, in real time like the breakers, not on
-// the WithClock clock; tests run hedged routes in a testing/synctest
-// bubble.
+// the WithClock clock or the router's retry sleep; tests run hedged routes
+// in a testing/synctest bubble.
 type Hedge struct {
 	// Delay before the second attempt. Zero: no hedging.
 	Delay time.Duration
 	// AtP95, when set, waits instead for the first deployment's running
-	// 95th percentile of whole-answer durations (DeploymentStats.AnswerP95),
-	// and Delay only until that deployment has answered once.
+	// 95th percentile of whole-answer durations (DeploymentStats.AnswerP95)
+	// or, for streams, of times to the first visible chunk
+	// (DeploymentStats.TTFTP95), and Delay only until that deployment has
+	// answered once.
 	AtP95 bool
 	// MaxExtra caps hedges at this share of the route's hedgeable
-	// requests: each adds MaxExtra to a bucket (holding at most 10) and a
+	// requests, whole and streamed together: each adds MaxExtra to a bucket (holding at most 10) and a
 	// hedge takes 1 from it. Zero means 0.05.
 	MaxExtra float64
 	// Tools allows hedging requests that offer tools. Off by default:
@@ -58,12 +67,18 @@ func (h Hedge) withDefaults() Hedge {
 func (h Hedge) valid() bool { return h.Delay >= 0 && h.MaxExtra >= 0 && h.MaxExtra <= 1 }
 
 // hedgeState is what a hedged request holds while two attempts are in
-// flight: the first attempt's call slot (c.held holds the second's).
-// Allocated only for requests that may hedge.
+// flight, for releaseAll to find: the first attempt's call slot (c.held
+// holds the second's).
 type hedgeState struct {
 	spare slot
-	a, b  chatFlight
-	done  chan *chatFlight
+}
+
+// chatHedge is a hedged whole-answer request's state: both attempts and
+// where they land. Allocated only for requests that may hedge.
+type chatHedge struct {
+	hedgeState
+	a, b chatFlight
+	done chan *chatFlight
 }
 
 // errNoHedge is next's answer, when picking a hedge, that no untried
@@ -74,7 +89,7 @@ var errNoHedge = errors.New("llmrouter: no candidate to hedge to")
 // hedged, and if so adds to the route's hedging budget.
 func (c *call) hedges(i int) bool {
 	h := &c.rt.hedge
-	if h.Delay <= 0 || c.attempts > 0 || c.stream || len(c.rt.members) < 2 ||
+	if h.Delay <= 0 || c.attempts > 0 || len(c.rt.members) < 2 ||
 		!c.rt.members[i].honorsCtx || (len(c.req.Tools) > 0 && !h.Tools) {
 		return false
 	}
@@ -102,8 +117,8 @@ func (rt *route) takeHedge() bool {
 // error of the attempt the request goes on from (the other's failure has
 // been acted on already; err, when set, ends the request).
 func (c *call) attemptHedged(i int) (resp *Response, at int, pe *ProviderError, err error) {
-	h := &hedgeState{done: make(chan *chatFlight, 2)}
-	c.hedging = h // releaseAll finds the spare slot here, whatever happens
+	h := &chatHedge{done: make(chan *chatFlight, 2)}
+	c.hedging = &h.hedgeState // releaseAll finds the spare slot here, whatever happens
 	run := func(f *chatFlight) {
 		f.resp, f.err = safeChat(f.ctx, f.d, c.req)
 		h.done <- f
@@ -121,11 +136,7 @@ func (c *call) attemptHedged(i int) (resp *Response, at int, pe *ProviderError, 
 	c.launchChat(i, a, true)
 	h.spare, c.held = c.held, slot{}
 	go run(a)
-	delay := c.rt.hedge.Delay
-	if p95 := loadFloat(&a.d.stats.wholeP95); c.rt.hedge.AtP95 && p95 > 0 {
-		delay = time.Duration(p95)
-	}
-	timer := time.NewTimer(delay)
+	timer := time.NewTimer(c.hedgeDelay(a.d, false))
 	var first *chatFlight
 	select {
 	case first = <-h.done:
@@ -143,7 +154,7 @@ func (c *call) attemptHedged(i int) (resp *Response, at int, pe *ProviderError, 
 		first = <-h.done
 	}
 	if !hedged {
-		resp, pe = c.landHedge(a, nil)
+		resp, pe = c.landHedge(h, a, nil)
 		return resp, i, pe, nil
 	}
 	second := a
@@ -154,10 +165,10 @@ func (c *call) attemptHedged(i int) (resp *Response, at int, pe *ProviderError, 
 		second.stop()
 		<-h.done
 		c.orphans = true // the stopped call may still bill
-		resp, pe = c.landHedge(first, nil)
+		resp, pe = c.landHedge(h, first, nil)
 		lost := &ProviderError{Provider: second.d.provider, Deployment: second.d.Name, Kind: KindCanceled,
 			Code: HedgeLost, Message: "hedge: another attempt answered first"}
-		c.landHedge(second, lost)
+		c.landHedge(h, second, lost)
 		if pe == nil {
 			// The stopped attempt took at least this long for an answer
 			// of about the winner's length: without it, a deployment that
@@ -169,8 +180,8 @@ func (c *call) attemptHedged(i int) (resp *Response, at int, pe *ProviderError, 
 	}
 	// The first to come back failed: the other may still answer.
 	<-h.done
-	_, pe1 := c.landHedge(first, nil)
-	resp, pe = c.landHedge(second, nil)
+	_, pe1 := c.landHedge(h, first, nil)
+	resp, pe = c.landHedge(h, second, nil)
 	if pe == nil {
 		return resp, second.i, nil, nil
 	}
@@ -202,11 +213,10 @@ func (c *call) pickHedge() (int, bool) {
 
 // landHedge lands f, whose slot is in c.held for the second attempt and
 // in the spare slot for the first.
-func (c *call) landHedge(f *chatFlight, lost *ProviderError) (*Response, *ProviderError) {
-	if f != &c.hedging.a {
+func (c *call) landHedge(h *chatHedge, f *chatFlight, lost *ProviderError) (*Response, *ProviderError) {
+	if f != &h.a {
 		return c.landChat(f, lost)
 	}
-	h := c.hedging
 	c.held, h.spare = h.spare, c.held
 	resp, pe := c.landChat(f, lost)
 	c.held, h.spare = h.spare, slot{}

@@ -61,8 +61,8 @@ func TestHedgeTakesTheFirstAnswer(t *testing.T) {
 		assert.Equal(t, llmrouter.KindCanceled, record.Attempts[1].Kind, "the slower attempt is stopped")
 		assert.Equal(t, llmrouter.HedgeLost, record.Attempts[1].Code)
 		assert.Equal(t, 1, ps["a"].CallCount())
-		assert.Equal(t, int64(0), r.Stats()[0].InFlight, "both slots are released")
-		assert.Equal(t, int64(0), r.Stats()[1].InFlight)
+		assert.Equal(t, int64(0), r.Stats().Deployments[0].InFlight, "both slots are released")
+		assert.Equal(t, int64(0), r.Stats().Deployments[1].InFlight)
 	})
 }
 
@@ -141,7 +141,7 @@ func TestHedgeCanceledByTheCaller(t *testing.T) {
 		defer cancel()
 		_, err := r.Chat(ctx, hello("chat"))
 		require.ErrorIs(t, err, context.DeadlineExceeded)
-		for _, s := range r.Stats() {
+		for _, s := range r.Stats().Deployments {
 			assert.Zero(t, s.InFlight, s.Name)
 		}
 	})
@@ -186,7 +186,7 @@ func TestHedgeAtP95(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "a", resp.Deployment)
 		}
-		p95 := r.Stats()[0].AnswerP95
+		p95 := r.Stats().Deployments[0].AnswerP95
 		assert.InDelta(t, float64(200*time.Millisecond), float64(p95), float64(20*time.Millisecond))
 		start := time.Now()
 		resp, err := r.Chat(context.Background(), hello("chat"))

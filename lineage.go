@@ -3,6 +3,7 @@ package llmrouter
 import (
 	"context"
 	"encoding/hex"
+	"math"
 	"time"
 )
 
@@ -21,14 +22,29 @@ import (
 type Record struct {
 	RequestID string
 	// Route is the route or deployment name the request asked for.
-	Route  string
-	Tenant string
-	User   string
-	Labels map[string]string
-	Stream bool
+	Route string
+	// ConfigVersion is the ID of the configuration version that served
+	// the request (ConfigVersion.ID; see Router.Apply and Canary).
+	ConfigVersion string
+	Tenant        string
+	User          string
+	Labels        map[string]string
+	Stream        bool
 	// Embed is true for an embeddings request (Router.Embed); Prompt then
 	// describes its inputs, one user message each.
 	Embed bool
+	// Needs is what the request required of a deployment (tools, JSON
+	// output, images, streaming, reasoning, embeddings), as the router's
+	// capability check read it; zero for a request found invalid before.
+	// With Prompt.Tokens, MaxOutputTokens, the route, tenant, user and
+	// labels it lets Router.PlanRecord plan the request again without its
+	// prompt (package replay).
+	Needs Capabilities
+	// MaxOutputTokens is the request's Request.MaxOutputTokens: zero when
+	// it set none. (An int32, which MaxRequestTokens bounds: it fills the
+	// padding after the flags above, so a Record, held by every request in
+	// flight, grows by nothing.)
+	MaxOutputTokens int32
 	// Start is when the router received the request; Duration is how long it
 	// took, to the end of the stream for streams.
 	Start    time.Time
@@ -75,9 +91,11 @@ type Record struct {
 	// is nil otherwise.
 	Content *Content
 
-	// msgs and hasher let PromptHash hash the prompt only when a sink asks;
-	// hasher points to the pooled call's, which the first hash makes.
-	msgs   []Message
+	// msgs and hasher let PromptHash hash the prompt only when a sink asks.
+	// msgs points at the request's Messages (a pointer rather than the
+	// slice, to keep the Record small); hasher at the pooled call's, which
+	// the first hash makes.
+	msgs   *[]Message
 	hasher **promptHasher
 }
 
@@ -87,19 +105,28 @@ type Record struct {
 // never ask pays nothing for it.
 func (r *Record) PromptHash() Hash {
 	if r.msgs != nil {
-		var h *promptHasher
-		if r.hasher != nil {
-			if *r.hasher == nil {
-				*r.hasher = new(promptHasher)
+		if *r.msgs != nil {
+			var h *promptHasher
+			if r.hasher != nil {
+				if *r.hasher == nil {
+					*r.hasher = new(promptHasher)
+				}
+				h = *r.hasher
+			} else {
+				h = new(promptHasher)
 			}
-			h = *r.hasher
-		} else {
-			h = new(promptHasher)
+			r.Prompt.Hash = h.sum(*r.msgs)
 		}
-		r.Prompt.Hash = h.sum(r.msgs)
 		r.msgs = nil
 	}
 	return r.Prompt.Hash
+}
+
+// satInt32 converts n to an int32, saturating: a valid request's
+// MaxOutputTokens fits (MaxRequestTokens bounds it); an invalid one's is
+// recorded at the nearest bound.
+func satInt32(n int) int32 {
+	return int32(min(max(n, math.MinInt32), math.MaxInt32))
 }
 
 // CandidateRecord is what the router did with one candidate deployment.

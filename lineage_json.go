@@ -12,12 +12,15 @@ import (
 // AppendJSON appends the record as one JSON object, with snake_case keys
 // and empty fields left out, to b. Durations are in milliseconds, the
 // request's start in RFC 3339 with nanoseconds and each attempt's start as
-// offset_ms from it, cost in US dollars. It allocates nothing when
-// b has room (labels are sorted by key, which allocates).
+// offset_ms from it, cost in US dollars, capabilities (needs) as an array
+// of the names configuration files use. Record.UnmarshalJSON reads it
+// back. It allocates nothing when b has room (labels are sorted by key,
+// which allocates).
 func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `{"request_id":`...)
 	b = jsonx.AppendString(b, r.RequestID)
 	b = appendStringField(b, "route", r.Route)
+	b = appendStringField(b, "config_version", r.ConfigVersion)
 	b = appendStringField(b, "tenant", r.Tenant)
 	b = appendStringField(b, "user", r.User)
 	if len(r.Labels) > 0 {
@@ -42,6 +45,12 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	}
 	if r.Embed {
 		b = append(b, `,"embed":true`...)
+	}
+	if r.Needs != 0 {
+		b = r.Needs.appendJSON(append(b, `,"needs":`...))
+	}
+	if r.MaxOutputTokens != 0 {
+		b = strconv.AppendInt(append(b, `,"max_output_tokens":`...), int64(r.MaxOutputTokens), 10)
 	}
 	b = appendTimeField(b, "start", r.Start)
 	b = appendMillisField(b, "duration_ms", r.Duration)
@@ -167,6 +176,26 @@ func (r *Record) AppendJSON(b []byte) []byte {
 
 // MarshalJSON encodes the record as AppendJSON does.
 func (r *Record) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
+
+// appendJSON appends the capabilities as a JSON array of their names
+// ("tools", "streaming": the names configuration files use), in bit order.
+func (c Capabilities) appendJSON(b []byte) []byte {
+	b = append(b, '[')
+	first := true
+	for _, n := range capabilityNames {
+		if c&n.cap == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, n.name...)
+		b = append(b, '"')
+	}
+	return append(b, ']')
+}
 
 func (u Usage) appendJSON(b []byte) []byte {
 	b = append(b, `{"input_tokens":`...)

@@ -51,6 +51,7 @@ var (
 	attrFailureKind  = attribute.Key("llmrouter.failure.kind")
 	attrFailureClass = attribute.Key("llmrouter.failure.class")
 	attrBreaker      = attribute.Key("llmrouter.breaker.state")
+	attrVersion      = attribute.Key("llmrouter.config.version")
 	attrQuotaRule    = attribute.Key("llmrouter.quota.rule")
 )
 
@@ -91,11 +92,11 @@ type routeMetrics struct {
 var outcomes = [...]Outcome{OutcomeSuccess, OutcomeFailed, OutcomePolicyDenied, OutcomeQuotaExceeded,
 	OutcomeInvalid, OutcomeCanceled, OutcomeInterrupted, OutcomeClosed, OutcomeAbandoned}
 
-func newRouteMetrics(route string) *routeMetrics {
-	rm := &routeMetrics{attempts: recordSet(attrRoute.String(route)),
+func newRouteMetrics(route, version string) *routeMetrics {
+	rm := &routeMetrics{attempts: recordSet(attrRoute.String(route), attrVersion.String(version)),
 		outcomes: make(map[Outcome][]metric.RecordOption, len(outcomes))}
 	for _, o := range outcomes {
-		kv := []attribute.KeyValue{attrRoute.String(route), attrOutcome.String(string(o))}
+		kv := []attribute.KeyValue{attrRoute.String(route), attrVersion.String(version), attrOutcome.String(string(o))}
 		switch o {
 		case OutcomeSuccess, OutcomeCanceled, OutcomeClosed:
 		default:
@@ -117,7 +118,8 @@ type deploymentMetrics struct {
 }
 
 // newMetrics makes the instruments, or returns nil when mp records nothing.
-func newMetrics(mp metric.MeterProvider, deps []*deployment, routes map[string]*route) (*metrics, error) {
+// forVersion adds a configuration version's attribute sets.
+func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 	if mp == nil {
 		return nil, nil
 	}
@@ -161,13 +163,25 @@ func newMetrics(mp metric.MeterProvider, deps []*deployment, routes map[string]*
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	ms.byRoute = make(map[string]*routeMetrics, len(routes))
-	for name := range routes {
-		ms.byRoute[name] = newRouteMetrics(name)
+	return &ms, nil
+}
+
+// forVersion returns the instruments with the attribute sets of version
+// g's routes and deployments (nil when metrics are off). Its route sets
+// carry the version's ID, so that a canary's split shows.
+func (m *metrics) forVersion(g *generation) *metrics {
+	if m == nil {
+		return nil
 	}
-	ms.byRoute[""] = newRouteMetrics("") // requests naming no known route
-	ms.byDeployment = make(map[string]*deploymentMetrics, len(deps))
-	for _, d := range deps {
+	ms := *m
+	v := g.version.ID
+	ms.byRoute = make(map[string]*routeMetrics, len(g.routes)+1)
+	for name := range g.routes {
+		ms.byRoute[name] = newRouteMetrics(name, v)
+	}
+	ms.byRoute[""] = newRouteMetrics("", v) // requests naming no known route
+	ms.byDeployment = make(map[string]*deploymentMetrics, len(g.deployments))
+	for _, d := range g.deployments {
 		base := []attribute.KeyValue{semconv.GenAIOperationNameChat, semconv.GenAIProviderNameKey.String(d.provider),
 			semconv.GenAIRequestModel(d.UpstreamModel()), attrDeployment.String(d.Name)}
 		dm := &deploymentMetrics{
@@ -181,14 +195,16 @@ func newMetrics(mp metric.MeterProvider, deps []*deployment, routes map[string]*
 			dm.breakerState[s] = addSet(attrDeployment.String(d.Name), attrBreaker.String(name))
 		}
 		ms.byDeployment[d.Name] = dm
-		breaker := ms.breaker
-		d.onBreakerChange = func(state int) {
-			if state >= 0 && state < len(dm.breakerState) {
-				breaker.Add(context.Background(), 1, dm.breakerState[state]...)
+		if d.onBreakerChange == nil { // a new breaker, not yet shared
+			breaker := ms.breaker
+			d.onBreakerChange = func(state int) {
+				if state >= 0 && state < len(dm.breakerState) {
+					breaker.Add(context.Background(), 1, dm.breakerState[state]...)
+				}
 			}
 		}
 	}
-	return &ms, nil
+	return &ms
 }
 
 // record records the metrics of one finished request from its record.

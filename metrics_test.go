@@ -119,3 +119,26 @@ func TestMetricsOffCostsNothing(t *testing.T) {
 	allocs := testing.AllocsPerRun(200, func() { _, _ = r.Chat(context.Background(), req) })
 	assert.LessOrEqual(t, allocs, 4.0)
 }
+
+// TestMetricsNameTheVersion: route metrics carry the configuration version,
+// so a canary's split shows, and a reload keeps the instruments (and a
+// breaker's transitions count once).
+func TestMetricsNameTheVersion(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	ps := fakes()
+	r, err := llmrouter.New(llmrouter.WithConfig(reloadConfig(1, ps)), llmrouter.WithMeterProvider(mp))
+	require.NoError(t, err)
+	v1 := r.ConfigVersion()
+	_, err = r.Chat(context.Background(), hello("chat"))
+	require.NoError(t, err)
+	cand, err := r.Canary(1, llmrouter.WithConfig(reloadConfig(2, ps)))
+	require.NoError(t, err)
+	for range 2 {
+		_, err = r.Chat(context.Background(), hello("chat"))
+		require.NoError(t, err)
+	}
+	dur := collect(t, reader)["llmrouter.request.duration"]
+	assert.EqualValues(t, 1, countWhere[float64](dur, attribute.String("llmrouter.config.version", v1.ID)))
+	assert.EqualValues(t, 2, countWhere[float64](dur, attribute.String("llmrouter.config.version", cand.ID)))
+}

@@ -30,6 +30,9 @@ type config struct {
 	fromData       *Config
 	statsDecay     time.Duration
 	cooldownShare  SharedCooldowns
+	limitShare     *limitShare
+	label          string // WithLabel, Config.Label
+	quotaDefault   bool   // the quota store is the memory store a Config made
 }
 
 type namedRoute struct {
@@ -149,6 +152,27 @@ type RetryPolicy struct {
 	CooldownAfter int `yaml:"cooldown_after,omitempty"`
 	// Budget bounds retries and failovers across all requests.
 	Budget RetryBudget `yaml:"budget,omitempty"`
+	// RouteAttempts, when above zero, caps the calls a request makes on one
+	// route (its own, then each fallback route), retries and failovers
+	// together; past it the request moves to its next fallback route
+	// (Route.Fallback, Request.Fallback) or ends with ErrNoRoute. It is
+	// LiteLLM's num_retries plus one. Zero: only MaxAttempts bounds them.
+	RouteAttempts int `yaml:"route_attempts,omitempty"`
+	// RetriesPerKind, for the kinds it names, bounds how often a failure
+	// of that kind is retried on one route: the route ends (and the
+	// request moves to its fallback routes) at the kind's N+1th failure
+	// there, and 0 ends it at the first. A failure whose class would stop
+	// the request (content policy, bad request) is retried on the route
+	// while its kind has retries left. Kinds not named keep their class and
+	// RouteAttempts. It is LiteLLM's retry_policy; nil names none.
+	RetriesPerKind map[Kind]int `yaml:"retries_per_kind,omitempty"`
+}
+
+// isZero reports whether p sets nothing (it holds a map, so == cannot say).
+func (p RetryPolicy) isZero() bool {
+	return p.MaxAttempts == 0 && p.AttemptsPerDeployment == 0 && p.InitialBackoff == 0 && p.MaxBackoff == 0 &&
+		p.MaxWait == 0 && p.Cooldown == 0 && p.MaxRetryAfter == 0 && p.CooldownAfter == 0 &&
+		p.Budget == (RetryBudget{}) && p.RouteAttempts == 0 && p.RetriesPerKind == nil
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
@@ -202,8 +226,40 @@ type BreakerPolicy struct {
 	// HalfOpenProbes is how many calls a half-open breaker lets through.
 	// Default 1.
 	HalfOpenProbes uint32 `yaml:"half_open_probes,omitempty"`
+	// Failures, when above 0, also trips the breaker once this many calls
+	// fail within the current Interval, in a row or not (LiteLLM's
+	// allowed_fails plus one).
+	Failures uint32 `yaml:"failures,omitempty"`
 	// Disabled turns breakers off.
 	Disabled bool `yaml:"disabled,omitempty"`
+}
+
+// over returns base with every field b sets replacing base's: a
+// deployment's own breaker settings over the router's.
+func (b BreakerPolicy) over(base BreakerPolicy) BreakerPolicy {
+	if b.ConsecutiveFailures > 0 {
+		base.ConsecutiveFailures = b.ConsecutiveFailures
+	}
+	if b.FailureRatio > 0 {
+		base.FailureRatio = b.FailureRatio
+	}
+	if b.MinRequests > 0 {
+		base.MinRequests = b.MinRequests
+	}
+	if b.Interval > 0 {
+		base.Interval = b.Interval
+	}
+	if b.OpenFor > 0 {
+		base.OpenFor = b.OpenFor
+	}
+	if b.HalfOpenProbes > 0 {
+		base.HalfOpenProbes = b.HalfOpenProbes
+	}
+	if b.Failures > 0 {
+		base.Failures = b.Failures
+	}
+	base.Disabled = base.Disabled || b.Disabled
+	return base
 }
 
 func (b BreakerPolicy) withDefaults() BreakerPolicy {

@@ -33,10 +33,14 @@ type permit struct {
 
 // slot is a call slot on one deployment, taken by deployment.acquire.
 type slot struct {
-	d        *deployment
-	done     func(error) // breaker permit; nil on the breaker's fast path
-	at       time.Time   // when it was taken
-	reserved int64       // tokens reserved against the deployment's limits
+	d    *deployment
+	done func(error) // breaker permit; nil on the breaker's fast path
+	at   time.Time   // when it was taken
+	// reserved is the tokens reserved against the deployment's limits, or
+	// with limits shared through a store (d.shared) the handle of the
+	// call's claim on them. (One field for both keeps the pooled call in
+	// its size class.)
+	reserved int64
 }
 
 // release returns the slot, telling the breaker how the call went (pe nil
@@ -49,6 +53,9 @@ func (s *slot) release(pe *ProviderError, actual int64) {
 	}
 	d.settleBreaker(s.done, pe)
 	d.release(s.reserved, actual, s.at)
+	if d.shared != nil {
+		d.shared.settle(s.reserved, actual)
+	}
 	*s = slot{}
 }
 
@@ -150,6 +157,12 @@ func (c *call) settleQuota() {
 		cancel()
 	}
 }
+
+// contextFree is implemented by quota stores that never read their
+// context (the memory store), so settling needs no detached context.
+type contextFree interface{ ignoresContext() }
+
+func (*MemoryQuotaStore) ignoresContext() {}
 
 // settleContext is the context for settling and refunding quota in a
 // store other than the router's own memory store (which takes no context):

@@ -8,6 +8,9 @@ import "strconv"
 type RoutePlan struct {
 	// Route is the route or deployment name the request asked for.
 	Route string
+	// ConfigVersion is the ID of the configuration version planned with
+	// (during a canary, the one the request would be served by).
+	ConfigVersion string
 	// Policies names every policy that applies to the request, in order.
 	Policies []string
 	// Candidates are the route's deployments in tier order. Status is
@@ -44,30 +47,109 @@ func (p *RoutePlan) Eligible() []string {
 // only: its fallback routes (Request.Fallback) are taken only once that
 // route has failed, and are not planned. Plan is safe for concurrent use.
 func (r *Router) Plan(req *Request, stream bool) (*RoutePlan, error) {
+	return r.serve(req).plan(req, stream)
+}
+
+// plan is Plan on one configuration version.
+func (r *generation) plan(req *Request, stream bool) (*RoutePlan, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	rt := r.routes[req.Model]
-	if rt == nil {
-		return nil, &RequestError{Field: "Model", Reason: "no route or deployment named " + strconv.Quote(req.Model)}
+	if r.routes[req.Model] == nil {
+		return nil, unknownRoute("Model", req.Model)
 	}
 	for i, name := range req.Fallback {
 		if r.routes[name] == nil {
-			return nil, &RequestError{Field: "Fallback[" + strconv.Itoa(i) + "]", Reason: "no route or deployment named " + strconv.Quote(name)}
+			return nil, unknownRoute("Fallback["+strconv.Itoa(i)+"]", name)
 		}
 	}
+	in, out := r.estimateTokens(req)
+	return r.planNeeds(req, req.needs(stream), in, out)
+}
+
+// PlanRecord plans again the request a lineage record describes, as Plan
+// would plan it now (during a canary, on the version the record's tenant
+// would be served by), from what the record kept of it: its route
+// (Record.Route), tenant, user and labels, the capabilities it needed
+// (Record.Needs; for a record without them, streaming and embeddings from
+// its flags), its estimated input tokens (Record.Prompt.Tokens) and its
+// MaxOutputTokens (zero: the router's default output estimate, none for
+// embeddings). No prompt text is needed: this is how package replay
+// re-plans a decision log under another configuration.
+//
+// Policies run on a Request rebuilt from those fields, without messages:
+// the built-in ones answer as they did (ContextFits and
+// RequireCapabilities read the recorded estimate and needs), but a custom
+// policy that reads the prompt sees none, and a request's own policies
+// (Request.Policies) are not in records and are not applied. A record with
+// no route, or one naming a route this router does not have, is a
+// *RequestError. PlanRecord is safe for concurrent use.
+func (r *Router) PlanRecord(rec *Record) (*RoutePlan, error) {
+	switch {
+	case rec == nil:
+		return nil, &RequestError{Field: "Record", Reason: "nil"}
+	case rec.Route == "":
+		return nil, &RequestError{Field: "Record.Route", Reason: "empty: the record names no route (an invalid request?)"}
+	case rec.MaxOutputTokens < 0 || rec.MaxOutputTokens > MaxRequestTokens:
+		return nil, &RequestError{Field: "Record.MaxOutputTokens", Reason: "outside [0, MaxRequestTokens]"}
+	case rec.Prompt.Tokens < 0:
+		return nil, &RequestError{Field: "Record.Prompt.Tokens", Reason: "negative"}
+	}
+	needs := rec.Needs
+	if rec.Stream {
+		needs |= CapStreaming
+	}
+	if rec.Embed {
+		needs |= CapEmbeddings
+	}
+	req := &Request{Model: rec.Route, Tenant: rec.Tenant, User: rec.User, Labels: rec.Labels, MaxOutputTokens: int(rec.MaxOutputTokens),
+		recorded: &recordedContent{all: needs, inputTokens: rec.Prompt.Tokens}}
+	g := r.serve(req)
+	out := req.MaxOutputTokens
+	if out == 0 && !rec.Embed {
+		out = g.estimates.DefaultOutput
+	}
+	return g.planNeeds(req, needs, rec.Prompt.Tokens, out)
+}
+
+// recordedContent is what a lineage record keeps of a request's content,
+// for a Request PlanRecord rebuilds.
+type recordedContent struct {
+	all         Capabilities // what the request needed, streaming included if it streamed
+	inputTokens int
+}
+
+// needs returns the recorded needs, with streaming as asked (policies ask
+// without it, as they do of a live request).
+func (rc *recordedContent) needs(stream bool) Capabilities {
+	if stream {
+		return rc.all | CapStreaming
+	}
+	return rc.all &^ CapStreaming
+}
+
+func unknownRoute(field, name string) *RequestError {
+	return &RequestError{Field: field, Reason: "no route or deployment named " + strconv.Quote(name)}
+}
+
+// planNeeds plans req, which needs needs and is estimated at in tokens in
+// and out tokens out, on its route.
+func (r *generation) planNeeds(req *Request, needs Capabilities, in, out int) (*RoutePlan, error) {
+	rt := r.routes[req.Model]
+	if rt == nil {
+		return nil, unknownRoute("Record.Route", req.Model)
+	}
 	c := &call{}
-	c.r, c.req, c.needs = r, req, req.needs(stream)
+	c.r, c.req, c.needs = r, req, needs
 	if r.tenantPolicies != nil {
 		c.tenantPolicies = r.tenantPolicies[req.Tenant]
 	}
-	plan := &RoutePlan{Route: req.Model, Policies: []string{builtinCapabilityCheck}}
+	plan := &RoutePlan{Route: req.Model, ConfigVersion: r.version.ID, Policies: []string{builtinCapabilityCheck}}
 	for _, list := range [...][]Policy{r.policies, c.tenantPolicies, req.Policies} {
 		for _, p := range list {
 			plan.Policies = append(plan.Policies, p.Name)
 		}
 	}
-	in, out := r.estimateTokens(req)
 	tokens := int64(satAddInt(in, out))
 	now := r.now()
 	for i, d := range rt.members {

@@ -64,7 +64,7 @@ func TestPlanAgreesWithChatOnDeploymentLimits(t *testing.T) {
 	plan, err := r.Plan(req, false)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"rpm", "spare"}, plan.Eligible())
-	assert.Equal(t, "request exceeds its own 1000 tokens per 1m0s limit", plan.Candidates[1].Reason)
+	assert.Contains(t, plan.Candidates[1].Reason, "more than its whole TPM limit of 1000 tokens per 1m0s")
 	resp, err := r.Chat(context.Background(), req)
 	require.NoError(t, err)
 	require.Equal(t, "rpm", resp.Deployment)
@@ -128,4 +128,39 @@ func ExampleRouter_Plan() {
 	// gpt-eu   tier 0 eligible
 	// gpt-us   tier 0 refused  region-in(eu-*) region not in eu-*
 	// llama-eu tier 1 refused  zero-retention provider stores data
+}
+
+func TestPlanSaysWhyATPMBelowTheReservationSkips(t *testing.T) {
+	// TPM 1,000 with the default output reservation of 1,024: every
+	// request without a MaxOutputTokens reserves more than the whole
+	// minute allows. The deployment is skipped, and Plan and the record
+	// say so with the reservation rule, instead of leaving it silently
+	// unreachable.
+	small := dep("small", fake.New("p"))
+	small.TPM = 1000
+	rec := &recorder{}
+	r, err := llmrouter.New(llmrouter.WithDeployments(small, dep("big", fake.New("q"))),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"small"}, {"big"}}}), llmrouter.WithLineage(rec))
+	require.NoError(t, err)
+
+	plan, err := r.Plan(hello("chat"), false)
+	require.NoError(t, err)
+	require.Equal(t, llmrouter.CandidateSkipped, plan.Candidates[0].Status)
+	assert.Contains(t, plan.Candidates[0].Reason, "reserves 1030 tokens")
+	assert.Contains(t, plan.Candidates[0].Reason, "TPM limit of 1000 tokens per 1m0s")
+	assert.Equal(t, []string{"big"}, plan.Eligible())
+
+	resp, err := r.Chat(context.Background(), hello("chat"))
+	require.NoError(t, err)
+	assert.Equal(t, "big", resp.Deployment)
+	cand := rec.only(t).Candidates[0]
+	assert.Equal(t, llmrouter.CandidateSkipped, cand.Status)
+	assert.Equal(t, plan.Candidates[0].Reason, cand.Reason)
+
+	// With a small MaxOutputTokens the same deployment takes the request.
+	req := hello("chat")
+	req.MaxOutputTokens = 100
+	plan, err = r.Plan(req, false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"small", "big"}, plan.Eligible())
 }

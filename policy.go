@@ -27,8 +27,9 @@ type Policy struct {
 	// deploymentOnly marks the built-in policies whose answer depends on
 	// the deployment alone (RegionIn, AllowProviders, DenyProviders,
 	// RequireZeroRetention, MaxPrice, and All/Any/Not of such): the router
-	// answers them once per deployment in New instead of per request.
-	// Deployments are fixed by New, so the answer holds for every attempt.
+	// answers them once per deployment in New (and Apply) instead of per request.
+	// A deployment is fixed within a configuration version, so the answer
+	// holds for every attempt (each version answers again).
 	deploymentOnly bool
 }
 
@@ -282,7 +283,7 @@ func ContextFits() Policy {
 
 // answerFixedPolicies answers, once per deployment, the leading router-wide
 // policies that depend on the deployment alone, so that requests skip them.
-func (r *Router) answerFixedPolicies() {
+func (r *generation) answerFixedPolicies() {
 	n := 0
 	for n < len(r.policies) && r.policies[n].deploymentOnly {
 		n++

@@ -117,6 +117,18 @@ type Deployment struct {
 	Weight float64
 	// Labels are free-form attributes for policies and lineage.
 	Labels map[string]string
+	// Timeouts, where a field is set, replace the router's (WithTimeouts)
+	// for calls to this deployment: Attempt bounds a whole-answer call,
+	// FirstToken and Idle a stream. A request's own Timeouts take
+	// precedence over both. Total bounds a request, not a call, and must be
+	// zero here. Zero fields keep the router's.
+	Timeouts Timeouts
+	// Breaker, where a field is set, replaces that field of the router's
+	// BreakerPolicy (WithBreaker) for this deployment's circuit breaker: a
+	// flaky deployment may trip sooner (Failures: 2) or stay out longer
+	// (OpenFor), and Disabled turns its breaker off. Zero fields keep the
+	// router's.
+	Breaker BreakerPolicy
 	// Extra carries adapter-specific settings for this deployment. Each
 	// adapter documents the type it reads (for example per-deployment
 	// upstream routing preferences); the router never looks inside.

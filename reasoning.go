@@ -46,8 +46,9 @@ func (r *Reasoning) On() bool {
 // wants back, unchanged, when the conversation continues with it: an
 // Anthropic thinking block with its signature (or a redacted one), a
 // Bedrock reasoningContent block, DeepSeek's reasoning_content on a
-// tool-call turn. Keep the blocks on the assistant message
-// (Response.Message does) and send them back as they are.
+// tool-call turn, an OpenRouter reasoning_details entry. Keep the blocks on
+// the assistant message (Response.Message does) and send them back as they
+// are.
 //
 // A block belongs to the provider that issued it (Provider): an adapter
 // replays only its own provider's blocks, in order, and leaves the others
@@ -62,8 +63,15 @@ type ReasoningBlock struct {
 	// Signature is the provider's opaque signature of Text.
 	Signature string
 	// Redacted is opaque, encrypted reasoning (Anthropic redacted_thinking
-	// data, Bedrock redactedContent in base64).
+	// data, Bedrock redactedContent in base64, OpenRouter reasoning.encrypted
+	// data).
 	Redacted string
+	// Raw, when set, is the block in the provider's own JSON encoding, for
+	// providers whose blocks say more than Text, Signature and Redacted: an
+	// OpenRouter reasoning_details entry, with its type, id and format. The
+	// adapter replays Raw as it is; Text, Signature and Redacted then only
+	// inform the caller.
+	Raw string
 }
 
 // ReasoningFor returns the blocks of m that provider issued, and how many

@@ -98,6 +98,10 @@ type Request struct {
 	Fallback []string
 
 	embed *EmbedRequest // set when the router routes an embeddings request
+	// recorded is set by PlanRecord: the request is rebuilt from a lineage
+	// record, without its content, and needs and EstimateInputTokens read
+	// what the record kept of it.
+	recorded *recordedContent
 }
 
 // Role is who speaks a message.
@@ -266,6 +270,9 @@ func Ptr[T any](v T) *T { return &v }
 
 // needs returns the capabilities the request requires of a deployment.
 func (r *Request) needs(stream bool) Capabilities {
+	if r.recorded != nil {
+		return r.recorded.needs(stream)
+	}
 	if r.embed != nil {
 		return CapEmbeddings
 	}

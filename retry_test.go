@@ -92,7 +92,7 @@ func TestRateLimitFailsOverInsteadOfWaiting(t *testing.T) {
 
 	// Three 429s in a row cool "a" for every request until the Retry-After
 	// ends.
-	stats := r.Stats()
+	stats := r.Stats().Deployments
 	assert.True(t, clk.Now().Add(5*time.Second).Equal(stats[0].CoolingUntil), "cooling until %v", stats[0].CoolingUntil)
 	resp, err := r.Chat(context.Background(), hello("chat"))
 	require.NoError(t, err)

@@ -20,25 +20,45 @@ import (
 // A Router is safe for concurrent use and holds no global lock on the
 // request path: per-deployment state (breaker, cooldown, calls in flight,
 // limits) lives with each deployment, and quota buckets lock per key. Its
-// configuration is fixed by New.
+// configuration is a version New builds and Apply replaces (see Apply):
+// each request reads the version current when it starts, with one atomic
+// load, and keeps it to its end.
 type Router struct {
+	state atomic.Pointer[serving]
+
+	// Fixed by New, shared by every configuration version.
+	sinks   []Sink
+	tracer  trace.Tracer // nil: tracing off
+	meters  *metrics     // the instruments; nil: metrics off
+	now     func() time.Time
+	capture bool
+	sleep   func(ctx context.Context, d time.Duration) error
+	calls   sync.Pool // *call
+	decay   time.Duration
+	share   SharedCooldowns
+
+	versions versionLog // Apply's history, under its own lock
+}
+
+// generation is one configuration version, as New or Apply built it. It is
+// immutable once serving; requests hold it from begin to finish.
+type generation struct {
+	*Router
+	version ConfigVersion
+	cfg     *config // what built it: Rollback builds it again
+
 	deployments    []*deployment
+	byName         map[string]*deployment
 	routes         map[string]*route // routes by name, and one per deployment
 	policies       []Policy
 	tenantPolicies map[string][]Policy
 	quota          QuotaStore
 	quotaRules     []QuotaRule
-	sinks          []Sink
-	tracer         trace.Tracer // nil: tracing off
-	metrics        *metrics     // nil: metrics off
+	metrics        *metrics // the instruments with this version's attributes
 	retry          RetryPolicy
 	timeouts       Timeouts
 	estimates      TokenEstimates
-	now            func() time.Time
-	capture        bool
-	sleep          func(ctx context.Context, d time.Duration) error
 	budget         *budget
-	calls          sync.Pool // *call
 	// policyNames names the router's capability check and router-wide
 	// policies, in order, as records list them.
 	policyNames []string
@@ -56,6 +76,11 @@ type route struct {
 	strategy Strategy
 	// contentFallback: refusals fail over (Route.ContentFallback).
 	contentFallback bool
+	// fallback and fallbackOn are Route.Fallback and Route.FallbackOn;
+	// fallbackMembers every deployment they may call.
+	fallback        []string
+	fallbackOn      map[Kind][]string
+	fallbackMembers []*deployment
 	hedge           Hedge         // with defaults
 	hedgeTokens     atomic.Uint64 // float64 bits: the hedging budget's bucket
 	// candidates is the lineage record's candidate list before anything
@@ -64,74 +89,122 @@ type route struct {
 }
 
 // finishRoutes builds what requests copy from their route.
-func (r *Router) finishRoutes() {
-	for _, rt := range r.routes {
+func (g *generation) finishRoutes() {
+	for _, rt := range g.routes {
 		rt.candidates = make([]CandidateRecord, len(rt.members))
 		for i, d := range rt.members {
 			rt.candidates[i] = CandidateRecord{Deployment: d.Name, Provider: d.provider, Tier: rt.tierOf[i], Status: CandidateUnused}
 		}
 	}
-	r.policyNames = append(r.policyNames, builtinCapabilityCheck)
-	for _, p := range r.policies {
-		r.policyNames = append(r.policyNames, p.Name)
+	g.policyNames = append(g.policyNames, builtinCapabilityCheck)
+	for _, p := range g.policies {
+		g.policyNames = append(g.policyNames, p.Name)
 	}
 }
 
 // New builds a Router. It validates the whole configuration once and
 // returns a *ConfigError naming the first faulty field.
 func New(opts ...Option) (*Router, error) {
-	var c config
+	c, err := buildConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	r := &Router{
+		sinks:   c.sinks,
+		now:     c.clock,
+		capture: c.captureContent,
+		sleep:   sleepCtx,
+		decay:   c.statsDecay,
+		share:   c.cooldownShare,
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.decay == 0 {
+		r.decay = DefaultStatsDecay
+	}
+	if tp := c.tracerProvider; tp != nil {
+		if _, isNoop := tp.(noop.TracerProvider); !isNoop {
+			r.tracer = tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version))
+		}
+	}
+	if r.meters, err = newMetrics(c.meterProvider); err != nil {
+		return nil, &ConfigError{"MeterProvider", "creating instruments: " + err.Error()}
+	}
+	g := r.build(c, nil)
+	r.state.Store(&serving{cur: g})
+	r.versions.add(g)
+	if r.share != nil {
+		r.shareCooldowns(r.share)
+	}
+	r.calls.New = func() any { return new(call) }
+	return r, nil
+}
+
+// buildConfig applies opts and validates the configuration they describe.
+func buildConfig(opts []Option) (*config, error) {
+	c := new(config)
 	for _, o := range opts {
-		o(&c)
+		o(c)
 	}
 	if c.fromData != nil {
-		if err := c.fromData.translate(&c); err != nil {
+		if err := c.fromData.translate(c); err != nil {
 			return nil, err
 		}
 	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	r := &Router{
+	if err := c.limitShare.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// build makes the configuration version c describes. The live state of
+// each deployment that prev (or a canary beside it) also has carries over,
+// as do the retry budget, the hedging budgets and a default quota store.
+func (r *Router) build(c *config, prev *serving) *generation {
+	g := &generation{
+		Router:         r,
+		cfg:            c,
 		routes:         map[string]*route{},
+		byName:         map[string]*deployment{},
 		policies:       c.policies,
 		tenantPolicies: c.tenantPolicies,
 		quota:          c.quotaStore,
 		quotaRules:     c.quotaRules,
-		sinks:          c.sinks,
 		retry:          c.retry.withDefaults(),
 		timeouts:       c.timeouts,
 		estimates:      c.estimates.withDefaults(),
-		now:            c.clock,
-		capture:        c.captureContent,
-		sleep:          sleepCtx,
 	}
-	if r.now == nil {
-		r.now = time.Now
+	g.version = ConfigVersion{ID: c.hash(), Label: c.label, Applied: r.now()}
+	old := prev.lookup
+	if p := prev.find(func(o *generation) bool { return o.retry.Budget == g.retry.Budget }); p != nil {
+		g.budget = p.budget
+	} else {
+		g.budget = newBudget(g.retry.Budget)
 	}
-	r.budget = newBudget(r.retry.Budget)
-	if tp := c.tracerProvider; tp != nil {
-		if _, isNoop := tp.(noop.TracerProvider); !isNoop {
-			r.tracer = tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version))
+	if c.quotaDefault {
+		if p := prev.find(func(o *generation) bool { return o.cfg.quotaDefault }); p != nil {
+			g.quota = p.quota // a Config without a store keeps its counters across versions
 		}
 	}
 	bp := c.breaker.withDefaults()
-	decay := c.statsDecay
-	if decay == 0 {
-		decay = DefaultStatsDecay
-	}
-	byName := map[string]*deployment{}
 	for _, d := range c.deployments {
-		dep := newDeployment(d, bp)
-		dep.decay = float64(decay)
+		dep := newDeployment(d, bp, old(d.Name))
+		dep.decay = float64(r.decay)
 		dep.nameHash = hashString(d.Name)
-		r.deployments = append(r.deployments, dep)
-		byName[d.Name] = dep
-		r.routes[d.Name] = &route{name: d.Name, members: []*deployment{dep}, tierOf: []int{0}, tiers: 1, strategy: WeightedRandom}
+		if dep.share == nil && r.share != nil {
+			dep.share = r.share.Publish // a new health, not yet shared
+		}
+		g.deployments = append(g.deployments, dep)
+		g.byName[d.Name] = dep
+		g.routes[d.Name] = &route{name: d.Name, members: []*deployment{dep}, tierOf: []int{0}, tiers: 1, strategy: WeightedRandom}
 	}
-	r.answerFixedPolicies()
-	if c.cooldownShare != nil {
-		r.shareCooldowns(c.cooldownShare)
+	g.answerFixedPolicies()
+	if c.limitShare != nil {
+		g.shareLimits(c.limitShare, old)
 	}
 	for _, nr := range c.routes {
 		rt := &route{name: nr.name, tiers: len(nr.route.Tiers), strategy: nr.route.Strategy,
@@ -141,19 +214,19 @@ func New(opts ...Option) (*Router, error) {
 		}
 		for t, tier := range nr.route.Tiers {
 			for _, name := range tier {
-				rt.members = append(rt.members, byName[name])
+				rt.members = append(rt.members, g.byName[name])
 				rt.tierOf = append(rt.tierOf, t)
 			}
 		}
-		r.routes[nr.name] = rt
+		if p := prev.find(func(o *generation) bool { return o.routes[nr.name] != nil }); p != nil {
+			rt.hedgeTokens.Store(p.routes[nr.name].hedgeTokens.Load())
+		}
+		g.routes[nr.name] = rt
 	}
-	r.finishRoutes()
-	var err error
-	if r.metrics, err = newMetrics(c.meterProvider, r.deployments, r.routes); err != nil {
-		return nil, &ConfigError{"MeterProvider", "creating instruments: " + err.Error()}
-	}
-	r.calls.New = func() any { return new(call) }
-	return r, nil
+	g.resolveFallbacks(c.routes)
+	g.finishRoutes()
+	g.metrics = r.meters.forVersion(g)
+	return g
 }
 
 // Chat routes req and returns the answer of the first deployment that
@@ -166,7 +239,7 @@ func New(opts ...Option) (*Router, error) {
 // every attempt. Nothing is sent upstream for an invalid, refused or denied
 // request.
 func (r *Router) Chat(ctx context.Context, req *Request) (resp *Response, err error) {
-	c := r.begin(ctx, req, false)
+	c := r.serve(req).begin(ctx, req, false)
 	route, finished := c.req.Model, false
 	defer backstop(c, route, &finished, &resp, &err)
 	resp, err = c.chat()
@@ -183,7 +256,7 @@ func (r *Router) Chat(ctx context.Context, req *Request) (resp *Response, err er
 // The caller must read the stream to its end or Close it: the request's
 // quota settles and its lineage record is written then.
 func (r *Router) ChatStream(ctx context.Context, req *Request) (s *Stream, err error) {
-	c := r.begin(ctx, req, true)
+	c := r.serve(req).begin(ctx, req, true)
 	route, finished := c.req.Model, false
 	defer backstop(c, route, &finished, &s, &err)
 	st, err := c.openStream()
@@ -193,41 +266,6 @@ func (r *Router) ChatStream(ctx context.Context, req *Request) (s *Stream, err e
 		return nil, err
 	}
 	return newStream(st), nil
-}
-
-// DeploymentStats is a snapshot of a deployment's live state.
-type DeploymentStats struct {
-	Name     string
-	InFlight int64
-	// BreakerOpen is true while the circuit breaker keeps the deployment out
-	// of routing.
-	BreakerOpen bool
-	// CoolingUntil is when a rate-limit cooldown ends (router clock), or the
-	// zero time.
-	CoolingUntil time.Time
-	// TTFT, TimePerToken, ErrorRate and Throughput are the deployment's
-	// statistics, as a Strategy reads them (see Candidate).
-	TTFT, TimePerToken time.Duration
-	ErrorRate          float64
-	Throughput         float64
-	// AnswerP95 is a running 95th percentile of whole answers' durations
-	// (the delay of Hedge.AtP95); zero until measured.
-	AnswerP95 time.Duration
-}
-
-// Stats returns a snapshot of every deployment's live state, in
-// configuration order.
-func (r *Router) Stats() []DeploymentStats {
-	out := make([]DeploymentStats, len(r.deployments))
-	now := r.now().UnixNano()
-	for i, d := range r.deployments {
-		out[i] = DeploymentStats{Name: d.Name, InFlight: d.inFlight.Load(), BreakerOpen: d.breakerOpen()}
-		d.snapshot(&out[i], now)
-		if t := d.cooldownUntil.Load(); t > now {
-			out[i].CoolingUntil = time.Unix(0, t)
-		}
-	}
-	return out
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -261,6 +299,9 @@ func (c *config) validate() error {
 			return &ConfigError{f + ".ContextWindow/MaxOutputTokens", "negative"}
 		case !validPrice(d.Price):
 			return &ConfigError{f + ".Price", "prices must be zero or positive"}
+		}
+		if err := validateDeploymentOverrides(f, &d); err != nil {
+			return err
 		}
 		names[d.Name] = true
 		if cc, ok := d.Provider.(ConfigChecker); ok {
@@ -312,6 +353,9 @@ func (c *config) validate() error {
 			}
 		}
 	}
+	if err := validateRouteFallbacks(c.routes, names, routes); err != nil {
+		return err
+	}
 	if err := validatePolicies("Policies", c.policies); err != nil {
 		return err
 	}
@@ -336,6 +380,9 @@ func (c *config) validate() error {
 	p := c.retry
 	if p.MaxAttempts < 0 || p.AttemptsPerDeployment < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxWait < 0 || p.Cooldown < 0 || p.CooldownAfter < 0 {
 		return &ConfigError{"Retry", "negative setting"}
+	}
+	if err := validateRetriesPerKind(p); err != nil {
+		return err
 	}
 	if b := p.Budget; b.Tokens < 0 || b.Ratio < 0 || math.IsNaN(b.Tokens) || math.IsNaN(b.Ratio) {
 		return &ConfigError{"Retry.Budget", "negative setting"}

@@ -32,15 +32,12 @@ func WithSharedCooldowns(s SharedCooldowns) Option {
 	return func(c *config) { c.cooldownShare = s }
 }
 
-// shareCooldowns wires every deployment to s.
+// shareCooldowns applies other replicas' cooldowns to the deployments of
+// the versions serving when they arrive. (Deployments publish through
+// s from their health, which build sets.)
 func (r *Router) shareCooldowns(s SharedCooldowns) {
-	byName := make(map[string]*deployment, len(r.deployments))
-	for _, d := range r.deployments {
-		d.share = s.Publish
-		byName[d.Name] = d
-	}
 	s.Subscribe(func(name string, until time.Time) {
-		if d := byName[name]; d != nil {
+		if d := r.state.Load().lookup(name); d != nil {
 			d.raiseCooldown(until.UnixNano())
 		}
 	})

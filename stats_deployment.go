@@ -112,6 +112,9 @@ type deploymentStats struct {
 	// wholeP95 is a running 95th percentile of whole answers' durations
 	// (ns; float64 bits), the hedge delay of Hedge.AtP95.
 	wholeP95 atomic.Uint64
+	// ttftP95 is the same for streams' times to the first visible chunk,
+	// the hedge delay of Hedge.AtP95 for streams.
+	ttftP95 atomic.Uint64
 }
 
 // observe records one attempt that began at start, produced its first
@@ -138,6 +141,7 @@ func (st *deploymentStats) observe(start time.Time, dur, ttft time.Duration, out
 	}
 	if ttft > 0 {
 		st.ttft.observe(float64(ttft), start.UnixNano()+int64(ttft), decay)
+		updateQuantile(&st.ttftP95, float64(ttft), 0.95)
 	}
 	if failed || out <= 0 {
 		return
@@ -208,6 +212,7 @@ func (d *deployment) snapshot(s *DeploymentStats, now int64) {
 	s.TTFT, s.TimePerToken = time.Duration(ttft), time.Duration(perToken)
 	s.ErrorRate, s.Throughput = d.stats.errorRate(now, d.decay), loadFloat(&d.stats.tput)
 	s.AnswerP95 = time.Duration(loadFloat(&d.stats.wholeP95))
+	s.TTFTP95 = time.Duration(loadFloat(&d.stats.ttftP95))
 }
 
 func floatBits(v float64) uint64 { return math.Float64bits(v) }

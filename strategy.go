@@ -21,6 +21,23 @@ type Route struct {
 	// not been answered after Delay to the route's next usable candidate
 	// as well, and takes the first answer. See Hedge.
 	Hedge Hedge
+	// Fallback names the routes (or deployments) a request to this route
+	// moves to, in order, when the route has nowhere left to go and the
+	// request names none of its own (Request.Fallback, which replaces
+	// these). It is LiteLLM's fallbacks (and default_fallbacks) for one
+	// model group. The rules of Request.Fallback apply: at most
+	// MaxFallbacks names, none twice, none the route itself.
+	Fallback []string
+	// FallbackOn names, for a kind of failure, the routes a request moves
+	// to when a failure of that kind ends this route, instead of Fallback:
+	// a failure of a kind it names ends the route at once (its other
+	// candidates are not tried) and the request moves to that kind's
+	// routes; an empty list ends the request. It is LiteLLM's
+	// context_window_fallbacks (KindContextLength) and
+	// content_policy_fallbacks (KindContentPolicy, which here also counts
+	// an answer a content filter stopped). A request naming its own
+	// Fallback uses that instead.
+	FallbackOn map[Kind][]string
 }
 
 // Strategy picks which deployment of a tier to call next. Pick gets the

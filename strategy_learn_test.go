@@ -155,7 +155,7 @@ func TestLeastLatencyAvoidsAFailingDeployment(t *testing.T) {
 	r := learnRouter(t, clk, p, llmrouter.LeastLatency)
 	served(t, r, 300, plain)
 	assert.Less(t, p.calls["a"], 40, "fast failures do not attract traffic: %v", p.calls)
-	assert.Greater(t, r.Stats()[0].ErrorRate, 0.2)
+	assert.Greater(t, r.Stats().Deployments[0].ErrorRate, 0.2)
 }
 
 func TestLeastLatencyWeighsCallsInFlight(t *testing.T) {
@@ -173,7 +173,7 @@ func TestPeakEWMA(t *testing.T) {
 	lat := 100 * time.Millisecond
 	p := &timed{clk: clk, latency: func(*llmrouter.Deployment) time.Duration { return lat }}
 	r := learnRouter(t, clk, p, nil, llmrouter.WithStatsDecay(10*time.Second))
-	perToken := func() time.Duration { return r.Stats()[0].TimePerToken }
+	perToken := func() time.Duration { return r.Stats().Deployments[0].TimePerToken }
 	call := func() {
 		_, err := r.Chat(context.Background(), hello("a"))
 		require.NoError(t, err)
@@ -192,7 +192,7 @@ func TestPeakEWMA(t *testing.T) {
 	assert.InDelta(t, float64(before)*math.Exp(-0.5), float64(perToken()), 1000,
 		"read after a quiet spell, the estimate decays toward zero, four times slower")
 	// 1000, 100 and 1000 tokens/s, weighted by the time between them.
-	assert.InDelta(t, 1000*0.9048*0.3679+100*0.0952*0.3679+1000*0.6321, r.Stats()[0].Throughput, 1)
+	assert.InDelta(t, 1000*0.9048*0.3679+100*0.0952*0.3679+1000*0.6321, r.Stats().Deployments[0].Throughput, 1)
 }
 
 func TestCheapestPicksTheCheapestAllowed(t *testing.T) {
@@ -326,7 +326,7 @@ func TestStreamsMeasureTimeToFirstToken(t *testing.T) {
 	}
 	require.NoError(t, s.Err())
 	require.NoError(t, s.Close())
-	st := r.Stats()[0]
+	st := r.Stats().Deployments[0]
 	// Read a second later, with no call in flight: decayed by e^(-1s/120s).
 	assert.InDelta(t, float64(300*time.Millisecond)*math.Exp(-1.0/120), float64(st.TTFT), 1000)
 	assert.Zero(t, st.TimePerToken, "streams measure TTFT, not time per token")

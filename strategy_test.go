@@ -41,7 +41,7 @@ func TestLeastBusyPicksFewestInFlight(t *testing.T) {
 		defer wg.Done()
 		_, _ = r.Chat(context.Background(), hello("a"))
 	}()
-	require.Eventually(t, func() bool { return r.Stats()[0].InFlight == 1 }, time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return r.Stats().Deployments[0].InFlight == 1 }, time.Second, time.Millisecond)
 	for range 20 {
 		resp, err := r.Chat(context.Background(), hello("chat"))
 		require.NoError(t, err)
@@ -111,7 +111,7 @@ func TestDeploymentConcurrencyLimitRoutesAround(t *testing.T) {
 		defer wg.Done()
 		_, _ = r.Chat(context.Background(), hello("chat"))
 	}()
-	require.Eventually(t, func() bool { return r.Stats()[0].InFlight == 1 }, time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return r.Stats().Deployments[0].InFlight == 1 }, time.Second, time.Millisecond)
 	resp, err := r.Chat(context.Background(), hello("chat"))
 	require.NoError(t, err)
 	assert.Equal(t, "b", resp.Deployment)

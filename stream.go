@@ -112,8 +112,16 @@ func (c *call) openStream() (*streamState, error) {
 		if err != nil {
 			return nil, err
 		}
-		pe := s.open(i)
-		if pe == nil {
+		var pe *ProviderError
+		if c.hedges(i) {
+			var win *streamState
+			if win, i, pe, err = c.openHedged(s, i); err != nil {
+				return nil, err
+			}
+			if pe == nil {
+				return win, nil
+			}
+		} else if pe = s.open(i); pe == nil {
 			return s, nil
 		}
 		if err := c.failed(i, pe); err != nil {
@@ -123,9 +131,20 @@ func (c *call) openStream() (*streamState, error) {
 }
 
 // open makes one streaming attempt on member i and reads it up to its first
-// visible chunk, or to the end of a complete empty answer. Chunks before
-// that carry nothing to show and are held back (their usage is kept).
+// visible chunk, or to the end of a complete empty answer.
 func (s *streamState) open(i int) *ProviderError {
+	s.launch(i)
+	if pe := s.reach(); pe != nil {
+		return s.abandon(pe)
+	}
+	s.serve()
+	return nil
+}
+
+// launch begins a streaming attempt on member i, whose call slot next has
+// just taken: it counts it and gives it its context, span and first-token
+// timer.
+func (s *streamState) launch(i int) {
 	c := s.c
 	d := c.rt.members[i]
 	resend := int(c.tries[i])
@@ -136,9 +155,19 @@ func (s *streamState) open(i int) *ProviderError {
 	ctx, stop := context.WithCancelCause(c.ctx)
 	s.ctx, s.stop = ctx, stop
 	s.ctx, s.span = c.startAttemptSpan(s.ctx, d, resend)
-	if t := c.timeouts().FirstToken; t > 0 {
+	if t := c.attemptTimeouts(d).FirstToken; t > 0 {
 		s.firstWait = time.AfterFunc(t, func() { stop(errFirstToken) })
 	}
+}
+
+// reach opens the attempt's upstream stream and reads it up to its first
+// visible chunk, or to the end of a complete empty answer; it returns the
+// attempt's classified error if it fails first. Chunks before that carry
+// nothing to show and are held back (their usage is kept). It only reads
+// the call, never changes it, so a hedged stream runs two on goroutines of
+// their own (openHedged).
+func (s *streamState) reach() *ProviderError {
+	c, d := s.c, s.d
 	var inner ChunkStream
 	var err error
 	if d.honorsCtx {
@@ -150,17 +179,17 @@ func (s *streamState) open(i int) *ProviderError {
 		err = &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindMalformed, Message: "provider returned neither a stream nor an error"}
 	}
 	if err != nil {
-		return s.abandon(c.classify(err, s.ctx, d))
+		return c.classify(err, s.ctx, d)
 	}
 	s.inner = inner
 	for {
 		ok, pe := s.read()
 		if pe != nil {
-			return s.abandon(pe)
+			return pe
 		}
 		if !ok {
-			return s.abandon(&ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindMalformed,
-				Message: "stream ended before any content or finish reason"})
+			return &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindMalformed,
+				Message: "stream ended before any content or finish reason"}
 		}
 		if s.cur.visible() || s.finish != "" {
 			break
@@ -168,26 +197,35 @@ func (s *streamState) open(i int) *ProviderError {
 	}
 	if !s.cur.visible() {
 		if pe := c.refusedAnswer(d, s.finish); pe != nil {
-			return s.abandon(pe)
+			return pe
 		}
 	}
 	if s.firstWait != nil && !s.firstWait.Stop() {
 		// The first-token deadline passed as the first chunk arrived: the
 		// attempt timed out unseen, and the chunk is not delivered.
-		return s.abandon(&ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindTimeout,
-			Message: errFirstToken.Error(), Err: errFirstToken})
+		return &ProviderError{Provider: d.provider, Deployment: d.Name, Kind: KindTimeout,
+			Message: errFirstToken.Error(), Err: errFirstToken}
 	}
-	s.pending = true
 	s.ttft = c.r.now().Sub(s.start)
-	c.rec.TTFT = c.r.now().Sub(c.start)
-	cr := c.cand(i)
+	return nil
+}
+
+// serve makes the attempt that reached its first visible chunk the one
+// serving the request.
+func (s *streamState) serve() {
+	c, d := s.c, s.d
+	s.pending = true
+	c.rec.TTFT = s.start.Add(s.ttft).Sub(c.start)
+	cr := c.cand(s.i)
 	cr.Status, cr.Policy, cr.Reason = CandidateChosen, "", ""
 	c.served = d
 	s.deployment = d.Name
-	if t := c.timeouts().Idle; t > 0 {
-		s.idle = watchIdle(t, stop)
+	if s.servedBy != "" {
+		c.rec.ServedBy = s.servedBy
 	}
-	return nil
+	if t := c.attemptTimeouts(d).Idle; t > 0 {
+		s.idle = watchIdle(t, s.stop)
+	}
 }
 
 // guardedOpen opens a stream of a provider that does not declare it honours
@@ -256,7 +294,10 @@ func (s *streamState) read() (bool, *ProviderError) {
 		s.usage, s.hasUsage = u.clamped(), true
 	}
 	if s.cur.ServedBy != "" {
-		s.c.rec.ServedBy, s.servedBy = s.cur.ServedBy, s.cur.ServedBy
+		s.servedBy = s.cur.ServedBy
+		if s.deployment != "" { // serving: before that, serve copies it
+			s.c.rec.ServedBy = s.servedBy
+		}
 	}
 	if rl := s.cur.RateLimit; rl != nil {
 		s.d.steer(rl, s.c.r.now(), s.c.r.retry.MaxRetryAfter)

@@ -18,6 +18,9 @@ const (
 // nothing. The sum saturates at math.MaxInt rather than overflow. Replace it
 // router-wide with WithTokenEstimates.
 func EstimateInputTokens(req *Request) int {
+	if req.recorded != nil {
+		return req.recorded.inputTokens
+	}
 	n := 0
 	for i := range req.Messages {
 		m := &req.Messages[i]
@@ -42,7 +45,7 @@ func EstimateInputTokens(req *Request) int {
 // estimateTokens returns the input tokens the router estimates for req and
 // the output tokens it reserves: MaxOutputTokens, or the default output
 // estimate without one.
-func (r *Router) estimateTokens(req *Request) (input, output int) {
+func (r *generation) estimateTokens(req *Request) (input, output int) {
 	output = req.MaxOutputTokens
 	if output == 0 && req.embed == nil { // embeddings generate no tokens
 		output = r.estimates.DefaultOutput

@@ -52,7 +52,7 @@ func (c *call) startSpan() {
 	}
 	c.ctx, c.span = c.r.tracer.Start(c.ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
 	if c.span.IsRecording() {
-		c.span.SetAttributes(attrRoute.String(c.req.Model), attrRequestID.String(c.rec.RequestID))
+		c.span.SetAttributes(attrRoute.String(c.req.Model), attrRequestID.String(c.rec.RequestID), attrVersion.String(c.rec.ConfigVersion))
 		if c.req.Tenant != "" {
 			c.span.SetAttributes(attrTenant.String(c.req.Tenant))
 		}

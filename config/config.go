@@ -68,6 +68,13 @@ func Parse(data []byte, base llmrouter.Config) (*llmrouter.Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
+		var ce *llmrouter.ConfigError
+		if errors.As(err, &ce) && ce.Field == "kind" {
+			// A kind name (Kind.UnmarshalText) is read only as a key of
+			// retry.retries_per_kind; the parser gives no position.
+			const path = "retry.retries_per_kind"
+			return nil, &Error{Path: path, Line: lineOf(data, path), Err: err}
+		}
 		return nil, &Error{Err: err}
 	}
 	cfg.Providers, cfg.CustomPolicies, cfg.Strategies, cfg.QuotaStore = base.Providers, base.CustomPolicies, base.Strategies, base.QuotaStore
@@ -84,14 +91,20 @@ func NewRouter(data []byte, base llmrouter.Config, opts ...llmrouter.Option) (*l
 	}
 	r, err := llmrouter.New(append([]llmrouter.Option{llmrouter.WithConfig(cfg)}, opts...)...)
 	if err != nil {
-		var ce *llmrouter.ConfigError
-		if errors.As(err, &ce) {
-			path := dataPath(ce.Field)
-			return nil, &Error{Path: path, Line: lineOf(data, path), Err: err}
-		}
-		return nil, err
+		return nil, located(data, err)
 	}
 	return r, nil
+}
+
+// located turns a *llmrouter.ConfigError about data into an *Error with
+// its path and line.
+func located(data []byte, err error) error {
+	var ce *llmrouter.ConfigError
+	if errors.As(err, &ce) {
+		path := dataPath(ce.Field)
+		return &Error{Path: path, Line: lineOf(data, path), Err: err}
+	}
+	return err
 }
 
 // LoadRouter reads the file at path and builds a router as NewRouter does.

@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/redistest"
@@ -34,6 +36,7 @@ func BenchmarkReserve(b *testing.B) {
 			b.Run(set.name+"/callers="+strconv.Itoa(callers), func(b *testing.B) {
 				s, hook, c := benchStore(b, srv.Addr)
 				var seq atomic.Int64
+				m := startMeter(b, c)
 				run(b, callers, func(tenant string) {
 					r := llmrouter.Reservation{ID: strconv.FormatInt(seq.Add(1), 36), Rule: "tenant", Key: tenant,
 						Limits: set.limits, Amount: llmrouter.Amount{Requests: 1, Tokens: 500, MicroUSD: 700}}
@@ -41,7 +44,7 @@ func BenchmarkReserve(b *testing.B) {
 						b.Error(err)
 					}
 				})
-				report(b, hook, c)
+				report(b, hook, c, m)
 			})
 		}
 	}
@@ -55,6 +58,7 @@ func BenchmarkReserveAndSettle(b *testing.B) {
 		b.Run("callers="+strconv.Itoa(callers), func(b *testing.B) {
 			s, hook, c := benchStore(b, srv.Addr)
 			var seq atomic.Int64
+			m := startMeter(b, c)
 			limits := []llmrouter.Limit{llmrouter.RPM(1 << 40), llmrouter.TPM(1 << 40), llmrouter.USDPerDay(1e6), llmrouter.MaxConcurrent(1 << 40)}
 			run(b, callers, func(tenant string) {
 				r := llmrouter.Reservation{ID: strconv.FormatInt(seq.Add(1), 36), Rule: "tenant", Key: tenant,
@@ -66,7 +70,7 @@ func BenchmarkReserveAndSettle(b *testing.B) {
 					b.Error(err)
 				}
 			})
-			report(b, hook, c)
+			report(b, hook, c, m)
 		})
 	}
 }
@@ -103,10 +107,51 @@ func run(b *testing.B, callers int, op func(tenant string)) {
 	})
 }
 
-func report(b *testing.B, hook *roundTrips, c *redis.Client) {
+// meter reads the CPU time this process and redis-server have used, so
+// that a benchmark can report CPU per operation: unlike operations per
+// second, it hardly depends on what else the machine runs.
+type meter struct{ client, server time.Duration }
+
+func startMeter(b testing.TB, c *redis.Client) meter {
+	return meter{client: processCPU(b), server: serverCPU(b, c)}
+}
+
+func processCPU(b testing.TB) time.Duration {
+	var ru syscall.Rusage
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is redis-server's user plus system CPU time (INFO cpu).
+func serverCPU(b testing.TB, c *redis.Client) time.Duration {
+	info, err := c.Info(context.Background(), "cpu").Result()
+	require.NoError(b, err)
+	var total float64
+	for _, f := range []string{"used_cpu_sys:", "used_cpu_user:"} {
+		if _, rest, ok := strings.Cut(info, f); ok {
+			v, _, _ := strings.Cut(rest, "\r\n")
+			x, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			total += x
+		}
+	}
+	return time.Duration(total * 1e9)
+}
+
+// report adds the benchmark's metrics: round trips per op (commands and
+// pipelines the client sent), ops per second, Redis's own time per script
+// call (INFO commandstats usec_per_call), and the CPU time per op of the
+// client process and of redis-server, whose sum bounds what 2 idle cores
+// could do (2 s of CPU per second).
+func report(b *testing.B, hook *roundTrips, c *redis.Client, m meter) {
 	b.StopTimer()
-	b.ReportMetric(float64(hook.n.Load())/float64(b.N), "roundtrips/op")
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	n := float64(b.N)
+	clientCPU := float64(processCPU(b)-m.client) / n / 1e3
+	serverCPU := float64(serverCPU(b, c)-m.server) / n / 1e3
+	b.ReportMetric(float64(hook.n.Load())/n, "roundtrips/op")
+	b.ReportMetric(n/b.Elapsed().Seconds(), "ops/s")
+	b.ReportMetric(clientCPU, "client-cpu-µs/op")
+	b.ReportMetric(serverCPU, "redis-cpu-µs/op")
+	b.ReportMetric(2e6/(clientCPU+serverCPU), "2core-bound-ops/s")
 	stats := c.Info(context.Background(), "commandstats").Val()
 	if _, rest, ok := strings.Cut(stats, "cmdstat_evalsha:"); ok {
 		if _, v, ok := strings.Cut(rest, "usec_per_call="); ok {

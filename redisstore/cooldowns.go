@@ -165,7 +165,7 @@ func (cd *Cooldowns) sync(batch []published) {
 // cooldownScript raises the cooldowns in ARGV (pairs of deployment name and
 // milliseconds from now) to now + those, drops ended ones, and returns
 // {now, name, end, name, end, ...} for those in force. KEYS[1] is the hash.
-var cooldownScript = redis.NewScript(luaCommon + `
+var cooldownScript = redis.NewScript(luaNow + `
 for i = 1, #ARGV, 2 do
   local u = now + tonumber(ARGV[i + 1])
   local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')

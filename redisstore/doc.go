@@ -28,11 +28,14 @@
 //
 // Every key of one bucket (rule, key) carries the hash tag {<128-bit hash
 // of rule and key>}, so a reservation's keys sit in one Cluster slot, and
-// different tenants spread over the shards: Prefix:{tag}:w:<window ms> (a
-// hash of counters per window length), Prefix:{tag}:lease (a sorted set of
-// leases), Prefix:{tag}:res:<request id>@<time> (the reservation record,
-// kept Options.MaxRequestTime, then 10 minutes once settled). Every key
-// expires on its own.
+// different tenants spread over the shards: Prefix:{tag}:c (one hash of
+// counters for every window length of the bucket), Prefix:{tag}:lease (a
+// sorted set of leases), Prefix:{tag}:res:<request id>@<time> (the
+// reservation record, kept Options.MaxRequestTime, then 10 minutes once
+// settled). Every key expires on its own. (Before this layout counters
+// sat in one hash per window length, Prefix:{tag}:w:<ms>: replicas of the
+// two versions do not see each other's counts, so switch a fleet at once,
+// or expect one window's limits to be counted twice over.)
 //
 // # Concurrency
 //
@@ -52,9 +55,11 @@
 // a reservation whose outcome is unknown (a timeout) is cancelled the same
 // way. Nothing is admitted twice and no slot outlives its lease.
 //
-// # Shared cooldowns
+// # Shared deployment state
 //
 // Cooldowns (NewCooldowns, for llmrouter.WithSharedCooldowns) share the
 // deployments' rate-limit cooldowns among replicas through one hash, read
-// every Refresh (1 s).
+// every Refresh (1 s). A Store passed to llmrouter.WithSharedDeploymentLimits
+// counts every deployment's RPM and TPM for the fleet, one reservation per
+// call on a limited deployment, in buckets named "llmrouter.deployment".
 package redisstore

@@ -17,9 +17,10 @@ const maxExact = 1<<53 - 1 // CAP in the scripts
 // call is what one reservation sends to Redis: its keys and the arguments
 // the scripts share.
 type call struct {
-	token string   // the reservation: request id @ reservation time
-	keys  []string // record, lease set, one per window length
-	lens  []int64  // window lengths (ms), in keys[2:] order
+	token string    // the reservation: request id @ reservation time
+	keys  [3]string // record, lease set, counters
+	lens  []int64   // window lengths (ms), each once, in limit order
+	lease bool      // a concurrency limit applies: the call holds a lease
 }
 
 // tag returns the hash tag of bucket (rule, key): 128 bits of FNV-1a, in
@@ -39,14 +40,11 @@ func tag(rule, key string) string {
 func (s *Store) newCall(r *llmrouter.Reservation) call {
 	base := s.o.Prefix + ":{" + tag(r.Rule, r.Key) + "}:"
 	token := r.ID + "@" + strconv.FormatInt(r.Time.UnixNano(), 36)
-	c := call{token: token, keys: make([]string, 2, 2+len(r.Limits))}
-	c.keys[0] = base + "res:" + token
-	c.keys[1] = base + "lease"
+	c := call{token: token, keys: [3]string{base + "res:" + token, base + "lease", base + "c"}}
 	for _, l := range r.Limits {
+		c.lease = c.lease || l.Concurrent > 0
 		if l.Window > 0 && c.window(l.Window) == 0 {
-			ms := windowMS(l.Window)
-			c.lens = append(c.lens, ms)
-			c.keys = append(c.keys, base+"w:"+strconv.FormatInt(ms, 10))
+			c.lens = append(c.lens, windowMS(l.Window))
 		}
 	}
 	return c
@@ -78,5 +76,3 @@ func microUSD(usd float64) int64 {
 	}
 	return clamp(int64(m))
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

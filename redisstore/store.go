@@ -184,7 +184,7 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 	}
 	c := s.newCall(&r)
 	args := s.reserveArgs(&c, &r)
-	cmd, err := s.eval(ctx, reserveScript, c.keys, args)
+	cmd, err := s.eval(ctx, reserveScript, c.keys[:], args)
 	var res []int64
 	if err == nil {
 		res, err = cmd.Int64Slice()
@@ -201,14 +201,14 @@ func (s *Store) Reserve(ctx context.Context, r llmrouter.Reservation) error {
 	}
 	if res[0] == 1 {
 		s.stats.admitted.Add(1)
-		if hasConcurrency(r.Limits) {
+		if c.lease {
 			s.hold(c.keys[1], c.token)
 		}
 		return nil
 	}
 	s.stats.refused.Add(1)
-	return &llmrouter.QuotaError{Rule: r.Rule, Key: r.Key, Limit: r.Limits[res[1]-1],
-		RetryAfter: time.Duration(res[2]) * time.Millisecond, TooLarge: res[3] == 1}
+	return &llmrouter.QuotaError{Rule: r.Rule, Key: r.Key, Limit: refusedBy(&c, r.Limits, res[1], res[2]),
+		RetryAfter: time.Duration(res[3]) * time.Millisecond, TooLarge: res[4] == 1}
 }
 
 // sent reports whether an operation that failed with err may have reached
@@ -218,39 +218,85 @@ func sent(err error) bool {
 		!errors.Is(err, ErrBusy) && !errors.Is(err, errWithdrawn) && !errors.Is(err, ErrClosed)
 }
 
+// reserveArgs are the reserve script's ARGV: the limits of each window
+// length merged into the tightest of each (a limit of 0 is none), and the
+// tightest concurrency limit.
 func (s *Store) reserveArgs(c *call, r *llmrouter.Reservation) []any {
 	sliding := "0"
 	if s.o.Windows == SlidingWindows {
 		sliding = "1"
 	}
-	args := make([]any, 0, 9+len(c.lens)+1+5*len(r.Limits))
-	args = append(args, c.token, sliding, s.o.LeaseTTL.Milliseconds(), s.o.MaxRequestTime.Milliseconds(),
-		itoa(clamp(r.Amount.Requests)), itoa(clamp(r.Amount.Tokens)), itoa(clamp(r.Amount.MicroUSD)), len(c.lens))
-	for _, l := range c.lens {
-		args = append(args, l)
-	}
-	args = append(args, len(r.Limits))
+	conc := int64(0)
 	for _, l := range r.Limits {
-		w := 0
-		if l.Window > 0 {
-			w = c.window(l.Window)
+		if l.Concurrent > 0 {
+			conc = tighter(conc, clamp(l.Concurrent))
 		}
-		usd := int64(0)
-		if l.USD > 0 {
-			usd = max(microUSD(l.USD), 1)
+	}
+	args := make([]any, 8+4*len(c.lens))
+	args[0], args[1], args[2], args[3] = c.token, sliding, s.o.LeaseTTL.Milliseconds(), s.o.MaxRequestTime.Milliseconds()
+	args[4], args[5], args[6], args[7] = clamp(r.Amount.Requests), clamp(r.Amount.Tokens), clamp(r.Amount.MicroUSD), conc
+	for w, ms := range c.lens {
+		var lim [3]int64
+		for _, l := range r.Limits {
+			if l.Window > 0 && windowMS(l.Window) == ms {
+				lim = tightest(lim, l)
+			}
 		}
-		args = append(args, w, clamp(l.Requests), clamp(l.Tokens), usd, clamp(l.Concurrent))
+		args[8+4*w], args[9+4*w], args[10+4*w], args[11+4*w] = ms, lim[0], lim[1], lim[2]
 	}
 	return args
 }
 
-func hasConcurrency(ls []llmrouter.Limit) bool {
-	for _, l := range ls {
-		if l.Concurrent > 0 {
-			return true
+// limitValues are l's requests, tokens and micro-USD, 0 for none.
+func limitValues(l llmrouter.Limit) [3]int64 {
+	usd := int64(0)
+	if l.USD > 0 {
+		usd = max(microUSD(l.USD), 1)
+	}
+	return [3]int64{clamp(l.Requests), clamp(l.Tokens), usd}
+}
+
+// tightest merges l into lim, dimension by dimension.
+func tightest(lim [3]int64, l llmrouter.Limit) [3]int64 {
+	v := limitValues(l)
+	for k := range lim {
+		lim[k] = tighter(lim[k], v[k])
+	}
+	return lim
+}
+
+// tighter is the smaller of two limits, where 0 is none.
+func tighter(a, b int64) int64 {
+	if a == 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// refusedBy finds the limit the reserve script refused by: window number
+// w (1-based; 0 for the concurrency limit) and dimension k (1-3).
+func refusedBy(c *call, ls []llmrouter.Limit, w, k int64) llmrouter.Limit {
+	var merged [3]int64
+	if w > 0 && int(w) <= len(c.lens) && k >= 1 && k <= 3 {
+		ms := c.lens[w-1]
+		for _, l := range ls {
+			if l.Window > 0 && windowMS(l.Window) == ms {
+				merged = tightest(merged, l)
+			}
+		}
+		for _, l := range ls {
+			if l.Window > 0 && windowMS(l.Window) == ms && limitValues(l)[k-1] == merged[k-1] {
+				return l
+			}
 		}
 	}
-	return false
+	var tight llmrouter.Limit
+	for _, l := range ls {
+		if l.Concurrent > 0 && (tight.Concurrent == 0 || l.Concurrent < tight.Concurrent) {
+			tight = l
+		}
+	}
+	return tight
 }
 
 // Settle implements llmrouter.QuotaStore: it charges actual in place of
@@ -267,7 +313,7 @@ func (s *Store) Settle(ctx context.Context, r llmrouter.Reservation, actual llmr
 	if _, ok := s.localAt.LoadAndDelete(c.token); ok {
 		return s.local.Settle(ctx, s.share(r), actual)
 	}
-	if hasConcurrency(r.Limits) {
+	if c.lease {
 		s.release(c.keys[1], c.token)
 	}
 	if err := s.settle(ctx, c, r.Amount, actual); err != nil {
@@ -284,15 +330,23 @@ func (s *Store) Cancel(ctx context.Context, r llmrouter.Reservation) error {
 }
 
 func (s *Store) settle(ctx context.Context, c call, reserved, actual llmrouter.Amount) error {
-	args := make([]any, 0, 6+len(c.lens))
-	args = append(args, c.token, settledTTL.Milliseconds(),
-		itoa(clamp(actual.Requests)-clamp(reserved.Requests)),
-		itoa(clamp(actual.Tokens)-clamp(reserved.Tokens)),
-		itoa(clamp(actual.MicroUSD)-clamp(reserved.MicroUSD)), len(c.lens))
-	for _, l := range c.lens {
-		args = append(args, l)
+	sliding, leased := "0", "0"
+	if s.o.Windows == SlidingWindows {
+		sliding = "1"
 	}
-	_, err := s.eval(ctx, settleScript, c.keys, args)
+	if c.lease {
+		leased = "1"
+	}
+	args := make([]any, 7+len(c.lens))
+	args[0], args[1] = c.token, settledTTL.Milliseconds()
+	args[2] = clamp(actual.Requests) - clamp(reserved.Requests)
+	args[3] = clamp(actual.Tokens) - clamp(reserved.Tokens)
+	args[4] = clamp(actual.MicroUSD) - clamp(reserved.MicroUSD)
+	args[5], args[6] = sliding, leased
+	for i, l := range c.lens {
+		args[7+i] = l
+	}
+	_, err := s.eval(ctx, settleScript, c.keys[:], args)
 	return err
 }
 

@@ -132,3 +132,19 @@ func TestClosedStoreSendsNothing(t *testing.T) {
 	assert.Zero(t, hook.n.Load())
 	assert.Zero(t, s.Stats().Pending)
 }
+
+// A reservation whose outcome was unknown is cancelled in the background;
+// if Redis runs the reservation only after that cancellation (a delayed
+// retry), it charges nothing.
+func TestReservationAfterItsCancellationChargesNothing(t *testing.T) {
+	srv := redistest.New(t)
+	s := newStore(t, client(t, srv.Addr), redisstore.Options{})
+	ctx := context.Background()
+	r := res("acme", one(40), llmrouter.RPM(10), llmrouter.MaxConcurrent(3))
+	require.NoError(t, s.Cancel(ctx, r))
+	require.NoError(t, s.Reserve(ctx, r))
+	used, inFlight, err := s.Usage(ctx, "tenant", "acme", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, llmrouter.Amount{}, used)
+	assert.Zero(t, inFlight)
+}

@@ -23,7 +23,8 @@ func (s *Store) Usage(ctx context.Context, rule, key string, window time.Duratio
 	if err != nil {
 		return used, 0, err
 	}
-	h, err := s.c.HMGet(ctx, c.keys[2], "i", "r", "t", "u").Result()
+	l := strconv.FormatInt(c.lens[0], 10)
+	h, err := s.c.HMGet(ctx, c.keys[2], l+"i", l+"r", l+"t", l+"u").Result()
 	if err != nil {
 		return used, inFlight, err
 	}

@@ -35,6 +35,7 @@ type Server struct {
 	port int
 	dir  string
 	args []string
+	conf string // sentinel: its configuration file (sentinel rewrites it)
 	cmd  *exec.Cmd
 	// exited receives the process's exit once; nil while no process runs.
 	exited chan error
@@ -85,6 +86,10 @@ func (s *Server) start() error {
 	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
 		"--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
+	if s.conf != "" {
+		args = append([]string{s.conf, "--sentinel", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+			"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
+	}
 	s.cmd = exec.Command("redis-server", args...)
 	if err := s.cmd.Start(); err != nil {
 		return err

@@ -72,8 +72,8 @@ func run(t *testing.T, sc Scenario, name string, s llmrouter.Strategy, hedge llm
 			go func() {
 				defer wg.Done()
 				start := time.Now()
-				resp, err := r.Chat(context.Background(), req)
-				pt := Point{At: start.Sub(p.start), Latency: time.Since(start)}
+				cost, latency, err := send(r, req, sc.Stream)
+				pt := Point{At: start.Sub(p.start), Latency: latency}
 				mu.Lock()
 				defer mu.Unlock()
 				res.Timeline = append(res.Timeline, pt)
@@ -81,7 +81,7 @@ func run(t *testing.T, sc Scenario, name string, s llmrouter.Strategy, hedge llm
 					res.Errors++
 					return
 				}
-				res.Cost += resp.Cost
+				res.Cost += cost
 				res.CheapestCost += minCost
 			}()
 		}
@@ -114,7 +114,52 @@ type state struct {
 func (p *bubbleProvider) Name() string        { return "sim" }
 func (p *bubbleProvider) HonorsContext() bool { return true }
 
+// send makes one request, whole or streamed (read to its end), and
+// returns its cost and its latency: until the answer, or until the
+// stream's first visible chunk.
+func send(r *llmrouter.Router, req *llmrouter.Request, stream bool) (cost float64, latency time.Duration, err error) {
+	start := time.Now()
+	if !stream {
+		resp, err := r.Chat(context.Background(), req)
+		if err != nil {
+			return 0, time.Since(start), err
+		}
+		return resp.Cost, time.Since(start), nil
+	}
+	s, err := r.ChatStream(context.Background(), req)
+	latency = time.Since(start)
+	if err != nil {
+		return 0, latency, err
+	}
+	for s.Next() {
+	}
+	if err := s.Err(); err != nil {
+		return 0, latency, err
+	}
+	return s.Cost(), latency, nil
+}
+
 func (p *bubbleProvider) Chat(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (*llmrouter.Response, error) {
+	if err := p.serve(ctx, d, req); err != nil {
+		return nil, err
+	}
+	return &llmrouter.Response{Text: "ok", FinishReason: llmrouter.FinishStop,
+		Usage: llmrouter.Usage{InputTokens: inputTokens, OutputTokens: outputTokens}}, nil
+}
+
+// Stream answers like Chat, its latency being the time to the first
+// visible chunk: the stream opens after it and sends the whole answer.
+func (p *bubbleProvider) Stream(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) (llmrouter.ChunkStream, error) {
+	if err := p.serve(ctx, d, req); err != nil {
+		return nil, err
+	}
+	return &answer{}, nil
+}
+
+// serve waits one call's sampled latency (or DownLatency and fails, while
+// the deployment is down), counting policy violations and the calls in
+// flight that slow it.
+func (p *bubbleProvider) serve(ctx context.Context, d *llmrouter.Deployment, req *llmrouter.Request) error {
 	at := time.Since(p.start)
 	p.mu.Lock()
 	st := p.specs[d.Name]
@@ -151,18 +196,36 @@ func (p *bubbleProvider) Chat(ctx context.Context, d *llmrouter.Deployment, req 
 	select {
 	case <-timer.C:
 	case <-ctx.Done():
-		return nil, &llmrouter.ProviderError{Provider: "sim", Deployment: d.Name, Kind: llmrouter.KindCanceled, Err: ctx.Err()}
+		return &llmrouter.ProviderError{Provider: "sim", Deployment: d.Name, Kind: llmrouter.KindCanceled, Err: ctx.Err()}
 	}
 	if down {
-		return nil, &llmrouter.ProviderError{Provider: "sim", Deployment: d.Name, Kind: llmrouter.KindServer, StatusCode: 503, Message: "down"}
+		return &llmrouter.ProviderError{Provider: "sim", Deployment: d.Name, Kind: llmrouter.KindServer, StatusCode: 503, Message: "down"}
 	}
-	return &llmrouter.Response{Text: "ok", FinishReason: llmrouter.FinishStop,
-		Usage: llmrouter.Usage{InputTokens: inputTokens, OutputTokens: outputTokens}}, nil
+	return nil
 }
 
-func (p *bubbleProvider) Stream(context.Context, *llmrouter.Deployment, *llmrouter.Request) (llmrouter.ChunkStream, error) {
-	return nil, &llmrouter.ProviderError{Provider: "sim", Kind: llmrouter.KindBadRequest, Message: "the simulator serves whole answers only"}
+// answer is a streamed answer: its text, then its finish and usage.
+type answer struct {
+	n   int
+	cur llmrouter.Chunk
 }
+
+func (a *answer) Next() bool {
+	a.n++
+	switch a.n {
+	case 1:
+		a.cur = llmrouter.Chunk{Text: "ok"}
+	case 2:
+		a.cur = llmrouter.Chunk{FinishReason: llmrouter.FinishStop,
+			Usage: &llmrouter.Usage{InputTokens: inputTokens, OutputTokens: outputTokens}}
+	default:
+		return false
+	}
+	return true
+}
+func (a *answer) Current() llmrouter.Chunk { return a.cur }
+func (a *answer) Err() error               { return nil }
+func (a *answer) Close() error             { return nil }
 
 func hashKey(s string, n int) uint64 {
 	h := uint64(14695981039346656037)

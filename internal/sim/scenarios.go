@@ -20,6 +20,8 @@ import (
 //     in the US; the policy wants the EU).
 //   - outage: three equal deployments; one fails every call (a 503 after
 //     300ms) through the middle third of the run.
+//   - heavy-tail-stream: heavy-tail's deployments, streamed: the tail is
+//     in the time to the first visible chunk, and latency is that time.
 func Scenarios(n int) []Scenario {
 	healthy := func(time.Duration) Dist { return LogNormal{Median: time.Second, Sigma: 0.3} }
 	price := llmrouter.Price{InputPerMTok: 1, OutputPerMTok: 4}
@@ -66,7 +68,13 @@ func Scenarios(n int) []Scenario {
 		sc("heavy-tail", equal(tail)),
 		sc("price-spread", spread, llmrouter.RegionIn("eu-*")),
 		sc("outage", outage),
+		streamed(sc("heavy-tail-stream", equal(tail))),
 	}
+}
+
+func streamed(sc Scenario) Scenario {
+	sc.Stream = true
+	return sc
 }
 
 // capacity: each call in flight on a deployment makes its next call 1/16

@@ -48,6 +48,11 @@ type Scenario struct {
 	// Policies apply router-wide; a call that any of them refuses reaching
 	// a deployment is a violation.
 	Policies []llmrouter.Policy
+	// Stream sends every request with ChatStream: a deployment's Latency
+	// is then its time to the first visible chunk (the rest of the answer
+	// follows at once), and a request's latency is the time until
+	// ChatStream returns, which is when its first chunk can be shown.
+	Stream bool
 }
 
 // Duration is the scenario's expected length in virtual time.

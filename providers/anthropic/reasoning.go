@@ -27,9 +27,12 @@ const minBudget = 1024
 const maxBreakpoints = 4
 
 // effortBudgets is the thinking budget sent in manual mode
-// (Settings.ManualThinking) for an effort without Reasoning.BudgetTokens:
-// LiteLLM's defaults for low, medium and high, doubled for each level
-// above.
+// (Settings.ManualThinking) for an effort without Reasoning.BudgetTokens.
+// Anthropic publishes no effort-to-budget table (its only numbers are the
+// 1024 minimum and "below max_tokens"), so these are our choice: LiteLLM's
+// defaults (litellm/constants.py, DEFAULT_REASONING_EFFORT_*_THINKING_BUDGET:
+// low 1024, medium 2048, high 4096, xhigh 8192, max 16384), with minimal
+// raised from LiteLLM's 128 to the API's minimum of 1024.
 var effortBudgets = map[llmrouter.Effort]int{
 	llmrouter.EffortMinimal: 1024, llmrouter.EffortLow: 1024, llmrouter.EffortMedium: 2048,
 	llmrouter.EffortHigh: 4096, llmrouter.EffortXHigh: 8192, llmrouter.EffortMax: 16384,
@@ -40,11 +43,15 @@ var effortBudgets = map[llmrouter.Effort]int{
 //   - Effort none: thinking disabled.
 //   - Manual mode (Settings.ManualThinking, or a budget without an effort):
 //     thinking enabled with budget_tokens (the budget, else one for the
-//     effort), which must be at least 1024 and below max_tokens.
+//     effort), which must be at least 1024 and below max_tokens. When
+//     max_tokens is the adapter's default (defaulted: neither the request
+//     nor the deployment set one), it is raised to the budget plus that
+//     default, the thinking counting toward max_tokens; a max_tokens the
+//     caller set is kept, and a budget not below it refused.
 //   - Otherwise adaptive thinking with output_config.effort (minimal is
 //     sent as low, the lowest the API knows); a budget given too is not
 //     sent, adaptive thinking taking none.
-func encodeReasoning(w *wireRequest, r *llmrouter.Reasoning, s *Settings) *llmrouter.ProviderError {
+func encodeReasoning(w *wireRequest, r *llmrouter.Reasoning, s *Settings, defaulted bool) *llmrouter.ProviderError {
 	if r == nil {
 		return nil
 	}
@@ -59,6 +66,9 @@ func encodeReasoning(w *wireRequest, r *llmrouter.Reasoning, s *Settings) *llmro
 		}
 		if budget < minBudget {
 			return badField("Reasoning.BudgetTokens", strconv.Itoa(budget)+" is below the minimum thinking budget of 1024")
+		}
+		if budget >= w.MaxTokens && defaulted {
+			w.MaxTokens += budget
 		}
 		if budget >= w.MaxTokens {
 			return badField("Reasoning.BudgetTokens", "the thinking budget "+strconv.Itoa(budget)+

@@ -94,6 +94,10 @@ func TestEncodeReasoning(t *testing.T) {
 		"budget":         {r: &llmrouter.Reasoning{BudgetTokens: 2000}, max: 4000, want: `{"thinking":{"type":"enabled","budget_tokens":2000}}`},
 		"manual effort":  {r: &llmrouter.Reasoning{Effort: llmrouter.EffortMedium}, manual: true, max: 4000, want: `{"thinking":{"type":"enabled","budget_tokens":2048}}`},
 		"nil":            {want: `{}`},
+		// Without a max_tokens of the caller's, the default is raised above
+		// the budget (max_tokens is checked in TestEffortBudgetRaisesDefaultMax).
+		"manual max, default max_tokens": {r: &llmrouter.Reasoning{Effort: llmrouter.EffortMax}, manual: true, want: `{"thinking":{"type":"enabled","budget_tokens":16384}}`},
+		"budget, default max_tokens":     {r: &llmrouter.Reasoning{BudgetTokens: 8000}, want: `{"thinking":{"type":"enabled","budget_tokens":8000}}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			req := userRequest()
@@ -123,6 +127,44 @@ func TestEncodeReasoning(t *testing.T) {
 			assert.Contains(t, perr.Message, "Reasoning.BudgetTokens")
 		})
 	}
+}
+
+// The effort table: each level's budget is sent; with the default
+// max_tokens, max_tokens becomes the budget plus the default, so every
+// level is accepted without a MaxOutputTokens; a deployment's
+// MaxOutputTokens is the caller's and is kept.
+func TestEffortBudgetRaisesDefaultMax(t *testing.T) {
+	for e, budget := range map[llmrouter.Effort]int{
+		llmrouter.EffortMinimal: 1024, llmrouter.EffortLow: 1024, llmrouter.EffortMedium: 2048,
+		llmrouter.EffortHigh: 4096, llmrouter.EffortXHigh: 8192, llmrouter.EffortMax: 16384,
+	} {
+		t.Run(string(e), func(t *testing.T) {
+			req := userRequest()
+			req.Reasoning = &llmrouter.Reasoning{Effort: e}
+			b, perr := encodeRequest(req, testDeployment, &Settings{ManualThinking: true}, DefaultMaxTokens, false)
+			require.Nil(t, perr)
+			var got struct {
+				MaxTokens int `json:"max_tokens"`
+				Thinking  struct {
+					BudgetTokens int `json:"budget_tokens"`
+				} `json:"thinking"`
+			}
+			require.NoError(t, json.Unmarshal(b, &got))
+			assert.Equal(t, budget, got.Thinking.BudgetTokens)
+			want := DefaultMaxTokens
+			if budget >= DefaultMaxTokens {
+				want = DefaultMaxTokens + budget
+			}
+			assert.Equal(t, want, got.MaxTokens)
+		})
+	}
+	req := userRequest()
+	req.Reasoning = &llmrouter.Reasoning{Effort: llmrouter.EffortMax}
+	d := *testDeployment
+	d.MaxOutputTokens = 8000
+	_, perr := encodeRequest(req, &d, &Settings{ManualThinking: true}, DefaultMaxTokens, false)
+	require.NotNil(t, perr, "a deployment's max_tokens is kept")
+	assert.Contains(t, perr.Message, "raise MaxOutputTokens")
 }
 
 // surfaceRequest uses reasoning, cache hints and Extra.

@@ -150,7 +150,8 @@ func encodeRequest(req *llmrouter.Request, d *llmrouter.Deployment, s *Settings,
 	if err := countBreakpoints(&w, system); err != nil {
 		return nil, err
 	}
-	if err := encodeReasoning(&w, req.Reasoning, s); err != nil {
+	defaulted := req.MaxOutputTokens <= 0 && d.MaxOutputTokens <= 0
+	if err := encodeReasoning(&w, req.Reasoning, s, defaulted); err != nil {
 		return nil, err
 	}
 	if req.Extra[name] != nil {

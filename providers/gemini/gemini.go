@@ -44,6 +44,8 @@ type Provider struct {
 	thoughtSig string
 	sameHost   bool         // WithSameHostRedirects
 	secrets    wire.Secrets // every credential, kept out of errors; built by New
+	tokenSrc   wire.TokenSource
+	tokens     *wire.Tokens // the token source's cache, or nil
 }
 
 // New returns a Gemini provider configured by opts.
@@ -61,6 +63,9 @@ func New(opts ...Option) *Provider {
 	p.secrets.Add(p.key)
 	p.secrets.AddHeaders(p.header)
 	p.secrets.AddURL(p.baseURL)
+	if p.tokenSrc != nil {
+		p.tokens = wire.NewTokens(p.tokenSrc, &p.secrets, nil)
+	}
 	return p
 }
 
@@ -128,6 +133,9 @@ func (p *Provider) post(ctx context.Context, d *llmrouter.Deployment, u string, 
 		return nil, p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: err.Error(), Err: err}, d)
 	}
 	p.setHeaders(hreq.Header, stream)
+	if perr := p.authorize(ctx, d, hreq.Header); perr != nil {
+		return nil, perr
+	}
 	resp, err := p.client.Do(hreq)
 	if err != nil {
 		return nil, p.transportError(ctx, d, err)
@@ -179,7 +187,7 @@ func (p *Provider) setHeaders(h http.Header, stream bool) {
 	} else {
 		h.Set("Accept", "application/json")
 	}
-	if p.key != "" {
+	if p.key != "" && p.tokens == nil {
 		h.Set("x-goog-api-key", p.key)
 	}
 }
@@ -191,6 +199,9 @@ func (p *Provider) fill(e *llmrouter.ProviderError, d *llmrouter.Deployment) *ll
 	if d != nil {
 		e.Deployment = d.Name
 	}
+	if p.tokens != nil {
+		return p.tokens.Secrets().Finish(e)
+	}
 	return p.secrets.Finish(e)
 }
 
@@ -198,15 +209,15 @@ func (p *Provider) transportError(ctx context.Context, d *llmrouter.Deployment, 
 	return p.fill(wire.TransportError(ctx, Name, d.Name, err), d)
 }
 
-// CheckConfig reports a provider pointed at Google's API with no API key
-// and no credential header (see llmrouter.ConfigChecker). A proxy at
-// another base URL may need none.
+// CheckConfig reports a provider pointed at Google's API with no API key,
+// no token source and no credential header (see llmrouter.ConfigChecker).
+// A proxy at another base URL may need none.
 func (p *Provider) CheckConfig() error {
-	if p.key != "" || wire.HasCredentialHeader(p.header) {
+	if p.key != "" || p.tokenSrc != nil || wire.HasCredentialHeader(p.header) {
 		return nil
 	}
 	if host, ok := wire.NeedsKey(p.baseURL, "googleapis.com"); ok {
-		return errors.New("gemini: no API key for " + host + ": pass WithAPIKey")
+		return errors.New("gemini: no API key for " + host + ": pass WithAPIKey or WithTokenSource")
 	}
 	return nil
 }

@@ -50,6 +50,11 @@ func TestThinkingConfig(t *testing.T) {
 		"2.5: budget wins":           {&llmrouter.Reasoning{Effort: llmrouter.EffortLow, BudgetTokens: 3000}, "gemini-2.5-flash", nil, `{"includeThoughts":true,"thinkingBudget":3000}`},
 		"2.5: effort as budget":      {&llmrouter.Reasoning{Effort: llmrouter.EffortMedium}, "models/gemini-2.5-pro", nil, `{"includeThoughts":true,"thinkingBudget":8192}`},
 		"2.5: none is zero":          {&llmrouter.Reasoning{Effort: llmrouter.EffortNone}, "gemini-2.5-flash", nil, `{"thinkingBudget":0}`},
+		"2.5 Pro: none is its least": {&llmrouter.Reasoning{Effort: llmrouter.EffortNone}, "models/gemini-2.5-pro", nil, `{"thinkingBudget":128}`},
+		"2.5: minimal":               {&llmrouter.Reasoning{Effort: llmrouter.EffortMinimal}, "gemini-2.5-flash-lite", nil, `{"includeThoughts":true,"thinkingBudget":512}`},
+		"2.5: low":                   {&llmrouter.Reasoning{Effort: llmrouter.EffortLow}, "gemini-2.5-flash", nil, `{"includeThoughts":true,"thinkingBudget":1024}`},
+		"2.5: high":                  {&llmrouter.Reasoning{Effort: llmrouter.EffortHigh}, "gemini-2.5-flash", nil, `{"includeThoughts":true,"thinkingBudget":24576}`},
+		"2.5: max within Flash":      {&llmrouter.Reasoning{Effort: llmrouter.EffortMax}, "gemini-2.5-flash", nil, `{"includeThoughts":true,"thinkingBudget":24576}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			b, err := json.Marshal(thinkingConfig(tc.dep, tc.r, tc.model))

@@ -66,9 +66,7 @@ func (p *Provider) readResponse(ctx context.Context, d *llmrouter.Deployment, re
 		return nil, pe
 	}
 	out.RateLimit = parseRateLimit(resp.Header)
-	if b := p.reasoningState(out.Reasoning); b != nil {
-		out.ReasoningBlocks = []llmrouter.ReasoningBlock{*b}
-	}
+	p.ownBlocks(out)
 	if out.ServedBy == "" {
 		out.ServedBy = p.servedBy(resp.Header)
 	}

@@ -108,6 +108,15 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The OpenRouter dialect passes too: another provider's blocks (a Raw
+// among them) never reach its reasoning_details.
+func TestConformanceOpenRouter(t *testing.T) {
+	providertest.Run(t, func(t *testing.T, s providertest.Scenario) llmrouter.Provider {
+		p, _ := newTestServer(t, conformanceHandler(t, s), OpenRouter())
+		return p
+	})
+}
+
 func TestStreamReusesConnection(t *testing.T) {
 	srv, conns := providertest.ServeLateEnd(t, conformanceHandler(t, providertest.StreamText))
 	providertest.CheckConnReuse(t, New(WithAPIKey(providertest.APIKey), WithBaseURL(srv.URL+"/v1"), WithHTTPClient(srv.Client())), conns)

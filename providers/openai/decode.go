@@ -116,6 +116,8 @@ func decodeChoice(s *scanner, out *llmrouter.Response) (refused bool) {
 						continue
 					}
 					s.skip()
+				case "reasoning_details": // OpenRouter
+					decodeDetails(s, out)
 				case "tool_calls":
 					out.ToolCalls = decodeToolCalls(s)
 				default:

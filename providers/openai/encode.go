@@ -14,6 +14,10 @@ import (
 // writes the JSON by hand, in a fixed field order, allocating nothing but
 // dst's growth. The router has validated req (llmrouter.Request.Validate).
 func (p *Provider) appendBody(dst []byte, d *llmrouter.Deployment, req *llmrouter.Request, stream bool) ([]byte, error) {
+	bp, pe := cacheBreakpoints(d, req)
+	if pe != nil {
+		return dst, pe
+	}
 	dst = append(dst, '{')
 	if !p.omitModel {
 		dst = appendString(append(dst, `"model":`...), d.UpstreamModel())
@@ -24,7 +28,7 @@ func (p *Provider) appendBody(dst []byte, d *llmrouter.Deployment, req *llmroute
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = p.appendMessage(dst, &req.Messages[i])
+		dst = p.appendMessage(dst, &req.Messages[i], bp)
 	}
 	dst = append(dst, ']')
 
@@ -119,7 +123,10 @@ func (p *Provider) appendBody(dst []byte, d *llmrouter.Deployment, req *llmroute
 	return append(dst, '}'), err
 }
 
-func (p *Provider) appendMessage(dst []byte, m *llmrouter.Message) []byte {
+// appendMessage appends one message; with breakpoints, a message with a
+// cache hint has its content sent as parts, the hinted ones marked.
+func (p *Provider) appendMessage(dst []byte, m *llmrouter.Message, breakpoints bool) []byte {
+	asParts := breakpoints && hasCacheHint(m.Content)
 	role := m.Role
 	if role == llmrouter.RoleDeveloper && (p.devSystem || p.azure && !azureTakesDeveloper(p.azureVer)) {
 		role = llmrouter.RoleSystem
@@ -128,19 +135,20 @@ func (p *Provider) appendMessage(dst []byte, m *llmrouter.Message) []byte {
 	switch m.Role {
 	case llmrouter.RoleTool:
 		dst = appendString(append(dst, `,"tool_call_id":`...), m.ToolCallID)
-		dst = appendText(append(dst, `,"content":`...), m.Content)
+		dst = appendContent(append(dst, `,"content":`...), m.Content, asParts, breakpoints)
 	case llmrouter.RoleUser:
 		dst = append(dst, `,"content":`...)
 		if hasImage(m.Content) {
-			dst = appendParts(dst, m.Content)
+			dst = appendParts(dst, m.Content, true, breakpoints)
 		} else {
-			dst = appendText(dst, m.Content)
+			dst = appendContent(dst, m.Content, asParts, breakpoints)
 		}
 	case llmrouter.RoleAssistant:
 		if len(m.ToolCalls) == 0 || hasText(m.Content) {
-			dst = appendText(append(dst, `,"content":`...), m.Content)
+			dst = appendContent(append(dst, `,"content":`...), m.Content, asParts, breakpoints)
 		}
 		dst = p.appendReasoningContent(dst, m)
+		dst = p.appendDetails(dst, m)
 		if len(m.ToolCalls) > 0 {
 			dst = append(dst, `,"tool_calls":[`...)
 			for i := range m.ToolCalls {
@@ -160,7 +168,7 @@ func (p *Provider) appendMessage(dst []byte, m *llmrouter.Message) []byte {
 			dst = append(dst, ']')
 		}
 	default: // system, developer
-		dst = appendText(append(dst, `,"content":`...), m.Content)
+		dst = appendContent(append(dst, `,"content":`...), m.Content, asParts, breakpoints)
 	}
 	return append(dst, '}')
 }
@@ -222,8 +230,19 @@ func appendText(dst []byte, parts []llmrouter.Part) []byte {
 	return append(dst, '"')
 }
 
-// appendParts appends content parts as an array of text and image_url parts.
-func appendParts(dst []byte, parts []llmrouter.Part) []byte {
+// appendContent appends the text parts as one JSON string or, asParts, as
+// an array of text parts (marking cache breakpoints).
+func appendContent(dst []byte, parts []llmrouter.Part, asParts, breakpoints bool) []byte {
+	if asParts {
+		return appendParts(dst, parts, false, breakpoints)
+	}
+	return appendText(dst, parts)
+}
+
+// appendParts appends content parts as an array of text parts and, with
+// images, image_url parts; with breakpoints, parts with a cache hint carry
+// prompt_cache_breakpoint.
+func appendParts(dst []byte, parts []llmrouter.Part, images, breakpoints bool) []byte {
 	dst = append(dst, '[')
 	n := 0
 	for i := range parts {
@@ -234,8 +253,8 @@ func appendParts(dst []byte, parts []llmrouter.Part) []byte {
 				dst = append(dst, ',')
 			}
 			dst = appendString(append(dst, `{"type":"text","text":`...), pt.Text)
-			dst = append(dst, '}')
-		case pt.Type == llmrouter.PartImage && pt.Image != nil:
+			dst = append(appendBreakpoint(dst, pt, breakpoints), '}')
+		case images && pt.Type == llmrouter.PartImage && pt.Image != nil:
 			if n > 0 {
 				dst = append(dst, ',')
 			}
@@ -248,7 +267,7 @@ func appendParts(dst []byte, parts []llmrouter.Part) []byte {
 			} else {
 				dst = appendEscaped(dst, img.URL)
 			}
-			dst = append(dst, `"}}`...)
+			dst = append(appendBreakpoint(append(dst, `"}`...), pt, breakpoints), '}')
 		default:
 			continue
 		}

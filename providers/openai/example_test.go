@@ -2,6 +2,7 @@ package openai_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,4 +61,38 @@ func ExampleOpenRouterPreferences() {
 	// Output:
 	// llama-70b openrouter
 	// claude-via-proxy litellm
+}
+
+// A gpt-5.6 deployment that takes explicit cache breakpoints: the long
+// system prompt's part carries one.
+func ExampleSettings() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Messages []struct {
+				Content json.RawMessage `json:"content"`
+			} `json:"messages"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		fmt.Println(string(body.Messages[0].Content))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"c","object":"chat.completion","model":"gpt-5.6",
+			"choices":[{"index":0,"message":{"role":"assistant","content":"Done."},"finish_reason":"stop"}],
+			"usage":{"prompt_tokens":2100,"completion_tokens":2,"total_tokens":2102,"prompt_tokens_details":{"cached_tokens":2048}}}`)
+	}))
+	defer srv.Close()
+
+	p := openai.New(openai.WithAPIKey("sk-example"), openai.WithBaseURL(srv.URL+"/v1"))
+	d := &llmrouter.Deployment{Name: "gpt", Provider: p, Model: "gpt-5.6", Extra: openai.Settings{CacheBreakpoints: true}}
+	resp, err := p.Chat(context.Background(), d, &llmrouter.Request{Messages: []llmrouter.Message{
+		{Role: llmrouter.RoleSystem, Content: []llmrouter.Part{{Type: llmrouter.PartText, Text: "A long manual.", Cache: &llmrouter.CacheHint{}}}},
+		llmrouter.User("Summarise it."),
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Text, resp.Usage.CachedInputTokens)
+	// Output:
+	// [{"type":"text","text":"A long manual.","prompt_cache_breakpoint":{"mode":"explicit"}}]
+	// Done. 2048
 }

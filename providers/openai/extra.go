@@ -84,6 +84,23 @@ func appendExtra(dst []byte, extra any) ([]byte, error) {
 		if x != nil {
 			return appendLiteLLM(dst, x)
 		}
+	case Settings:
+		return appendSettings(dst, &x)
+	case *Settings:
+		if x != nil {
+			return appendSettings(dst, x)
+		}
+	}
+	return dst, nil
+}
+
+// appendSettings appends the body fields of a Settings.
+func appendSettings(dst []byte, s *Settings) ([]byte, error) {
+	if s.OpenRouter != nil {
+		dst = appendOpenRouter(dst, s.OpenRouter)
+	}
+	if s.LiteLLM != nil {
+		return appendLiteLLM(dst, s.LiteLLM)
 	}
 	return dst, nil
 }

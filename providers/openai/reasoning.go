@@ -94,6 +94,21 @@ func (p *Provider) reasoningState(text string) *llmrouter.ReasoningBlock {
 	return &llmrouter.ReasoningBlock{Provider: p.name, Text: text}
 }
 
+// ownBlocks settles the reasoning state of a decoded answer: OpenRouter's
+// reasoning_details entries become this provider's blocks (other dialects
+// drop them), and DeepSeek's reasoning text is kept as one.
+func (p *Provider) ownBlocks(out *llmrouter.Response) {
+	if p.dialect != dialectOpenRouter {
+		out.ReasoningBlocks = nil
+	}
+	for i := range out.ReasoningBlocks {
+		out.ReasoningBlocks[i].Provider = p.name
+	}
+	if b := p.reasoningState(out.Reasoning); b != nil {
+		out.ReasoningBlocks = []llmrouter.ReasoningBlock{*b}
+	}
+}
+
 // servedBy is the upstream a LiteLLM proxy reports in its response headers:
 // x-litellm-model-id, the id of the proxy deployment that served the call.
 func (p *Provider) servedBy(h http.Header) string {

@@ -48,6 +48,12 @@ func (p *Provider) openStream(ctx context.Context, d *llmrouter.Deployment, resp
 		rl:     parseRateLimit(resp.Header),
 		served: p.servedBy(resp.Header),
 		bound:  p.dialect == dialectDeepSeek,
+		details: func() *detailParts {
+			if p.dialect == dialectOpenRouter {
+				return &detailParts{}
+			}
+			return nil
+		}(),
 	}, nil
 }
 
@@ -92,11 +98,19 @@ func (p *Provider) jsonStream(ctx context.Context, d *llmrouter.Deployment, resp
 	if c.ServedBy == "" {
 		c.ServedBy = p.servedBy(resp.Header)
 	}
-	c.ReasoningBlock = p.reasoningState(out.Reasoning)
 	for i, tc := range out.ToolCalls {
 		c.ToolCalls = append(c.ToolCalls, llmrouter.ToolCallDelta{Index: i, ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
 	}
-	return &stream{p: p, ctx: ctx, dep: d.Name, pending: []llmrouter.Chunk{c}, closed: true, ended: true}, nil
+	p.ownBlocks(&out)
+	pending := []llmrouter.Chunk{c}
+	for i := range out.ReasoningBlocks {
+		if i == 0 {
+			pending[0].ReasoningBlock = &out.ReasoningBlocks[0]
+			continue
+		}
+		pending = append(pending, llmrouter.Chunk{ReasoningBlock: &out.ReasoningBlocks[i]})
+	}
+	return &stream{p: p, ctx: ctx, dep: d.Name, pending: pending, closed: true, ended: true}, nil
 }
 
 // stream reads a Chat Completions event stream. It is not safe for
@@ -118,6 +132,7 @@ type stream struct {
 	served   string                    // ServedBy from the headers (LiteLLM), for the first chunk
 	bound    bool                      // reasoning is state to keep (DeepSeek)
 	think    strings.Builder           // with bound: the reasoning so far
+	details  *detailParts              // OpenRouter: reasoning_details so far, else nil
 	err      error
 	ended    bool // [DONE], an error, or Close
 	closed   bool
@@ -144,6 +159,11 @@ func (s *stream) Next() bool {
 		}
 		if bytes.HasPrefix(data, []byte("[DONE]")) {
 			s.end(true)
+			s.pending = s.detailChunks(s.pending)
+			if len(s.pending) > 0 { // reasoning_details no finish_reason flushed
+				s.cur, s.pending = s.pending[0], s.pending[1:]
+				return true
+			}
 			return false
 		}
 		if ev.Name == "error" {
@@ -175,7 +195,13 @@ func (s *stream) Next() bool {
 				c.ReasoningBlock = s.p.reasoningState(s.think.String())
 			}
 		}
-		if c.Text == "" && c.Reasoning == "" && c.Refusal == "" && len(c.ToolCalls) == 0 && c.FinishReason == "" && c.Usage == nil && c.ServedBy == "" {
+		if c.FinishReason != "" && s.details != nil {
+			if more := s.detailChunks(nil); len(more) > 0 {
+				c.ReasoningBlock = more[0].ReasoningBlock
+				s.pending = append(s.pending, more[1:]...)
+			}
+		}
+		if c.Text == "" && c.Reasoning == "" && c.Refusal == "" && len(c.ToolCalls) == 0 && c.FinishReason == "" && c.Usage == nil && c.ServedBy == "" && c.ReasoningBlock == nil {
 			continue // role announcements, filter annotations, keep-alives
 		}
 		if s.rl != nil {
@@ -183,6 +209,18 @@ func (s *stream) Next() bool {
 		}
 		return true
 	}
+}
+
+// detailChunks appends to dst one chunk per reasoning_details entry
+// assembled so far, each carrying its block, and forgets the entries.
+func (s *stream) detailChunks(dst []llmrouter.Chunk) []llmrouter.Chunk {
+	if s.details == nil {
+		return dst
+	}
+	for _, b := range s.details.blocks(s.p.name) {
+		dst = append(dst, llmrouter.Chunk{ReasoningBlock: &b})
+	}
+	return dst
 }
 
 // readError classifies why reading the stream stopped before [DONE].
@@ -400,6 +438,19 @@ func (s *stream) decodeDelta(c *llmrouter.Chunk, keep bool) {
 					c.Text = string(v)
 				} else {
 					c.Text += string(v)
+				}
+			}
+		case "reasoning_details": // OpenRouter
+			if !keep || s.details == nil {
+				sc.skip()
+				continue
+			}
+			if !sc.array() {
+				continue
+			}
+			for m := 0; sc.elem(&m); {
+				if raw := sc.skip(); raw != nil {
+					s.details.add(raw)
 				}
 			}
 		case "reasoning_content", "reasoning":

@@ -81,8 +81,10 @@ const (
 	// Model is the upstream model id of the test deployment.
 	Model = "conformance-model"
 	// OtherProvider names a provider no adapter is: the Text scenario
-	// sends reasoning state it issued, and Request.Extra for it, which the
-	// adapter must leave out.
+	// sends reasoning state it issued (signed text, and a redacted block
+	// with a Raw encoding; every piece contains "foreign"), and
+	// Request.Extra for it (the value "never-sent"), which the adapter must
+	// leave out: an upstream may check its body holds neither word.
 	OtherProvider = "providertest.other"
 )
 
@@ -209,7 +211,10 @@ func checkText(t *testing.T, p llmrouter.Provider) {
 	req := Request(Text)
 	req.Messages = append(req.Messages,
 		llmrouter.Message{Role: llmrouter.RoleAssistant, Content: []llmrouter.Part{llmrouter.TextPart("Hi.")},
-			Reasoning: []llmrouter.ReasoningBlock{{Provider: OtherProvider, Text: "foreign", Signature: "c2ln"}}},
+			Reasoning: []llmrouter.ReasoningBlock{
+				{Provider: OtherProvider, Text: "foreign", Signature: "c2ln"},
+				{Provider: OtherProvider, Redacted: "foreign-redacted", Raw: `{"type":"reasoning.encrypted","data":"foreign-raw"}`},
+			}},
 		llmrouter.User("Again."))
 	req.Extra = map[string]map[string]any{OtherProvider: {"model": "never-sent"}}
 	resp, err = p.Chat(ctxT(t), Deployment(p), req)
