@@ -15,7 +15,7 @@ func benchCands() []Candidate {
 	c.pickNow = now.Add(time.Second).UnixNano()
 	var cands []Candidate
 	for _, name := range []string{"d0", "d1"} {
-		d := &deployment{Deployment: Deployment{Name: name, Price: Price{InputPerMTok: 1, OutputPerMTok: 4}}, decay: float64(DefaultStatsDecay)}
+		d := &deployment{Deployment: Deployment{Name: name, Price: Price{InputPerMTok: 1, OutputPerMTok: 4}}, decay: float64(DefaultStatsDecay), health: &health{}, breakerState: &breakerState{}}
 		d.stats.observe(now, time.Second, 0, 200, false, d.decay)
 		c.rt.members = append(c.rt.members, d)
 		cands = append(cands, Candidate{Deployment: &d.Deployment, c: c})
