@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
-	"reflect"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -20,7 +19,6 @@ import (
 type call struct {
 	callState
 	hasher *promptHasher // made by the first PromptHash, kept across reuse
-	clock  clockKind     // the router's clock, found on the call's first use
 
 	// Inline room for the usual request: a route of up to four deployments,
 	// two attempts, five policies, two quota rules. Larger ones spill to the
@@ -96,10 +94,7 @@ func (r *generation) begin(ctx context.Context, req *Request, stream bool) *call
 		ctx, c.invalid = context.Background(), &RequestError{Field: "ctx", Reason: "nil context: pass context.Background() or a request's context"}
 	}
 	c.r, c.parent, c.ctx, c.req, c.stream = r, ctx, ctx, req, stream
-	if c.clock == clockUnknown {
-		c.clock = clockOf(r.now)
-	}
-	if c.clock == clockReal {
+	if r.realClock {
 		c.start = wallNow()
 	} else {
 		c.start = r.now()
@@ -118,22 +113,6 @@ func (r *generation) begin(ctx context.Context, req *Request, stream bool) *call
 		m.inFlight.Add(ctx, 1)
 	}
 	return c
-}
-
-// clockKind says whether a router's clock is time.Now.
-type clockKind uint8
-
-const (
-	clockUnknown clockKind = iota
-	clockReal              // time.Now
-	clockOther             // WithClock
-)
-
-func clockOf(now func() time.Time) clockKind {
-	if reflect.ValueOf(now).Pointer() == reflect.ValueOf(time.Now).Pointer() {
-		return clockReal
-	}
-	return clockOther
 }
 
 // wallAnchor is a recent time.Now reading, which wallNow extends by the
@@ -164,7 +143,7 @@ func wallNow() time.Time {
 // wall and a monotonic one, ~50 ns each where the clock is not read in
 // user space, as on many VMs), and durations immune to wall-clock steps.
 func (c *call) now() time.Time {
-	if c.clock == clockReal {
+	if c.r.realClock {
 		return c.start.Add(time.Since(c.start))
 	}
 	return c.r.now()

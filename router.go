@@ -27,15 +27,18 @@ type Router struct {
 	state atomic.Pointer[serving]
 
 	// Fixed by New, shared by every configuration version.
-	sinks   []Sink
-	tracer  trace.Tracer // nil: tracing off
-	meters  *metrics     // the instruments; nil: metrics off
-	now     func() time.Time
-	capture bool
-	sleep   func(ctx context.Context, d time.Duration) error
-	calls   sync.Pool // *call
-	decay   time.Duration
-	share   SharedCooldowns
+	sinks  []Sink
+	tracer trace.Tracer // nil: tracing off
+	meters *metrics     // the instruments; nil: metrics off
+	now    func() time.Time
+	// realClock: now is time.Now (no WithClock), which calls read as one
+	// monotonic reading from a recent wall-clock anchor (call.now).
+	realClock bool
+	capture   bool
+	sleep     func(ctx context.Context, d time.Duration) error
+	calls     sync.Pool // *call
+	decay     time.Duration
+	share     SharedCooldowns
 
 	versions versionLog // Apply's history, under its own lock
 }
@@ -118,7 +121,7 @@ func New(opts ...Option) (*Router, error) {
 		share:   c.cooldownShare,
 	}
 	if r.now == nil {
-		r.now = time.Now
+		r.now, r.realClock = time.Now, true
 	}
 	if r.decay == 0 {
 		r.decay = DefaultStatsDecay
