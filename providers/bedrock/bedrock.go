@@ -260,6 +260,16 @@ type Guardrail struct {
 	Trace string
 	// StreamProcessingMode is "sync" or "async" for streams; empty omits it.
 	StreamProcessingMode string
+	// HoldStream makes a stream hold back its chunks until Bedrock ends the
+	// message, so that a prompt the guardrail blocks is the blocked-prompt
+	// error even when ConverseStream streams the guardrail's blocked-input
+	// text first (which it does: the text comes before the stop reason and
+	// the trace that say it was a block). The router can then fail the
+	// request over unseen (Route.ContentFallback) instead of delivering
+	// the guardrail's message. The price is streaming itself: the caller
+	// sees the first chunk when the whole answer has arrived. Off by
+	// default.
+	HoldStream bool
 }
 
 func deploymentOptions(d *llmrouter.Deployment) *DeploymentOptions {

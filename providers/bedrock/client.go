@@ -47,7 +47,11 @@ func (p *Provider) Stream(ctx context.Context, d *llmrouter.Deployment, req *llm
 	if err != nil {
 		return nil, err
 	}
-	return newStream(ctx, c, resp.Body), nil
+	s := newStream(ctx, c, resp.Body)
+	if o := deploymentOptions(d); o != nil && o.Guardrail != nil && o.Guardrail.HoldStream {
+		s.hold = true
+	}
+	return s, nil
 }
 
 // call is what one call's errors need to know: where it went, its request

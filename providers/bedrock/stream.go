@@ -104,9 +104,13 @@ type stream struct {
 	sent    bool // a chunk with content was delivered
 	blocked bool // the metadata's guardrail trace says the prompt was blocked
 	usage   *llmrouter.Usage
-	done    bool
-	closed  bool
-	err     error
+	// hold: chunks are queued until the message ends (Guardrail.HoldStream),
+	// then delivered from queue.
+	hold   bool
+	queue  []llmrouter.Chunk
+	done   bool
+	closed bool
+	err    error
 }
 
 func newStream(ctx context.Context, c *call, body io.ReadCloser) *stream {
@@ -118,6 +122,11 @@ func newStream(ctx context.Context, c *call, body io.ReadCloser) *stream {
 
 // Next implements llmrouter.ChunkStream.
 func (s *stream) Next() bool {
+	if len(s.queue) > 0 && !s.closed { // held chunks, delivered once the message ended
+		s.cur, s.queue[0] = s.queue[0], llmrouter.Chunk{}
+		s.queue = s.queue[1:]
+		return true
+	}
 	if s.closed || s.done || s.err != nil {
 		return false
 	}
@@ -126,7 +135,7 @@ func (s *stream) Next() bool {
 		if err == io.EOF {
 			if s.sawStop {
 				// messageStop came but no metadata: finish without usage.
-				return s.finish()
+				return s.deliver(s.finish())
 			}
 			s.err = s.c.fail(llmrouter.KindTransport, 0, "", "ConverseStream ended before messageStop")
 			return false
@@ -135,14 +144,17 @@ func (s *stream) Next() bool {
 			if s.sawStop && s.ctx.Err() == nil {
 				// The answer is complete; only the metadata (usage) is
 				// lost. Finish rather than fail a whole answer.
-				return s.finish()
+				return s.deliver(s.finish())
 			}
 			s.err = s.readError(err)
 			return false
 		}
 		if s.handle(&msg) {
-			s.sent = true
-			return true
+			if s.hold && !s.done {
+				s.queue = append(s.queue, s.cur)
+				continue
+			}
+			return s.deliver(true)
 		}
 		if s.err != nil {
 			return false
@@ -303,6 +315,24 @@ func (s *stream) handle(msg *eventstream.Message) bool {
 		return false
 	}
 	return false
+}
+
+// deliver returns a produced chunk (ok) to the caller: s.cur, or, when the
+// stream held its chunks, the first of them with s.cur queued last.
+func (s *stream) deliver(ok bool) bool {
+	if !ok {
+		return false
+	}
+	if s.hold {
+		s.hold = false
+		s.queue = append(s.queue, s.cur)
+		s.cur, s.queue[0] = s.queue[0], llmrouter.Chunk{}
+		s.queue = s.queue[1:]
+	}
+	if !s.done || s.cur.Text != "" || len(s.cur.ToolCalls) > 0 || s.cur.Reasoning != "" || s.cur.ReasoningBlock != nil {
+		s.sent = true
+	}
+	return true
 }
 
 // finish makes s.cur the last chunk: the finish reason and the usage. A
