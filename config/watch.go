@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -15,8 +16,9 @@ import (
 // (a service wires SIGHUP to it). A change is applied once the file reads
 // the same twice in a row (a moment apart), so that a file caught mid-write
 // is not applied. A bad edit is refused, reported, and not tried again
-// until the file changes; the router keeps serving the
-// version it had. It needs no file-system notification API, so it works
+// until the file changes; the router keeps serving the version it had. An
+// edit made while a canary runs (Router.Canary) is reported once and
+// applied when the canary ends. It needs no file-system notification API, so it works
 // the same on every OS and on mounted ConfigMaps (whose files change by
 // symlink swaps that inotify-based watchers miss).
 type Watcher struct {
@@ -73,8 +75,17 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if again, err := os.ReadFile(w.Path); err != nil || !bytes.Equal(again, data) {
 			return // the next read takes it
 		}
-		seen, seenErr = data, ""
 		v, err := Apply(w.Router, data, w.Base, w.Options...)
+		if errors.Is(err, llmrouter.ErrCanaryRunning) {
+			// Not refused, only early: tried again at each read until the
+			// canary ends, and reported once.
+			if seenErr != err.Error() {
+				seenErr = err.Error()
+				w.report(v, err)
+			}
+			return
+		}
+		seen, seenErr = data, ""
 		w.report(v, err)
 	}
 	check()

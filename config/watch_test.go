@@ -100,3 +100,42 @@ func TestApplyNamesLine(t *testing.T) {
 	require.Equal(t, "deployments[0].price", fe.Path)
 	require.Equal(t, 3, fe.Line)
 }
+
+// TestWatcherWaitsForACanary: an edit made during a canary is reported
+// once and applied when the canary ends.
+func TestWatcherWaitsForACanary(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "router.yaml")
+	write(t, path, strings.ReplaceAll(watched, "PRICE", "1"))
+	r, err := config.LoadRouter(path, base())
+	require.NoError(t, err)
+	cfg, err := config.Parse([]byte(strings.ReplaceAll(watched, "PRICE", "9")), base())
+	require.NoError(t, err)
+	_, err = r.Canary(0.5, llmrouter.WithConfig(cfg))
+	require.NoError(t, err)
+
+	events := make(chan applied, 16)
+	reload := make(chan struct{})
+	w := &config.Watcher{Router: r, Path: path, Base: base(), Interval: time.Hour, Reload: reload,
+		OnApply: func(v llmrouter.ConfigVersion, err error) { events <- applied{v, err} }}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	defer func() { cancel(); <-stopped }()
+	go func() { defer close(stopped); _ = w.Run(ctx) }()
+	e := <-events
+	require.ErrorIs(t, e.err, llmrouter.ErrCanaryRunning)
+	reload <- struct{}{} // still running: not reported again
+	select {
+	case e := <-events:
+		t.Fatalf("reported twice: %+v", e)
+	case <-time.After(50 * time.Millisecond):
+	}
+	require.NoError(t, r.AbortCanary())
+	reload <- struct{}{}
+	select {
+	case e := <-events:
+		require.NoError(t, e.err)
+		require.Equal(t, e.v, r.ConfigVersion())
+	case <-time.After(10 * time.Second):
+		t.Fatal("the edit was not applied after the canary ended")
+	}
+}
