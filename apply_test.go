@@ -334,3 +334,29 @@ func TestReloadUnderLoad(t *testing.T) {
 }
 
 var _ = errors.New
+
+// TestStreamsFinishOnTheVersionTheyStarted: a stream opened before a
+// reload reads to its end on its version, and its record names it.
+func TestStreamsFinishOnTheVersionTheyStarted(t *testing.T) {
+	ps := fakes()
+	ps["eu"] = fake.New("eu", fake.WithDefault(fake.Step{Text: "one two three four", Chunks: 4}))
+	rec := &recorder{}
+	r, err := llmrouter.New(llmrouter.WithConfig(reloadConfig(1, ps)), llmrouter.WithLineage(rec))
+	require.NoError(t, err)
+	v1 := r.ConfigVersion()
+	s, err := r.ChatStream(context.Background(), hello("chat"))
+	require.NoError(t, err)
+	require.True(t, s.Next())
+	v2, err := r.Apply(llmrouter.WithConfig(reloadConfig(7, ps)))
+	require.NoError(t, err)
+	for s.Next() {
+	}
+	require.NoError(t, s.Err())
+	require.NoError(t, s.Close())
+	_, err = r.Chat(context.Background(), hello("chat"))
+	require.NoError(t, err)
+	recs := rec.all()
+	require.Len(t, recs, 2)
+	require.Equal(t, v1.ID, recs[0].ConfigVersion, "the stream's record names the version it started on")
+	require.Equal(t, v2.ID, recs[1].ConfigVersion)
+}
