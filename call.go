@@ -196,7 +196,8 @@ func (c *call) prepare() error {
 	if c.invalid != nil {
 		return c.invalid
 	}
-	if err := req.Validate(); err != nil {
+	scan, err := req.scan() // Validate, measuring the request on the way
+	if err != nil {
 		return err
 	}
 	rt := c.r.routes[req.Model]
@@ -212,8 +213,9 @@ func (c *call) prepare() error {
 	if t := c.timeouts().Total; t > 0 {
 		c.ctx, c.cancel = context.WithTimeout(c.ctx, t)
 	}
-	c.needs = req.needs(c.stream)
-	c.estInput, c.estOutput = c.r.estimateTokens(req)
+	c.needs = req.needsWith(c.stream, scan.needs)
+	c.estInput, c.estOutput = c.r.estimateScanned(req, &scan)
+	c.rec.Prompt = PromptInfo{Messages: len(req.Messages), Bytes: scan.bytes, Tokens: c.estInput}
 	if c.r.tenantPolicies != nil {
 		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
 	}

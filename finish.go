@@ -43,7 +43,9 @@ func (c *call) finish(resp *Response, err error) {
 		}
 	}
 	if len(r.sinks) > 0 {
-		rec.Prompt = promptInfo(req, c.estInput)
+		if rec.Prompt.Messages == 0 { // prepare ended before measuring the prompt
+			rec.Prompt = promptInfo(req, c.estInput)
+		}
 		rec.msgs, rec.hasher = &req.Messages, &c.hasher
 		if r.capture {
 			c.content.Messages = req.Messages
