@@ -58,6 +58,7 @@ type callState struct {
 	hedgePick         bool  // next is picking a hedge: untried candidates, no waiting
 	fallbacks         uint8 // fallback routes moved to (Request.Fallback)
 	fbKind            uint8 // 1+the Kind whose Route.FallbackOn list the request took; 0: none
+	reasoning         bool  // a message carries reasoning blocks (set by prepare)
 	span              trace.Span
 
 	tenantPolicies []Policy
@@ -213,7 +214,7 @@ func (c *call) prepare() error {
 	if t := c.timeouts().Total; t > 0 {
 		c.ctx, c.cancel = context.WithTimeout(c.ctx, t)
 	}
-	c.needs = req.needsWith(c.stream, scan.needs)
+	c.needs, c.reasoning = req.needsWith(c.stream, scan.needs), scan.reasoning
 	c.estInput, c.estOutput = c.r.estimateScanned(req, &scan)
 	c.rec.Prompt = PromptInfo{Messages: len(req.Messages), Bytes: scan.bytes, Tokens: c.estInput}
 	if c.r.tenantPolicies != nil {

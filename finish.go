@@ -29,7 +29,9 @@ func (c *call) finish(resp *Response, err error) {
 	}
 	if d := c.served; d != nil {
 		rec.Deployment, rec.Provider, rec.Model = d.Name, d.provider, d.UpstreamModel()
-		rec.ReasoningDropped = req.ForeignReasoning(d.provider)
+		if c.reasoning { // served: prepare scanned the messages
+			rec.ReasoningDropped = req.ForeignReasoning(d.provider)
+		}
 	} else {
 		rec.ServedBy = "" // set by an attempt that did not end up serving
 	}

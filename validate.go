@@ -32,6 +32,9 @@ type requestScan struct {
 	tokens int          // EstimateInputTokens' estimate
 	bytes  int          // PromptInfo.Bytes: text, image data, tool-call arguments
 	needs  Capabilities // CapVision and CapImageURL, as the images need
+	// reasoning: a message carries reasoning blocks (without any,
+	// ForeignReasoning is 0 for every provider).
+	reasoning bool
 }
 
 // scan validates the request, as Validate, and measures it in the same
@@ -209,8 +212,11 @@ func (r *Request) validateMessage(i int, s *requestScan) error {
 		s.tokens = addTokens(s.tokens, partTokens(p))
 	}
 	s.tokens = addTokens(s.tokens, tokensPerMessage)
-	if len(m.Reasoning) > 0 && m.Role != RoleAssistant {
-		return fieldErr("Messages", i, "Reasoning", "only assistant messages carry reasoning")
+	if len(m.Reasoning) > 0 {
+		if m.Role != RoleAssistant {
+			return fieldErr("Messages", i, "Reasoning", "only assistant messages carry reasoning")
+		}
+		s.reasoning = true
 	}
 	if len(m.ToolCalls) > 0 && m.Role != RoleAssistant {
 		return fieldErr("Messages", i, "ToolCalls", "only assistant messages make tool calls")
@@ -274,17 +280,25 @@ func fieldErr(list string, i int, field, reason string) error {
 // ASCII (as prompts mostly are); from the first non-ASCII byte on,
 // utf8.ValidString decides.
 func validText(s string) bool {
-	for len(s) >= 8 {
-		if ascii8(s) {
-			s = s[8:]
-			continue
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return utf8.ValidString(s[i:])
+			}
 		}
-		return utf8.ValidString(s)
+		return true
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return utf8.ValidString(s[i:])
+	t := s // all bytes before t are ASCII
+	for len(t) >= 16 {
+		if !ascii8(t) || !ascii8(t[8:]) {
+			return utf8.ValidString(t)
 		}
+		t = t[16:]
+	}
+	// Under 16 bytes left: their first eight, if more than eight are left,
+	// and the last eight of s (overlapping bytes checked already).
+	if (len(t) > 8 && !ascii8(t)) || !ascii8(s[len(s)-8:]) {
+		return utf8.ValidString(t)
 	}
 	return true
 }
