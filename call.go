@@ -59,6 +59,9 @@ type callState struct {
 	fallbacks         uint8 // fallback routes moved to (Request.Fallback)
 	fbKind            uint8 // 1+the Kind whose Route.FallbackOn list the request took; 0: none
 	reasoning         bool  // a message carries reasoning blocks (set by prepare)
+	// fixedOnly: every policy in force was answered in New (no policies
+	// of the tenant's or the request's), set by prepare.
+	fixedOnly bool
 	span              trace.Span
 
 	tenantPolicies []Policy
@@ -220,6 +223,7 @@ func (c *call) prepare() error {
 	if c.r.tenantPolicies != nil {
 		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
 	}
+	c.fixedOnly = len(c.r.policies) == c.r.fixedPolicies && len(c.tenantPolicies) == 0 && len(req.Policies) == 0
 	c.rec.Policies = append(c.rec.Policies, c.r.policyNames...)
 	if len(c.tenantPolicies) > 0 || len(req.Policies) > 0 {
 		for _, list := range [...][]Policy{c.tenantPolicies, req.Policies} {
@@ -306,8 +310,17 @@ func (c *call) cand(i int) *CandidateRecord {
 const builtinCapabilityCheck = "capabilities"
 
 // allows runs the capability check and every policy for d, returning the
-// first refusal.
+// first refusal. The usual answer, with every policy answered in New, is
+// small enough to inline.
 func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
+	if c.fixedOnly && d.refusedBy == "" && (d.Capabilities == 0 || d.Capabilities.Has(c.needs)) && (c.needs&CapEmbeddings == 0 || d.embeds) {
+		return "", "", true
+	}
+	return c.allowsSlow(d)
+}
+
+// allowsSlow is allows when policies remain to run, or d is refused.
+func (c *call) allowsSlow(d *deployment) (policy, reason string, ok bool) {
 	if d.Capabilities != 0 && !d.Capabilities.Has(c.needs) {
 		return builtinCapabilityCheck, "lacks " + (c.needs &^ d.Capabilities).lowest().String(), false
 	}
@@ -317,7 +330,7 @@ func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
 	if d.refusedBy != "" {
 		return d.refusedBy, d.refusal, false
 	}
-	if len(c.r.policies) == c.r.fixedPolicies && len(c.tenantPolicies) == 0 && len(c.req.Policies) == 0 {
+	if c.fixedOnly {
 		return "", "", true // every policy in force was answered in New
 	}
 	return c.checkPolicies(d)
