@@ -62,7 +62,7 @@ type callState struct {
 	// fixedOnly: every policy in force was answered in New (no policies
 	// of the tenant's or the request's), set by prepare.
 	fixedOnly bool
-	span              trace.Span
+	span      trace.Span
 
 	tenantPolicies []Policy
 	estInput       int   // estimated input tokens
