@@ -159,8 +159,13 @@ func (c *call) release() {
 	// candBuf, polBuf and pickBuf hold only names and pointers into the
 	// router (and policy names), overwritten before they are read again:
 	// left as they are, as is resBuf, which settleQuota clears of the
-	// request's own strings. Attempts may hold error texts.
-	clear(c.attBuf[:min(len(c.rec.Attempts), len(c.attBuf))])
+	// request's own strings. Attempts may hold error texts (Error, Code):
+	// those are cleared; the rest of an attempt record is the router's
+	// names, the time and counts, overwritten whole by the next attempt.
+	for i := range c.attBuf[:min(len(c.rec.Attempts), len(c.attBuf))] {
+		a := &c.attBuf[i]
+		a.Error, a.Code = "", ""
+	}
 	clear(c.holdBuf[:])
 	c.callState = callState{}
 	c.routeFrom = 0
