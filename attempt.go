@@ -88,14 +88,15 @@ func (c *call) landChat(f *chatFlight, lost *ProviderError) (*Response, *Provide
 	if pe != nil {
 		var u Usage
 		if lost != nil && f.err == nil && resp != nil {
-			u = resp.Usage.clamped()
+			u = resp.Usage
+			u.clamp()
 		}
 		c.endAttempt(f.i, a, pe, u)
 		endAttemptSpan(f.span, a, nil)
 		return nil, pe
 	}
 	resp.Provider = d.provider
-	resp.Usage = resp.Usage.clamped()
+	resp.Usage.clamp()
 	if pe := c.refusedAnswer(d, resp.FinishReason); pe != nil {
 		c.endAttempt(f.i, a, pe, resp.Usage)
 		endAttemptSpan(f.span, a, nil)
@@ -254,9 +255,8 @@ const MaxUsageTokens = 1 << 27
 // clamped returns u with every count within bounds, and Clamped set when
 // any had to change.
 func (u Usage) clamped() Usage {
-	if uint(u.InputTokens) <= MaxUsageTokens && uint(u.OutputTokens) <= MaxUsageTokens &&
-		uint(u.CachedInputTokens)|uint(u.CacheWriteTokens)|uint(u.CacheWrite1hTokens)|uint(u.ReasoningTokens) == 0 {
-		return u // the usual answer: plain counts in bounds (uint: no negatives)
+	if u.inBounds() {
+		return u
 	}
 	out := u
 	clamp := func(v, hi int) int { return min(max(v, 0), hi) }
@@ -270,4 +270,18 @@ func (u Usage) clamped() Usage {
 		out.Clamped = true
 	}
 	return out
+}
+
+// clamp sets u to u.clamped(), without copying u in the usual case.
+func (u *Usage) clamp() {
+	if !u.inBounds() {
+		*u = u.clamped()
+	}
+}
+
+// inBounds reports the usual case of clamped: plain counts in bounds
+// (compared as uint: no negatives), no cache or reasoning counts to check.
+func (u *Usage) inBounds() bool {
+	return uint(u.InputTokens) <= MaxUsageTokens && uint(u.OutputTokens) <= MaxUsageTokens &&
+		uint(u.CachedInputTokens)|uint(u.CacheWriteTokens)|uint(u.CacheWrite1hTokens)|uint(u.ReasoningTokens) == 0
 }

@@ -58,7 +58,11 @@ type callState struct {
 	hedgePick         bool  // next is picking a hedge: untried candidates, no waiting
 	fallbacks         uint8 // fallback routes moved to (Request.Fallback)
 	fbKind            uint8 // 1+the Kind whose Route.FallbackOn list the request took; 0: none
-	span              trace.Span
+	reasoning         bool  // a message carries reasoning blocks (set by prepare)
+	// fixedOnly: every policy in force was answered in New (no policies
+	// of the tenant's or the request's), set by prepare.
+	fixedOnly bool
+	span      trace.Span
 
 	tenantPolicies []Policy
 	estInput       int   // estimated input tokens
@@ -155,8 +159,13 @@ func (c *call) release() {
 	// candBuf, polBuf and pickBuf hold only names and pointers into the
 	// router (and policy names), overwritten before they are read again:
 	// left as they are, as is resBuf, which settleQuota clears of the
-	// request's own strings. Attempts may hold error texts.
-	clear(c.attBuf[:min(len(c.rec.Attempts), len(c.attBuf))])
+	// request's own strings. Attempts may hold error texts (Error, Code):
+	// those are cleared; the rest of an attempt record is the router's
+	// names, the time and counts, overwritten whole by the next attempt.
+	for i := range c.attBuf[:min(len(c.rec.Attempts), len(c.attBuf))] {
+		a := &c.attBuf[i]
+		a.Error, a.Code = "", ""
+	}
 	clear(c.holdBuf[:])
 	c.callState = callState{}
 	c.routeFrom = 0
@@ -196,7 +205,8 @@ func (c *call) prepare() error {
 	if c.invalid != nil {
 		return c.invalid
 	}
-	if err := req.Validate(); err != nil {
+	scan, err := req.scan() // Validate, measuring the request on the way
+	if err != nil {
 		return err
 	}
 	rt := c.r.routes[req.Model]
@@ -212,11 +222,13 @@ func (c *call) prepare() error {
 	if t := c.timeouts().Total; t > 0 {
 		c.ctx, c.cancel = context.WithTimeout(c.ctx, t)
 	}
-	c.needs = req.needs(c.stream)
-	c.estInput, c.estOutput = c.r.estimateTokens(req)
+	c.needs, c.reasoning = req.needsWith(c.stream, scan.needs), scan.reasoning
+	c.estInput, c.estOutput = c.r.estimateScanned(req, &scan)
+	c.rec.Prompt = PromptInfo{Messages: len(req.Messages), Bytes: scan.bytes, Tokens: c.estInput}
 	if c.r.tenantPolicies != nil {
 		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
 	}
+	c.fixedOnly = len(c.r.policies) == c.r.fixedPolicies && len(c.tenantPolicies) == 0 && len(req.Policies) == 0
 	c.rec.Policies = append(c.rec.Policies, c.r.policyNames...)
 	if len(c.tenantPolicies) > 0 || len(req.Policies) > 0 {
 		for _, list := range [...][]Policy{c.tenantPolicies, req.Policies} {
@@ -303,8 +315,17 @@ func (c *call) cand(i int) *CandidateRecord {
 const builtinCapabilityCheck = "capabilities"
 
 // allows runs the capability check and every policy for d, returning the
-// first refusal.
+// first refusal. The usual answer, with every policy answered in New, is
+// small enough to inline.
 func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
+	if c.fixedOnly && d.refusedBy == "" && (d.Capabilities == 0 || d.Capabilities.Has(c.needs)) && (c.needs&CapEmbeddings == 0 || d.embeds) {
+		return "", "", true
+	}
+	return c.allowsSlow(d)
+}
+
+// allowsSlow is allows when policies remain to run, or d is refused.
+func (c *call) allowsSlow(d *deployment) (policy, reason string, ok bool) {
 	if d.Capabilities != 0 && !d.Capabilities.Has(c.needs) {
 		return builtinCapabilityCheck, "lacks " + (c.needs &^ d.Capabilities).lowest().String(), false
 	}
@@ -314,7 +335,7 @@ func (c *call) allows(d *deployment) (policy, reason string, ok bool) {
 	if d.refusedBy != "" {
 		return d.refusedBy, d.refusal, false
 	}
-	if len(c.r.policies) == c.r.fixedPolicies && len(c.tenantPolicies) == 0 && len(c.req.Policies) == 0 {
+	if c.fixedOnly {
 		return "", "", true // every policy in force was answered in New
 	}
 	return c.checkPolicies(d)

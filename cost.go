@@ -34,6 +34,18 @@ func (p Price) Cost(u Usage) float64 {
 // counts or prices, a NaN), so an estimate never wraps to a small or
 // negative amount.
 func (p Price) estimateMicroUSD(inputTokens, outputTokens int) int64 {
-	in := max(p.InputPerMTok, p.CachedInputPerMTok, p.CacheWritePerMTok, p.CacheWrite1hPerMTok)
+	// The largest input price, by plain comparisons: the builtin max's
+	// care for NaN and signed zeros is wasted on prices New has validated
+	// (finite, not negative), and costs more than the estimate itself.
+	in := p.InputPerMTok
+	if p.CachedInputPerMTok > in {
+		in = p.CachedInputPerMTok
+	}
+	if p.CacheWritePerMTok > in {
+		in = p.CacheWritePerMTok
+	}
+	if p.CacheWrite1hPerMTok > in {
+		in = p.CacheWrite1hPerMTok
+	}
 	return satInt64(float64(inputTokens)*in + float64(outputTokens)*p.OutputPerMTok)
 }

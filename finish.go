@@ -29,7 +29,9 @@ func (c *call) finish(resp *Response, err error) {
 	}
 	if d := c.served; d != nil {
 		rec.Deployment, rec.Provider, rec.Model = d.Name, d.provider, d.UpstreamModel()
-		rec.ReasoningDropped = req.ForeignReasoning(d.provider)
+		if c.reasoning { // served: prepare scanned the messages
+			rec.ReasoningDropped = req.ForeignReasoning(d.provider)
+		}
 	} else {
 		rec.ServedBy = "" // set by an attempt that did not end up serving
 	}
@@ -43,7 +45,9 @@ func (c *call) finish(resp *Response, err error) {
 		}
 	}
 	if len(r.sinks) > 0 {
-		rec.Prompt = promptInfo(req, c.estInput)
+		if rec.Prompt.Messages == 0 { // prepare ended before measuring the prompt
+			rec.Prompt = promptInfo(req, c.estInput)
+		}
 		rec.msgs, rec.hasher = &req.Messages, &c.hasher
 		if r.capture {
 			c.content.Messages = req.Messages

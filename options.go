@@ -272,7 +272,8 @@ func (b BreakerPolicy) withDefaults() BreakerPolicy {
 
 // TokenEstimates says how the router estimates tokens before a call.
 type TokenEstimates struct {
-	// Input estimates a request's input tokens. Default EstimateInputTokens.
+	// Input estimates a request's input tokens. Default (nil)
+	// EstimateInputTokens.
 	Input func(*Request) int
 	// DefaultOutput is the output reserved for a request without
 	// MaxOutputTokens. Default 1024.
@@ -280,9 +281,8 @@ type TokenEstimates struct {
 }
 
 func (e TokenEstimates) withDefaults() TokenEstimates {
-	if e.Input == nil {
-		e.Input = EstimateInputTokens
-	}
+	// A nil Input stays nil: the router then takes EstimateInputTokens'
+	// estimate from the pass that validates the request (estimateScanned).
 	def(&e.DefaultOutput, 1024)
 	return e
 }

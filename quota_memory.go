@@ -253,15 +253,16 @@ type windowCount struct {
 	used   Amount
 }
 
-func windowStart(t time.Time, length time.Duration) int64 {
-	n := t.UnixNano()
+// windowStart is the start of the window of the given length holding the
+// time n (Unix nanoseconds).
+func windowStart(n int64, length time.Duration) int64 {
 	return n - n%int64(length)
 }
 
 // count returns the index in b.windows of the counter of the current
 // window of the given length, starting a new window when the last one has
 // ended.
-func (b *bucket) count(length time.Duration, now time.Time) int {
+func (b *bucket) count(length time.Duration, now int64) int {
 	start := windowStart(now, length)
 	for i := range b.windows {
 		if w := &b.windows[i]; w.length == length {
@@ -285,6 +286,7 @@ func (b *bucket) reserve(limits []Limit, amount Amount, now time.Time) (err *Quo
 // reserveCounted is reserve, also returning how many reservations the
 // bucket has seen, this one included (0 when dead).
 func (b *bucket) reserveCounted(limits []Limit, amount Amount, now time.Time) (err *QuotaError, dead bool, n uint32) {
+	nowNS := now.UnixNano()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.dead {
@@ -292,14 +294,15 @@ func (b *bucket) reserveCounted(limits []Limit, amount Amount, now time.Time) (e
 	}
 	b.reserves++
 	var current uint64 // bit i: b.windows[i] is current and a limit counts in it
-	for _, l := range limits {
+	for k := range limits {
+		l := &limits[k]
 		if l.Concurrent > 0 && b.inFlight+1 > l.Concurrent {
-			return &QuotaError{Limit: l}, false, b.reserves
+			return &QuotaError{Limit: *l}, false, b.reserves
 		}
 		if l.Window > 0 {
-			i := b.count(l.Window, now)
+			i := b.count(l.Window, nowNS)
 			w := &b.windows[i]
-			if err := refusal(l, w.used, amount, w.start, now); err != nil {
+			if err := refusal(l, &w.used, &amount, w.start, nowNS); err != nil {
 				return err, false, b.reserves
 			}
 			current |= 1 << (i & 63) // past 64 windows: see below
@@ -308,7 +311,7 @@ func (b *bucket) reserveCounted(limits []Limit, amount Amount, now time.Time) (e
 	// Every window length in limits now has a current counter; charge each
 	// once, however many limits share it.
 	for i := range b.windows {
-		if i < 64 && current&(1<<i) != 0 || i >= 64 && b.windows[i].start == windowStart(now, b.windows[i].length) {
+		if i < 64 && current&(1<<i) != 0 || i >= 64 && b.windows[i].start == windowStart(nowNS, b.windows[i].length) {
 			b.windows[i].used = addAmount(b.windows[i].used, amount)
 		}
 	}
@@ -319,21 +322,23 @@ func (b *bucket) reserveCounted(limits []Limit, amount Amount, now time.Time) (e
 // check says whether reserve would admit amount against limits at now,
 // without reserving anything or starting a window.
 func (b *bucket) check(limits []Limit, amount Amount, now time.Time) *QuotaError {
+	nowNS := now.UnixNano()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, l := range limits {
+	for k := range limits {
+		l := &limits[k]
 		if l.Concurrent > 0 && b.inFlight+1 > l.Concurrent {
-			return &QuotaError{Limit: l}
+			return &QuotaError{Limit: *l}
 		}
 		if l.Window > 0 {
-			start := windowStart(now, l.Window)
+			start := windowStart(nowNS, l.Window)
 			var used Amount
 			for _, w := range b.windows {
 				if w.length == l.Window && w.start == start {
 					used = w.used
 				}
 			}
-			if err := refusal(l, used, amount, start, now); err != nil {
+			if err := refusal(l, &used, &amount, start, nowNS); err != nil {
 				return err
 			}
 		}
@@ -343,16 +348,16 @@ func (b *bucket) check(limits []Limit, amount Amount, now time.Time) *QuotaError
 
 // refusal returns why windowed limit l, whose current window began at start
 // and holds used, refuses amount at now; nil if it admits it.
-func refusal(l Limit, used, amount Amount, start int64, now time.Time) *QuotaError {
+func refusal(l *Limit, used, amount *Amount, start, now int64) *QuotaError {
 	if !over(used.Requests, amount.Requests, l.Requests) &&
 		!over(used.Tokens, amount.Tokens, l.Tokens) &&
 		!(l.USD > 0 && over(used.MicroUSD, amount.MicroUSD, l.microUSD())) {
 		return nil
 	}
 	if over(0, amount.Requests, l.Requests) || over(0, amount.Tokens, l.Tokens) || over(0, amount.MicroUSD, l.microUSD()) {
-		return &QuotaError{Limit: l, TooLarge: true}
+		return &QuotaError{Limit: *l, TooLarge: true}
 	}
-	return &QuotaError{Limit: l, RetryAfter: time.Duration(start + int64(l.Window) - now.UnixNano())}
+	return &QuotaError{Limit: *l, RetryAfter: time.Duration(start + int64(l.Window) - now)}
 }
 
 // over reports whether adding add to used passes limit (0: no limit). The
@@ -363,9 +368,10 @@ func over(used, add, limit int64) bool { return limit > 0 && satAdd(used, add) >
 // are still current, and releases the concurrency slot.
 func (b *bucket) settle(reserved, actual Amount, at time.Time) {
 	delta := Amount{satSub(actual.Requests, reserved.Requests), satSub(actual.Tokens, reserved.Tokens), satSub(actual.MicroUSD, reserved.MicroUSD)}
+	atNS := at.UnixNano()
 	b.mu.Lock()
 	for i := range b.windows {
-		if w := &b.windows[i]; w.start == windowStart(at, w.length) {
+		if w := &b.windows[i]; w.start == windowStart(atNS, w.length) {
 			w.used = addAmount(w.used, delta)
 		}
 	}
@@ -376,10 +382,11 @@ func (b *bucket) settle(reserved, actual Amount, at time.Time) {
 }
 
 func (b *bucket) usage(length time.Duration, now time.Time) (Amount, int64) {
+	start := windowStart(now.UnixNano(), length)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, w := range b.windows {
-		if w.length == length && w.start == windowStart(now, length) {
+		if w.length == length && w.start == start {
 			return w.used, b.inFlight
 		}
 	}

@@ -270,13 +270,31 @@ func Ptr[T any](v T) *T { return &v }
 
 // needs returns the capabilities the request requires of a deployment.
 func (r *Request) needs(stream bool) Capabilities {
+	var content Capabilities
+	for i := range r.Messages {
+		for j := range r.Messages[i].Content {
+			if p := &r.Messages[i].Content[j]; p.Type == PartImage {
+				content |= CapVision
+				if p.Image != nil && p.Image.IsWebURL() {
+					content |= CapImageURL
+					break
+				}
+			}
+		}
+	}
+	return r.needsWith(stream, content)
+}
+
+// needsWith is needs given what the request's content needs (CapVision,
+// CapImageURL), as its scan found.
+func (r *Request) needsWith(stream bool, content Capabilities) Capabilities {
 	if r.recorded != nil {
 		return r.recorded.needs(stream)
 	}
 	if r.embed != nil {
 		return CapEmbeddings
 	}
-	var c Capabilities
+	c := content
 	if len(r.Tools) > 0 {
 		c |= CapTools
 	}
@@ -288,16 +306,6 @@ func (r *Request) needs(stream bool) Capabilities {
 	}
 	if r.Reasoning.On() {
 		c |= CapReasoning
-	}
-	for i := range r.Messages {
-		for j := range r.Messages[i].Content {
-			if p := &r.Messages[i].Content[j]; p.Type == PartImage {
-				c |= CapVision
-				if p.Image != nil && p.Image.IsWebURL() {
-					return c | CapImageURL
-				}
-			}
-		}
 	}
 	return c
 }

@@ -21,93 +21,113 @@ const MaxRequestTokens = 1 << 24
 // naming the first faulty field, or nil; a nil request is invalid too. It
 // allocates only when it fails.
 func (r *Request) Validate() error {
+	_, err := r.scan()
+	return err
+}
+
+// requestScan is what the pass validating a request measures on the way,
+// so that the router walks the messages once per request instead of four
+// times (validation, capabilities, token estimate, lineage's prompt size).
+type requestScan struct {
+	tokens int          // EstimateInputTokens' estimate
+	bytes  int          // PromptInfo.Bytes: text, image data, tool-call arguments
+	needs  Capabilities // CapVision and CapImageURL, as the images need
+	// reasoning: a message carries reasoning blocks (without any,
+	// ForeignReasoning is 0 for every provider).
+	reasoning bool
+}
+
+// scan validates the request, as Validate, and measures it in the same
+// pass. The measures are meaningful only without an error.
+func (r *Request) scan() (s requestScan, err error) {
 	if r == nil {
-		return &RequestError{Field: "Request", Reason: "nil"}
+		return s, &RequestError{Field: "Request", Reason: "nil"}
 	}
 	if r.Model == "" {
-		return &RequestError{Field: "Model", Reason: "empty: name a route or a deployment"}
+		return s, &RequestError{Field: "Model", Reason: "empty: name a route or a deployment"}
 	}
 	if len(r.Messages) == 0 {
-		return &RequestError{Field: "Messages", Reason: "empty: a request needs at least one message"}
+		return s, &RequestError{Field: "Messages", Reason: "empty: a request needs at least one message"}
 	}
 	for i := range r.Messages {
-		if err := r.validateMessage(i); err != nil {
-			return err
+		if err := r.validateMessage(i, &s); err != nil {
+			return s, err
 		}
 	}
 	for i, t := range r.Tools {
 		if t.Name == "" {
-			return fieldErr("Tools", i, "Name", "empty")
+			return s, fieldErr("Tools", i, "Name", "empty")
 		}
 		for j := 0; j < i; j++ {
 			if r.Tools[j].Name == t.Name {
-				return fieldErr("Tools", i, "Name", "duplicate tool name "+strconv.Quote(t.Name))
+				return s, fieldErr("Tools", i, "Name", "duplicate tool name "+strconv.Quote(t.Name))
 			}
 		}
-		if !utf8.ValidString(t.Name) {
-			return fieldErr("Tools", i, "Name", "not valid UTF-8")
+		if !validText(t.Name) {
+			return s, fieldErr("Tools", i, "Name", "not valid UTF-8")
 		}
-		if !utf8.ValidString(t.Description) {
-			return fieldErr("Tools", i, "Description", "not valid UTF-8")
+		if !validText(t.Description) {
+			return s, fieldErr("Tools", i, "Description", "not valid UTF-8")
 		}
 		if len(t.Parameters) > 0 && !json.Valid(t.Parameters) {
-			return fieldErr("Tools", i, "Parameters", "not valid JSON")
+			return s, fieldErr("Tools", i, "Parameters", "not valid JSON")
 		}
+		s.tokens = addTokens(s.tokens, toolTokens(&r.Tools[i]))
 	}
 	switch r.ToolChoice.Mode {
 	case "", ToolAuto, ToolNone:
 	case ToolRequired:
 		if len(r.Tools) == 0 {
-			return &RequestError{Field: "ToolChoice.Mode", Reason: `"required" but the request has no tools`}
+			return s, &RequestError{Field: "ToolChoice.Mode", Reason: `"required" but the request has no tools`}
 		}
 	case ToolForced:
 		if !r.hasTool(r.ToolChoice.Name) {
-			return &RequestError{Field: "ToolChoice.Name", Reason: "no tool named " + strconv.Quote(r.ToolChoice.Name)}
+			return s, &RequestError{Field: "ToolChoice.Name", Reason: "no tool named " + strconv.Quote(r.ToolChoice.Name)}
 		}
 	default:
-		return &RequestError{Field: "ToolChoice.Mode", Reason: "unknown mode " + strconv.Quote(string(r.ToolChoice.Mode))}
+		return s, &RequestError{Field: "ToolChoice.Mode", Reason: "unknown mode " + strconv.Quote(string(r.ToolChoice.Mode))}
 	}
 	switch r.ResponseFormat.Type {
 	case "", FormatText, FormatJSON:
 	case FormatJSONSchema:
 		if len(r.ResponseFormat.Schema) == 0 {
-			return &RequestError{Field: "ResponseFormat.Schema", Reason: "empty: json_schema needs a schema"}
+			return s, &RequestError{Field: "ResponseFormat.Schema", Reason: "empty: json_schema needs a schema"}
 		}
 		if !json.Valid(r.ResponseFormat.Schema) {
-			return &RequestError{Field: "ResponseFormat.Schema", Reason: "not valid JSON"}
+			return s, &RequestError{Field: "ResponseFormat.Schema", Reason: "not valid JSON"}
 		}
 	default:
-		return &RequestError{Field: "ResponseFormat.Type", Reason: "unknown type " + strconv.Quote(string(r.ResponseFormat.Type))}
+		return s, &RequestError{Field: "ResponseFormat.Type", Reason: "unknown type " + strconv.Quote(string(r.ResponseFormat.Type))}
 	}
 	if r.MaxOutputTokens < 0 {
-		return &RequestError{Field: "MaxOutputTokens", Reason: "negative: " + strconv.Itoa(r.MaxOutputTokens)}
+		return s, &RequestError{Field: "MaxOutputTokens", Reason: "negative: " + strconv.Itoa(r.MaxOutputTokens)}
 	}
 	if r.MaxOutputTokens > MaxRequestTokens {
-		return &RequestError{Field: "MaxOutputTokens", Reason: strconv.Itoa(r.MaxOutputTokens) + " is above MaxRequestTokens (" + strconv.Itoa(MaxRequestTokens) + ")"}
+		return s, &RequestError{Field: "MaxOutputTokens", Reason: strconv.Itoa(r.MaxOutputTokens) + " is above MaxRequestTokens (" + strconv.Itoa(MaxRequestTokens) + ")"}
 	}
 	if t := r.Temperature; t != nil && (math.IsNaN(*t) || *t < 0 || *t > 2) {
-		return &RequestError{Field: "Temperature", Reason: "must be between 0 and 2"}
+		return s, &RequestError{Field: "Temperature", Reason: "must be between 0 and 2"}
 	}
 	if p := r.TopP; p != nil && (math.IsNaN(*p) || *p < 0 || *p > 1) {
-		return &RequestError{Field: "TopP", Reason: "must be between 0 and 1"}
+		return s, &RequestError{Field: "TopP", Reason: "must be between 0 and 1"}
 	}
-	for i, s := range r.Stop {
-		if s == "" || !utf8.ValidString(s) {
-			return &RequestError{Field: "Stop[" + strconv.Itoa(i) + "]", Reason: "empty or not valid UTF-8"}
+	for i, stop := range r.Stop {
+		if stop == "" || !validText(stop) {
+			return s, &RequestError{Field: "Stop[" + strconv.Itoa(i) + "]", Reason: "empty or not valid UTF-8"}
 		}
 	}
 	if err := r.Reasoning.validate(); err != nil {
-		return err
+		return s, err
 	}
 	if err := r.validateOverrides(); err != nil {
-		return err
+		return s, err
 	}
 	for i, p := range r.Policies {
 		if p.Check == nil {
-			return &RequestError{Field: "Policies[" + strconv.Itoa(i) + "]", Reason: "policy " + strconv.Quote(p.Name) + " has no Check"}
+			return s, &RequestError{Field: "Policies[" + strconv.Itoa(i) + "]", Reason: "policy " + strconv.Quote(p.Name) + " has no Check"}
 		}
 	}
-	return nil
+	return s, nil
 }
 
 // MaxFallbacks bounds the fallback routes one request may name
@@ -150,7 +170,8 @@ func (r *Request) validateOverrides() error {
 	return nil
 }
 
-func (r *Request) validateMessage(i int) error {
+// validateMessage checks message i, adding its measures to s.
+func (r *Request) validateMessage(i int, s *requestScan) error {
 	m := &r.Messages[i]
 	switch m.Role {
 	case RoleSystem, RoleDeveloper, RoleUser, RoleAssistant, RoleTool:
@@ -163,9 +184,10 @@ func (r *Request) validateMessage(i int) error {
 		p := &m.Content[j]
 		switch p.Type {
 		case PartText:
-			if !utf8.ValidString(p.Text) {
+			if !validText(p.Text) {
 				return fieldErr("Messages", i, partField(j, ".Text"), "not valid UTF-8")
 			}
+			s.bytes += len(p.Text)
 		case PartImage:
 			if m.Role != RoleUser {
 				return fieldErr("Messages", i, partField(j, ""), "images are allowed in user messages only")
@@ -176,15 +198,25 @@ func (r *Request) validateMessage(i int) error {
 			if len(p.Image.Data) > 0 && p.Image.MediaType == "" {
 				return fieldErr("Messages", i, partField(j, ".Image.MediaType"), "empty: inline image data needs a media type")
 			}
+			s.bytes += len(p.Image.Data)
+			s.needs |= CapVision
+			if s.needs&CapImageURL == 0 && p.Image.IsWebURL() {
+				s.needs |= CapImageURL
+			}
 		default:
 			return fieldErr("Messages", i, partField(j, ".Type"), "unknown part type "+strconv.Quote(string(p.Type)))
 		}
 		if p.Cache != nil && p.Cache.TTL < 0 {
 			return fieldErr("Messages", i, partField(j, ".Cache.TTL"), "negative")
 		}
+		s.tokens = addTokens(s.tokens, partTokens(p))
 	}
-	if len(m.Reasoning) > 0 && m.Role != RoleAssistant {
-		return fieldErr("Messages", i, "Reasoning", "only assistant messages carry reasoning")
+	s.tokens = addTokens(s.tokens, tokensPerMessage)
+	if len(m.Reasoning) > 0 {
+		if m.Role != RoleAssistant {
+			return fieldErr("Messages", i, "Reasoning", "only assistant messages carry reasoning")
+		}
+		s.reasoning = true
 	}
 	if len(m.ToolCalls) > 0 && m.Role != RoleAssistant {
 		return fieldErr("Messages", i, "ToolCalls", "only assistant messages make tool calls")
@@ -196,6 +228,8 @@ func (r *Request) validateMessage(i int) error {
 		if c.Arguments != "" && !json.Valid([]byte(c.Arguments)) {
 			return fieldErr("Messages", i, "ToolCalls["+strconv.Itoa(j)+"].Arguments", "not valid JSON")
 		}
+		s.tokens = addTokens(s.tokens, toolCallTokens(&m.ToolCalls[j]))
+		s.bytes += len(c.Arguments)
 	}
 	switch {
 	case m.Role == RoleTool:
@@ -240,4 +274,40 @@ func partField(j int, field string) string { return "Content[" + strconv.Itoa(j)
 
 func fieldErr(list string, i int, field, reason string) error {
 	return &RequestError{Field: list + "[" + strconv.Itoa(i) + "]." + field, Reason: reason}
+}
+
+// validText is utf8.ValidString, eight bytes at a time while they are
+// ASCII (as prompts mostly are); from the first non-ASCII byte on,
+// utf8.ValidString decides.
+func validText(s string) bool {
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return utf8.ValidString(s[i:])
+			}
+		}
+		return true
+	}
+	t := s // all bytes before t are ASCII
+	for len(t) >= 16 {
+		if !ascii8(t) || !ascii8(t[8:]) {
+			return utf8.ValidString(t)
+		}
+		t = t[16:]
+	}
+	// Under 16 bytes left: their first eight, if more than eight are left,
+	// and the last eight of s (overlapping bytes checked already).
+	if (len(t) > 8 && !ascii8(t)) || !ascii8(s[len(s)-8:]) {
+		return utf8.ValidString(t)
+	}
+	return true
+}
+
+// ascii8 reports whether the first eight bytes of s (at least eight) are
+// ASCII, in one 64-bit load.
+func ascii8(s string) bool {
+	_ = s[7]
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	return w&0x8080808080808080 == 0
 }
