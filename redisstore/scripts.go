@@ -46,13 +46,17 @@ local now = t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
 //
 // Each window's counts are read (converted) once, in the loop that checks
 // them and lays out the new ones; a limit of 0 is never converted;
-// x + 0 converts a number Redis or Go wrote (cheaper than tonumber); the
+// x + 0 converts a number Redis or Go wrote (cheaper than tonumber, and
+// an error rather than 0 on a field that is not a number); the
 // argument lists are created at their usual size (two windows) and
 // unpacked up to their length, which saves Lua growing them step by step.
-var reserveScript = redis.NewScript(luaNow + `local CAP = 9007199254740991
+var reserveScript = redis.NewScript(luaNow + `
+local CAP = 9007199254740991
 local sliding = ARGV[2] == '1'
 local nwin = (#ARGV - 8) / 4
 local per = sliding and 7 or 4
+-- refuse returns a refusal, or the stored admission when this is a replay
+-- of one (its first run took the room this one lacks).
 local function refuse(w, k, wait, big)
   if redis.call('EXISTS', KEYS[1]) == 1 then return {1, now, 1} end
   return {0, w, k, wait, big}
@@ -60,6 +64,7 @@ end
 local leased = false
 if ARGV[8] ~= '0' then
   local conc = tonumber(ARGV[8])
+  -- live leases; lapsed ones are reaped now and then (and when full)
   local n = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
   if now % 16 == 0 or n + 1 > conc then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end
   if n + 1 > conc then return refuse(0, 0, 0, 0) end
