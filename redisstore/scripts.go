@@ -14,7 +14,7 @@ import "github.com/redis/go-redis/v9"
 // the number of windowed limits (plus a PEXPIRE when a window rolls over,
 // and the lease set's commands with a concurrency limit); a settlement is
 // SET GET, HMGET and HSET (plus ZREM with a lease). No Lua tables are built
-// but the argument lists of HMGET and HSET.
+// but the argument lists of HMGET and HSET (and settle's three deltas).
 //
 // Key layout (KEYS), for reserve and settle alike:
 //
@@ -27,48 +27,7 @@ import "github.com/redis/go-redis/v9"
 
 const luaNow = `
 local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-`
-
-// luaWindows reads the counters of every window length at once. It needs
-// sliding, first (ARGV index of the first length), stride (ARGV values per
-// length) and nwin set.
-const luaWindows = `
-local CAP = 9007199254740991
-local per = sliding and 7 or 4
-local f = {}
-for w = 1, nwin do
-  local l = ARGV[first + (w - 1) * stride]
-  f[#f + 1] = l .. 'i'
-  f[#f + 1] = l .. 'r'
-  f[#f + 1] = l .. 't'
-  f[#f + 1] = l .. 'u'
-  if sliding then
-    f[#f + 1] = l .. 'pr'
-    f[#f + 1] = l .. 'pt'
-    f[#f + 1] = l .. 'pu'
-  end
-end
-local h = {}
-if nwin > 0 then h = redis.call('HMGET', KEYS[3], unpack(f)) end
--- win returns window w's length, index of at, stored index, and its
--- counts (current r, t, u, previous r, t, u) as of at.
-local function win(w, at)
-  local len = tonumber(ARGV[first + (w - 1) * stride])
-  local idx = math.floor(at / len)
-  local b = (w - 1) * per
-  local si = tonumber(h[b + 1])
-  if si == idx then
-    if sliding then
-      return len, idx, si, tonumber(h[b + 2]) or 0, tonumber(h[b + 3]) or 0, tonumber(h[b + 4]) or 0,
-        tonumber(h[b + 5]) or 0, tonumber(h[b + 6]) or 0, tonumber(h[b + 7]) or 0
-    end
-    return len, idx, si, tonumber(h[b + 2]) or 0, tonumber(h[b + 3]) or 0, tonumber(h[b + 4]) or 0, 0, 0, 0
-  elseif sliding and si == idx - 1 then
-    return len, idx, si, 0, 0, 0, tonumber(h[b + 2]) or 0, tonumber(h[b + 3]) or 0, tonumber(h[b + 4]) or 0
-  end
-  return len, idx, si, 0, 0, 0, 0, 0, 0
-end
+local now = t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
 `
 
 // reserveScript admits an amount against every limit, or changes nothing.
@@ -84,84 +43,116 @@ end
 // Returns {1, now} when admitted, {1, now, 1} for a replay of an admitted
 // reservation, {0, window number (0 = the concurrency limit), dimension
 // (1-3 requests/tokens/USD), retry after ms, too large (0/1)} when refused.
+//
+// Each window's counts are read (converted) once, in the loop that checks
+// them and lays out the new ones; a limit of 0 is never converted;
+// x + 0 converts a number Redis or Go wrote (cheaper than tonumber, and
+// an error rather than 0 on a field that is not a number); the
+// argument lists are created at their usual size (two windows) and
+// unpacked up to their length, which saves Lua growing them step by step.
 var reserveScript = redis.NewScript(luaNow + `
+local CAP = 9007199254740991
 local sliding = ARGV[2] == '1'
-local first, stride = 9, 4
 local nwin = (#ARGV - 8) / 4
-` + luaWindows + `
+local per = sliding and 7 or 4
 -- refuse returns a refusal, or the stored admission when this is a replay
 -- of one (its first run took the room this one lacks).
 local function refuse(w, k, wait, big)
   if redis.call('EXISTS', KEYS[1]) == 1 then return {1, now, 1} end
   return {0, w, k, wait, big}
 end
-local amt = {tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])}
-local conc = tonumber(ARGV[8])
-local leased = nil
-if conc > 0 then
+local leased = false
+if ARGV[8] ~= '0' then
+  local conc = tonumber(ARGV[8])
   -- live leases; lapsed ones are reaped now and then (and when full)
-  leased = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
-  if now % 16 == 0 or leased + 1 > conc then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end
-  if leased + 1 > conc then return refuse(0, 0, 0, 0) end
+  local n = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
+  if now % 16 == 0 or n + 1 > conc then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end
+  if n + 1 > conc then return refuse(0, 0, 0, 0) end
+  leased = true
 end
-for w = 1, nwin do
-  local len, idx, si, c1, c2, c3, p1, p2, p3 = win(w, now)
-  local elapsed = now - idx * len
-  for k = 1, 3 do
-    local lim = tonumber(ARGV[8 + (w - 1) * 4 + 1 + k])
-    if lim > 0 then
-      local cur = (k == 1 and c1) or (k == 2 and c2) or c3
-      local prev = (k == 1 and p1) or (k == 2 and p2) or p3
-      local used = cur
-      if sliding then used = used + math.floor(prev * (len - elapsed) / len) end
-      if used + amt[k] > lim then
-        if amt[k] > lim then return refuse(w, k, 0, 1) end
-        local wait = len - elapsed
-        if sliding then
-          local room = lim - cur - amt[k]
-          if room >= 0 and prev > 0 then
-            -- the previous window's share decays until it fits
-            wait = math.ceil(len - room * len / prev) - elapsed
-          elseif cur > 0 then
-            -- next window: this one's count becomes the decaying share
-            wait = wait + math.max(0, math.ceil(len - (lim - amt[k]) * len / cur))
-          end
-        end
-        return refuse(w, k, math.max(1, wait), 0)
-      end
+-- check returns the wait (ms) before amt fits under lim, 0 if it fits now,
+-- -1 if it never will.
+local function check(lim, amt, cur, prev, len, elapsed)
+  local used = cur
+  if sliding and prev > 0 then used = used + math.floor(prev * (len - elapsed) / len) end
+  if used + amt <= lim then return 0 end
+  if amt > lim then return -1 end
+  local wait = len - elapsed
+  if sliding then
+    local room = lim - cur - amt
+    if room >= 0 and prev > 0 then
+      wait = math.ceil(len - room * len / prev) - elapsed
+    elseif cur > 0 then
+      wait = wait + math.max(0, math.ceil(len - (lim - amt) * len / cur))
     end
+  end
+  return math.max(1, wait)
+end
+local o, n, ttl = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0
+if nwin > 0 then
+  local f = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+  for w = 1, nwin do
+    local l, b = ARGV[5 + 4 * w], (w - 1) * per
+    f[b + 1] = l .. 'i'
+    f[b + 2] = l .. 'r'
+    f[b + 3] = l .. 't'
+    f[b + 4] = l .. 'u'
+    if sliding then
+      f[b + 5] = l .. 'pr'
+      f[b + 6] = l .. 'pt'
+      f[b + 7] = l .. 'pu'
+    end
+  end
+  local h = redis.call('HMGET', KEYS[3], unpack(f, 1, nwin * per))
+  local a1, a2, a3 = ARGV[5] + 0, ARGV[6] + 0, ARGV[7] + 0
+  for w = 1, nwin do
+    local a, b = 5 + 4 * w, (w - 1) * per
+    local len = ARGV[a] + 0
+    local idx = (now - now % len) / len
+    local si = tonumber(h[b + 1])
+    local c1, c2, c3, p1, p2, p3 = 0, 0, 0, 0, 0, 0
+    if si == idx then
+      c1, c2, c3 = (h[b + 2] or 0) + 0, (h[b + 3] or 0) + 0, (h[b + 4] or 0) + 0
+      if sliding then p1, p2, p3 = (h[b + 5] or 0) + 0, (h[b + 6] or 0) + 0, (h[b + 7] or 0) + 0 end
+    elseif sliding and si == idx - 1 then
+      p1, p2, p3 = (h[b + 2] or 0) + 0, (h[b + 3] or 0) + 0, (h[b + 4] or 0) + 0
+    end
+    local elapsed = now - idx * len
+    if ARGV[a + 1] ~= '0' then
+      local wait = check(ARGV[a + 1] + 0, a1, c1, p1, len, elapsed)
+      if wait ~= 0 then return refuse(w, 1, math.max(wait, 0), wait < 0 and 1 or 0) end
+    end
+    if ARGV[a + 2] ~= '0' then
+      local wait = check(ARGV[a + 2] + 0, a2, c2, p2, len, elapsed)
+      if wait ~= 0 then return refuse(w, 2, math.max(wait, 0), wait < 0 and 1 or 0) end
+    end
+    if ARGV[a + 3] ~= '0' then
+      local wait = check(ARGV[a + 3] + 0, a3, c3, p3, len, elapsed)
+      if wait ~= 0 then return refuse(w, 3, math.max(wait, 0), wait < 0 and 1 or 0) end
+    end
+    if si ~= idx then
+      -- a new window: the last one (if it was the one before) becomes the previous
+      o[n + 1], o[n + 2] = f[b + 1], idx
+      n = n + 2
+      if sliding then
+        o[n + 1], o[n + 2], o[n + 3], o[n + 4], o[n + 5], o[n + 6] = f[b + 5], p1, f[b + 6], p2, f[b + 7], p3
+        n = n + 6
+      end
+      if 2 * len + 1000 > ttl then ttl = 2 * len + 1000 end
+    end
+    c1, c2, c3 = c1 + a1, c2 + a2, c3 + a3
+    if c1 > CAP then c1 = CAP end
+    if c2 > CAP then c2 = CAP end
+    if c3 > CAP then c3 = CAP end
+    o[n + 1], o[n + 2], o[n + 3], o[n + 4], o[n + 5], o[n + 6] = f[b + 2], c1, f[b + 3], c2, f[b + 4], c3
+    n = n + 6
   end
 end
 if not redis.call('SET', KEYS[1], now, 'NX', 'PX', ARGV[4]) then
   return {1, now, 1} -- a replay: already admitted
 end
-if nwin > 0 then
-  local o, ttl = {}, 0
-  for w = 1, nwin do
-    local len, idx, si, c1, c2, c3, p1, p2, p3 = win(w, now)
-    local l = ARGV[first + (w - 1) * stride]
-    if si ~= idx then
-      -- a new window: the last one (if it was the one before) becomes the previous
-      o[#o + 1] = l .. 'i'
-      o[#o + 1] = idx
-      if sliding then
-        o[#o + 1] = l .. 'pr'
-        o[#o + 1] = p1
-        o[#o + 1] = l .. 'pt'
-        o[#o + 1] = p2
-        o[#o + 1] = l .. 'pu'
-        o[#o + 1] = p3
-      end
-      ttl = math.max(ttl, 2 * len + 1000)
-    end
-    o[#o + 1] = l .. 'r'
-    o[#o + 1] = math.min(c1 + amt[1], CAP)
-    o[#o + 1] = l .. 't'
-    o[#o + 1] = math.min(c2 + amt[2], CAP)
-    o[#o + 1] = l .. 'u'
-    o[#o + 1] = math.min(c3 + amt[3], CAP)
-  end
-  redis.call('HSET', KEYS[3], unpack(o))
+if n > 0 then
+  redis.call('HSET', KEYS[3], unpack(o, 1, n))
   if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
 if leased then
@@ -182,39 +173,53 @@ return {1, now}
 //
 // ARGV: 1 token, 2 settled-record TTL ms, 3-5 delta (requests, tokens,
 // micro-USD; actual minus reserved), 6 sliding (0/1), 7 lease (0/1), then
-// the window lengths (ms). Returns 1 when applied, 0 when not.
+// the window lengths (ms). Returns 1 when applied, 0 when not. A delta of
+// 0 writes nothing (all three: no read either).
 var settleScript = redis.NewScript(`
 local rec = redis.call('SET', KEYS[1], 's', 'PX', ARGV[2], 'GET')
 if not rec or rec == 's' then return 0 end
-local at = tonumber(rec)
-local sliding = ARGV[6] == '1'
-local first, stride = 8, 1
+if ARGV[7] == '1' then redis.call('ZREM', KEYS[2], ARGV[1]) end
 local nwin = #ARGV - 7
-` + luaWindows + `
-local d1, d2, d3 = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local o = {}
+if nwin == 0 or (ARGV[3] == '0' and ARGV[4] == '0' and ARGV[5] == '0') then return 1 end
+local CAP = 9007199254740991
+local at = rec + 0
+local sliding = ARGV[6] == '1'
+local per = sliding and 7 or 4
+local f = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 for w = 1, nwin do
-  local len, idx, si, c1, c2, c3 = win(w, at)
-  local l = ARGV[first + w - 1]
-  local b = (w - 1) * per
-  if si == idx then
-    o[#o + 1] = l .. 'r'
-    o[#o + 1] = math.max(0, math.min(c1 + d1, CAP))
-    o[#o + 1] = l .. 't'
-    o[#o + 1] = math.max(0, math.min(c2 + d2, CAP))
-    o[#o + 1] = l .. 'u'
-    o[#o + 1] = math.max(0, math.min(c3 + d3, CAP))
-  elseif sliding and si == idx + 1 then
-    o[#o + 1] = l .. 'pr'
-    o[#o + 1] = math.max(0, math.min((tonumber(h[b + 5]) or 0) + d1, CAP))
-    o[#o + 1] = l .. 'pt'
-    o[#o + 1] = math.max(0, math.min((tonumber(h[b + 6]) or 0) + d2, CAP))
-    o[#o + 1] = l .. 'pu'
-    o[#o + 1] = math.max(0, math.min((tonumber(h[b + 7]) or 0) + d3, CAP))
+  local l, b = ARGV[7 + w], (w - 1) * per
+  f[b + 1] = l .. 'i'
+  f[b + 2] = l .. 'r'
+  f[b + 3] = l .. 't'
+  f[b + 4] = l .. 'u'
+  if sliding then
+    f[b + 5] = l .. 'pr'
+    f[b + 6] = l .. 'pt'
+    f[b + 7] = l .. 'pu'
   end
 end
-if #o > 0 then redis.call('HSET', KEYS[3], unpack(o)) end
-if ARGV[7] == '1' then redis.call('ZREM', KEYS[2], ARGV[1]) end
+local h = redis.call('HMGET', KEYS[3], unpack(f, 1, nwin * per))
+local d = {ARGV[3] + 0, ARGV[4] + 0, ARGV[5] + 0}
+local o, n = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0
+for w = 1, nwin do
+  local len, b = ARGV[7 + w] + 0, (w - 1) * per
+  local idx = (at - at % len) / len
+  local si = tonumber(h[b + 1])
+  -- s: where the counts of at's window are (current +1, previous +4)
+  local s = 0
+  if si == idx then s = b + 1 elseif sliding and si == idx + 1 then s = b + 4 end
+  if s > 0 then
+    for k = 1, 3 do
+      if d[k] ~= 0 then
+        local v = (h[s + k] or 0) + d[k]
+        if v < 0 then v = 0 elseif v > CAP then v = CAP end
+        o[n + 1], o[n + 2] = f[s + k], v
+        n = n + 2
+      end
+    end
+  end
+end
+if n > 0 then redis.call('HSET', KEYS[3], unpack(o, 1, n)) end
 return 1
 `)
 
