@@ -128,6 +128,12 @@ func (r *Router) Apply(opts ...Option) (ConfigVersion, error) {
 	}
 	r.versions.mu.Lock()
 	defer r.versions.mu.Unlock()
+	return r.serveOnly(c)
+}
+
+// serveOnly builds the version c describes on what is served and serves it
+// alone, unless a canary runs. The caller holds r.versions.mu.
+func (r *Router) serveOnly(c *config) (ConfigVersion, error) {
 	s := r.state.Load()
 	if s.cand != nil {
 		return ConfigVersion{}, ErrCanaryRunning
@@ -182,16 +188,9 @@ func (r *Router) Versions() []ConfigVersion {
 func (r *Router) Rollback(id string) (ConfigVersion, error) {
 	r.versions.mu.Lock()
 	defer r.versions.mu.Unlock()
-	s := r.state.Load()
-	if s.cand != nil {
-		return ConfigVersion{}, ErrCanaryRunning
-	}
 	for i := len(r.versions.kept) - 1; i >= 0; i-- {
 		if old := r.versions.kept[i]; old.version.ID == id {
-			g := r.build(old.cfg, s)
-			r.state.Store(&serving{cur: g})
-			r.versions.add(g)
-			return g.version, nil
+			return r.serveOnly(old.cfg)
 		}
 	}
 	return ConfigVersion{}, errors.New("llmrouter: no kept configuration version " + strconv.Quote(id))

@@ -279,18 +279,7 @@ func (c *call) prepare() error {
 func (c *call) timeouts() Timeouts {
 	t := c.r.timeouts
 	if o := c.req.Timeouts; o != nil {
-		if o.Total > 0 {
-			t.Total = o.Total
-		}
-		if o.Attempt > 0 {
-			t.Attempt = o.Attempt
-		}
-		if o.FirstToken > 0 {
-			t.FirstToken = o.FirstToken
-		}
-		if o.Idle > 0 {
-			t.Idle = o.Idle
-		}
+		overTimeouts(&t, o)
 	}
 	return t
 }

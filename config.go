@@ -1,6 +1,7 @@
 package llmrouter
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -394,11 +395,4 @@ func registered[V any](m map[string]V) string {
 	return "; registered: " + strings.Join(sortedKeys(m), ", ")
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -55,23 +55,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = appendTimeField(b, "start", r.Start)
 	b = appendMillisField(b, "duration_ms", r.Duration)
 	b = appendMillisField(b, "ttft_ms", r.TTFT)
-	b = append(b, `,"policies":[`...)
-	for i, p := range r.Policies {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonx.AppendString(b, p)
-	}
-	b = append(b, ']')
+	b = appendStrings(append(b, `,"policies":`...), r.Policies)
 	if len(r.Fallbacks) > 0 {
-		b = append(b, `,"fallbacks":[`...)
-		for i, f := range r.Fallbacks {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonx.AppendString(b, f)
-		}
-		b = append(b, ']')
+		b = appendStrings(append(b, `,"fallbacks":`...), r.Fallbacks)
 	}
 	b = append(b, `,"candidates":[`...)
 	for i := range r.Candidates {
@@ -272,4 +258,16 @@ func appendMillis(b []byte, d time.Duration) []byte {
 		n--
 	}
 	return append(b, digits[:n]...)
+}
+
+// appendStrings appends list as a JSON array of strings.
+func appendStrings(b []byte, list []string) []byte {
+	b = append(b, '[')
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonx.AppendString(b, s)
+	}
+	return append(b, ']')
 }

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +49,7 @@ func (cv *converter) deployments() error {
 		if d.Params.Model == "" {
 			return cv.fail(path+".litellm_params.model", "empty")
 		}
-		for _, key := range sortedKeys(d.Rest) {
+		for _, key := range slices.Sorted(maps.Keys(d.Rest)) {
 			return cv.fail(path+"."+key, "unknown deployment field; want model_name, litellm_params, model_info, rpm, tpm")
 		}
 		if _, ok := cv.members[d.ModelName]; !ok {
@@ -100,7 +102,7 @@ func (cv *converter) provider(path string, d *litellmDeployment, seen map[LiteLL
 	case lp.APIKey != "":
 		cv.warn(path+".litellm_params.api_key", "a literal key: not copied; register provider for it in code with the key from your secret store")
 	}
-	for _, key := range sortedKeys(lp.Rest) {
+	for _, key := range slices.Sorted(maps.Keys(lp.Rest)) {
 		if !litellmConnection[key] {
 			return "", cv.fail(path+".litellm_params."+key, "has no equivalent in a deployment (request defaults and provider options belong to the request or the provider adapter)")
 		}
@@ -217,7 +219,7 @@ func (cv *converter) deployment(path string, d *litellmDeployment, provider stri
 	if spec.Breaker, err = cv.breaker(allowed, cooldown, allowedPath, cooldownPath, false); err != nil {
 		return spec, err
 	}
-	for _, key := range sortedKeys(info.Rest) {
+	for _, key := range slices.Sorted(maps.Keys(info.Rest)) {
 		if !litellmInfoIgnored[key] && !strings.HasPrefix(key, "supports_") {
 			return spec, cv.fail(path+".model_info."+key, "has no equivalent in a deployment")
 		}

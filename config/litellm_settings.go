@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -48,7 +49,7 @@ func (cv *converter) settings() error {
 		name string
 		s    *litellmSettings
 	}{{"litellm_settings", &cv.src.LiteLLMSettings}, {"router_settings", &cv.src.RouterSettings}} {
-		for _, key := range sortedKeys(sec.s.Rest) {
+		for _, key := range slices.Sorted(maps.Keys(sec.s.Rest)) {
 			path := sec.name + "." + key
 			if why, ok := litellmRefused[key]; ok {
 				return cv.fail(path, "has no equivalent; "+why)
@@ -182,7 +183,7 @@ func (cv *converter) reliability() error {
 	}
 	if len(s.RetryPolicy) > 0 {
 		cfg.Retry.RetriesPerKind = map[llmrouter.Kind]int{}
-		for _, key := range sortedKeys(s.RetryPolicy) {
+		for _, key := range slices.Sorted(maps.Keys(s.RetryPolicy)) {
 			path := s.from["retry_policy"] + "." + key
 			n := s.RetryPolicy[key]
 			if n < 0 {

@@ -1,7 +1,5 @@
 package config
 
-import "slices"
-
 // The parts of a LiteLLM proxy configuration the conversion reads, as
 // LiteLLM documents them (docs/my-website/docs/proxy/configs.md,
 // reliability.md, routing.md; litellm/router.py Router.__init__ for the
@@ -91,13 +89,4 @@ type litellmSettings struct {
 	Rest                   map[string]any        `yaml:",inline"`
 
 	from map[string]string // field → the section it came from
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

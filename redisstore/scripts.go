@@ -25,6 +25,27 @@ import "github.com/redis/go-redis/v9"
 //	         tokens, micro-USD in window i; with sliding windows also
 //	         L.."pr"/"pt"/"pu", the same in window i-1
 
+// luaReadCounters reads the counters of every window length in one HMGET,
+// into h: per fields a window (4, or 7 with sliding windows), window w's
+// length at ARGV[lenAt + lenStep * w]. It needs nwin, per, sliding, lenAt
+// and lenStep set.
+const luaReadCounters = `
+local f = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+for w = 1, nwin do
+  local l, b = ARGV[lenAt + lenStep * w], (w - 1) * per
+  f[b + 1] = l .. 'i'
+  f[b + 2] = l .. 'r'
+  f[b + 3] = l .. 't'
+  f[b + 4] = l .. 'u'
+  if sliding then
+    f[b + 5] = l .. 'pr'
+    f[b + 6] = l .. 'pt'
+    f[b + 7] = l .. 'pu'
+  end
+end
+local h = redis.call('HMGET', KEYS[3], unpack(f, 1, nwin * per))
+`
+
 const luaNow = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
@@ -90,20 +111,8 @@ local function check(lim, amt, cur, prev, len, elapsed)
 end
 local o, n, ttl = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0
 if nwin > 0 then
-  local f = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-  for w = 1, nwin do
-    local l, b = ARGV[5 + 4 * w], (w - 1) * per
-    f[b + 1] = l .. 'i'
-    f[b + 2] = l .. 'r'
-    f[b + 3] = l .. 't'
-    f[b + 4] = l .. 'u'
-    if sliding then
-      f[b + 5] = l .. 'pr'
-      f[b + 6] = l .. 'pt'
-      f[b + 7] = l .. 'pu'
-    end
-  end
-  local h = redis.call('HMGET', KEYS[3], unpack(f, 1, nwin * per))
+  local lenAt, lenStep = 5, 4
+` + luaReadCounters + `
   local a1, a2, a3 = ARGV[5] + 0, ARGV[6] + 0, ARGV[7] + 0
   for w = 1, nwin do
     local a, b = 5 + 4 * w, (w - 1) * per
@@ -185,20 +194,8 @@ local CAP = 9007199254740991
 local at = rec + 0
 local sliding = ARGV[6] == '1'
 local per = sliding and 7 or 4
-local f = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-for w = 1, nwin do
-  local l, b = ARGV[7 + w], (w - 1) * per
-  f[b + 1] = l .. 'i'
-  f[b + 2] = l .. 'r'
-  f[b + 3] = l .. 't'
-  f[b + 4] = l .. 'u'
-  if sliding then
-    f[b + 5] = l .. 'pr'
-    f[b + 6] = l .. 'pt'
-    f[b + 7] = l .. 'pu'
-  end
-end
-local h = redis.call('HMGET', KEYS[3], unpack(f, 1, nwin * per))
+local lenAt, lenStep = 7, 1
+` + luaReadCounters + `
 local d = {ARGV[3] + 0, ARGV[4] + 0, ARGV[5] + 0}
 local o, n = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0
 for w = 1, nwin do
