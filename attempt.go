@@ -79,11 +79,15 @@ func (c *call) landChat(f *chatFlight, lost *ProviderError) (*Response, *Provide
 	if f.cancel != nil {
 		f.cancel()
 	}
-	end := c.now()
-	c.lastNow = end
+	end := c.elapsed()
+	c.lastEnd = end
+	dur := end // the usual first attempt starts with the request
+	if f.start != c.start {
+		dur -= f.start.Sub(c.start)
+	}
 	// The record is built in place, where endAttempt would append it.
 	c.rec.Attempts = append(c.rec.Attempts, AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(),
-		Start: f.start, Duration: end.Sub(f.start), Orphaned: f.orphaned})
+		Start: f.start, Duration: dur, Orphaned: f.orphaned})
 	a := &c.rec.Attempts[len(c.rec.Attempts)-1]
 	if pe != nil {
 		var u Usage
@@ -104,7 +108,7 @@ func (c *call) landChat(f *chatFlight, lost *ProviderError) (*Response, *Provide
 	}
 	c.rec.ServedBy = resp.ServedBy
 	if resp.RateLimit != nil {
-		d.steer(resp.RateLimit, end, c.r.retry.MaxRetryAfter)
+		d.steer(resp.RateLimit, c.start.Add(end), c.r.retry.MaxRetryAfter)
 	}
 	c.endAttempt(f.i, a, nil, resp.Usage)
 	endAttemptSpan(f.span, a, resp)

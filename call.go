@@ -77,8 +77,8 @@ type callState struct {
 	invalid   *RequestError // a nil request or context, found by begin
 	until     int64         // set by try: when a refused member may be usable
 	hedging   *hedgeState
-	pickNow   int64     // router-clock Unix ns of the pick in progress
-	lastNow   time.Time // the end of the last attempt, when nothing came after
+	pickNow   int64         // router-clock Unix ns of the pick in progress
+	lastEnd   time.Duration // the end of the last attempt, since start, when nothing came after (0: none)
 	failures  []*ProviderError
 	bo        *backoff.ExponentialBackOff
 
@@ -110,7 +110,7 @@ func (r *generation) begin(ctx context.Context, req *Request, stream bool) *call
 	c.rec.RequestID = req.ID
 	c.rec.ConfigVersion = r.version.ID
 	if c.rec.RequestID == "" {
-		c.rec.RequestID = newRequestID()
+		c.rec.RequestID = newRequestID(c.start.UnixNano())
 	}
 	c.startSpan()
 	if m := r.metrics; m != nil {
@@ -139,6 +139,14 @@ func wallNow() time.Time {
 	t := time.Now()
 	wallAnchor.Store(&t)
 	return t
+}
+
+// elapsed returns the time since the request's start, read as now does.
+func (c *call) elapsed() time.Duration {
+	if c.r.realClock {
+		return time.Since(c.start)
+	}
+	return c.r.now().Sub(c.start)
 }
 
 // now reads the router's clock during the request. With the default
@@ -172,11 +180,14 @@ func (c *call) release() {
 	r.calls.Put(c)
 }
 
-// newRequestID returns 128 random bits in lowercase hex, built on the
-// stack so that the string is the only allocation.
-func newRequestID() string {
+// newRequestID returns 128 bits in lowercase hex, built on the stack so
+// that the string is the only allocation: 64 random bits and the request's
+// start in Unix ns (two requests share an id only if they start in the
+// same nanosecond and draw the same 64 bits), for one random draw instead
+// of two.
+func newRequestID(startNS int64) string {
 	var b [32]byte
-	x, y := rand.Uint64(), rand.Uint64()
+	x, y := rand.Uint64(), uint64(startNS)
 	binary.LittleEndian.PutUint64(b[0:], hexDigits(uint32(x)))
 	binary.LittleEndian.PutUint64(b[8:], hexDigits(uint32(x>>32)))
 	binary.LittleEndian.PutUint64(b[16:], hexDigits(uint32(y)))
@@ -246,8 +257,30 @@ func (c *call) prepare() error {
 	} else {
 		c.tries, c.hold = make([]uint8, n), make([]int64, n)
 	}
+	// Admitted once for every route the request may take: the estimate is
+	// the most any allowed member, or any fallback deployment, could cost.
+	if c.fixedOnly && rt.open && c.needs&CapEmbeddings == 0 {
+		// The usual request: every member is allowed, as New found.
+		bounds := rt.withFallbacks // Route.Fallback, Route.FallbackOn
+		if req.Fallback != nil {
+			bounds = rt.memberPrices
+		}
+		c.estMicroUSD = maxEstimate(bounds, c.estInput, c.estOutput)
+	} else if err := c.filterMembers(); err != nil {
+		return err
+	}
+	for _, name := range req.Fallback {
+		c.estMicroUSD = max(c.estMicroUSD, maxEstimate(c.r.routes[name].memberPrices, c.estInput, c.estOutput))
+	}
+	return c.admit()
+}
+
+// filterMembers runs the capability check and every policy on each member
+// of the route, recording refusals, and estimates the request's cost on
+// the members allowed and the route's fallbacks.
+func (c *call) filterMembers() error {
 	allowed := 0
-	for i, d := range rt.members {
+	for i, d := range c.rt.members {
 		if policy, reason, ok := c.allows(d); ok {
 			allowed++
 			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
@@ -259,19 +292,10 @@ func (c *call) prepare() error {
 	if allowed == 0 {
 		return c.routeError(ErrPolicyDenied)
 	}
-	for _, name := range req.Fallback {
-		// Admitted once for every route it may take: the most any
-		// fallback deployment could cost, too.
-		for _, d := range c.r.routes[name].members {
-			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
-		}
+	if c.req.Fallback == nil {
+		c.estMicroUSD = max(c.estMicroUSD, maxEstimate(c.rt.fallbackPrices, c.estInput, c.estOutput))
 	}
-	if req.Fallback == nil {
-		for _, d := range rt.fallbackMembers { // Route.Fallback, Route.FallbackOn
-			c.estMicroUSD = max(c.estMicroUSD, d.Price.estimateMicroUSD(c.estInput, c.estOutput))
-		}
-	}
-	return c.admit()
+	return nil
 }
 
 // timeouts returns the request's timeouts: the router's, with the

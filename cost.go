@@ -1,5 +1,7 @@
 package llmrouter
 
+import "slices"
+
 // Cost returns the price of usage u in US dollars: uncached input at
 // InputPerMTok, cache reads at CachedInputPerMTok, cache writes at
 // CacheWritePerMTok (each defaulting to InputPerMTok), one-hour cache
@@ -34,6 +36,14 @@ func (p Price) Cost(u Usage) float64 {
 // counts or prices, a NaN), so an estimate never wraps to a small or
 // negative amount.
 func (p Price) estimateMicroUSD(inputTokens, outputTokens int) int64 {
+	return p.bound().estimate(inputTokens, outputTokens)
+}
+
+// priceBound is the most a deployment charges per million input tokens
+// (the largest of its input prices) and per million output tokens.
+type priceBound struct{ in, out float64 }
+
+func (p Price) bound() priceBound {
 	// The largest input price, by plain comparisons: the builtin max's
 	// care for NaN and signed zeros is wasted on prices New has validated
 	// (finite, not negative), and costs more than the estimate itself.
@@ -47,5 +57,45 @@ func (p Price) estimateMicroUSD(inputTokens, outputTokens int) int64 {
 	if p.CacheWrite1hPerMTok > in {
 		in = p.CacheWrite1hPerMTok
 	}
-	return satInt64(float64(inputTokens)*in + float64(outputTokens)*p.OutputPerMTok)
+	return priceBound{in, p.OutputPerMTok}
+}
+
+// estimate is the most a request of these counts costs, in micro-USD.
+func (b priceBound) estimate(inputTokens, outputTokens int) int64 {
+	return satInt64(float64(inputTokens)*b.in + float64(outputTokens)*b.out)
+}
+
+// priceBounds returns the price bounds of ds that no other one of ds
+// dominates (charges as much or more for both input and output): the only
+// ones a most-cost estimate over ds needs, usually one.
+func priceBounds(ds []*deployment) []priceBound {
+	var bs []priceBound
+	for _, d := range ds {
+		b := d.Price.bound()
+		dominated := false
+		for i := 0; i < len(bs); i++ {
+			switch o := bs[i]; {
+			case o.in >= b.in && o.out >= b.out:
+				dominated = true
+			case b.in >= o.in && b.out >= o.out:
+				bs = slices.Delete(bs, i, i+1)
+				i--
+			}
+		}
+		if !dominated {
+			bs = append(bs, b)
+		}
+	}
+	return bs
+}
+
+// maxEstimate is the largest estimate of bs for a request of these counts
+// (0 for none): estimates grow with both prices, so it equals the largest
+// over every deployment bs was made from.
+func maxEstimate(bs []priceBound, inputTokens, outputTokens int) int64 {
+	var m int64
+	for _, b := range bs {
+		m = max(m, b.estimate(inputTokens, outputTokens))
+	}
+	return m
 }

@@ -203,7 +203,7 @@ func (c *call) attemptEmbed(i int) (*EmbedResponse, *ProviderError) {
 		cancel()
 	}
 	end := c.r.now()
-	c.lastNow = end
+	c.lastEnd = end.Sub(c.start)
 	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: start, Duration: end.Sub(start), Orphaned: orphaned}
 	if pe != nil {
 		c.endAttempt(i, &a, pe, Usage{})

@@ -13,14 +13,14 @@ import (
 // on every path.
 func (c *call) finish(resp *Response, err error) {
 	r, req, rec := c.r, c.req, &c.rec
-	end := c.lastNow
-	if end.IsZero() || c.stream || err != nil {
-		end = c.now()
+	end := c.lastEnd
+	if end == 0 || c.stream || err != nil {
+		end = c.elapsed()
 	}
 	rec.Route, rec.Tenant, rec.User, rec.Labels, rec.Stream = req.Model, req.Tenant, req.User, req.Labels, c.stream
 	rec.Embed = req.embed != nil
 	rec.Needs, rec.MaxOutputTokens = c.needs, satInt32(req.MaxOutputTokens)
-	rec.Start, rec.Duration = c.start, end.Sub(c.start)
+	rec.Start, rec.Duration = c.start, end
 	if rec.Outcome == "" {
 		rec.Outcome = c.outcome(err)
 	}

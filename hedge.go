@@ -174,7 +174,7 @@ func (c *call) attemptHedged(i int) (resp *Response, at int, pe *ProviderError, 
 			// of about the winner's length: without it, a deployment that
 			// hedges keep rescuing would never look slow.
 			d := second.d
-			d.stats.observeLatency(second.start, c.lastNow.Sub(second.start), resp.Usage.OutputTokens, d.decay)
+			d.stats.observeLatency(second.start, c.lastEnd-second.start.Sub(c.start), resp.Usage.OutputTokens, d.decay)
 		}
 		return resp, first.i, pe, nil
 	}

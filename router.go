@@ -3,6 +3,7 @@ package llmrouter
 import (
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -89,15 +90,28 @@ type route struct {
 	// candidates is the lineage record's candidate list before anything
 	// happened to them (all unused), copied into each request's record.
 	candidates []CandidateRecord
+	// open: every member passes the policies answered in New and declares
+	// no capabilities (so serves whatever a request needs), so a request
+	// with no policies to run and no embeddings allows every member
+	// unchecked.
+	open bool
+	// The price bounds of the members, of the fallback members, and of
+	// both: what estimating a request's most cost looks at.
+	memberPrices, fallbackPrices, withFallbacks []priceBound
 }
 
 // finishRoutes builds what requests copy from their route.
 func (g *generation) finishRoutes() {
 	for _, rt := range g.routes {
 		rt.candidates = make([]CandidateRecord, len(rt.members))
+		rt.open = true
 		for i, d := range rt.members {
 			rt.candidates[i] = CandidateRecord{Deployment: d.Name, Provider: d.provider, Tier: rt.tierOf[i], Status: CandidateUnused}
+			rt.open = rt.open && d.refusedBy == "" && d.Capabilities == 0
 		}
+		rt.memberPrices = priceBounds(rt.members)
+		rt.fallbackPrices = priceBounds(rt.fallbackMembers)
+		rt.withFallbacks = priceBounds(append(slices.Clip(rt.members), rt.fallbackMembers...))
 	}
 	g.policyNames = append(g.policyNames, builtinCapabilityCheck)
 	for _, p := range g.policies {
