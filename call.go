@@ -259,7 +259,7 @@ func (c *call) prepare() error {
 	}
 	// Admitted once for every route the request may take: the estimate is
 	// the most any allowed member, or any fallback deployment, could cost.
-	if c.fixedOnly && rt.open && c.needs&CapEmbeddings == 0 {
+	if c.allOpen() {
 		// The usual request: every member is allowed, as New found.
 		bounds := rt.withFallbacks // Route.Fallback, Route.FallbackOn
 		if req.Fallback != nil {
@@ -273,6 +273,14 @@ func (c *call) prepare() error {
 		c.estMicroUSD = max(c.estMicroUSD, maxEstimate(c.r.routes[name].memberPrices, c.estInput, c.estOutput))
 	}
 	return c.admit()
+}
+
+// allOpen reports whether the request allows every member of its route
+// unchecked: no policies left to run on it (fixedOnly), members that New
+// allowed and that declare no capabilities (route.open), and no need of
+// embeddings (which a provider serves or not, whatever it declares).
+func (c *call) allOpen() bool {
+	return c.fixedOnly && c.rt.open && c.needs&CapEmbeddings == 0
 }
 
 // filterMembers runs the capability check and every policy on each member

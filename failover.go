@@ -72,6 +72,11 @@ func (c *call) spent(i int) bool {
 // the request backs off only when every candidate has failed. Within a
 // tier, the route's Strategy picks among the usable candidates.
 func (c *call) next() (int, error) {
+	if c.attempts == 0 && c.waits == 0 && c.fallbacks == 0 && !c.hedgePick && c.allOpen() && c.req.Prefer == nil && c.rt.weighted {
+		if i, ok := c.firstPick(); ok {
+			return i, nil
+		}
+	}
 	for {
 		if c.ctx.Err() != nil {
 			return -1, c.ctxError()
@@ -84,6 +89,9 @@ func (c *call) next() (int, error) {
 			now = c.now()
 		}
 		var wakeAt int64 // earliest time a skipped candidate may be usable
+		// The default strategy picks by the members' weights alone: no
+		// Candidates to build, no user code to guard.
+		builtin := c.req.Prefer == nil && c.rt.weighted
 		for pass := 0; pass < 2 && !(pass == 1 && c.hedgePick); pass++ {
 			retrying := pass == 1
 			members, tierOf := c.rt.members, c.rt.tierOf
@@ -114,15 +122,17 @@ func (c *call) next() (int, error) {
 						wakeAt = earliest(wakeAt, until)
 						continue
 					}
-					cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load(), c: c})
+					if !builtin {
+						cands = append(cands, Candidate{Deployment: &d.Deployment, InFlight: d.inFlight.Load(), c: c})
+					}
 					idx = append(idx, int32(i))
 				}
-				for len(cands) > 0 {
+				for len(idx) > 0 {
 					k := 0
-					if len(cands) > 1 {
+					if len(idx) > 1 {
 						var pe *PanicError
-						if s, builtin := c.strategy().(weightedRandom); builtin {
-							k = s.Pick(c.req, cands) // the default: no user code to guard
+						if builtin {
+							k = c.rt.pickWeighted(idx)
 						} else if k, pe = safePick(c.strategy(), c.req, cands); pe != nil {
 							return -1, c.routeError(pe)
 						}
@@ -145,7 +155,9 @@ func (c *call) next() (int, error) {
 					if u := c.until; u > 0 {
 						wakeAt = earliest(wakeAt, u)
 					}
-					cands = append(cands[:k], cands[k+1:]...)
+					if !builtin {
+						cands = append(cands[:k], cands[k+1:]...)
+					}
 					idx = append(idx[:k], idx[k+1:]...)
 				}
 			}
@@ -157,6 +169,31 @@ func (c *call) next() (int, error) {
 			return -1, err
 		}
 	}
+}
+
+// firstPick is next's usual first pick: the first attempt of a request
+// whose route members prepare allowed unchecked (allOpen), by the default
+// strategy. When every member of the first tier is available it picks
+// among them and takes a call slot; otherwise (or when the slot is refused)
+// it reports false, and next looks at the route the long way, recording
+// why members were passed over.
+func (c *call) firstPick() (int, bool) {
+	rt := c.rt
+	if len(rt.firstTier) == 0 || c.ctx.Err() != nil {
+		return 0, false
+	}
+	nowNS := c.start.UnixNano()
+	for _, d := range rt.members[:len(rt.firstTier)] {
+		if reason, _ := d.unavailable(nowNS); reason != "" {
+			return 0, false
+		}
+	}
+	c.pickNow = nowNS
+	i := 0
+	if len(rt.firstTier) > 1 {
+		i = rt.pickWeighted(rt.firstTier)
+	}
+	return i, c.try(i, c.start)
 }
 
 // backOff waits the request's next backoff before member i is called

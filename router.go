@@ -95,6 +95,12 @@ type route struct {
 	// with no policies to run and no embeddings allows every member
 	// unchecked.
 	open bool
+	// weighted: the strategy is WeightedRandom; sameWeights: every member
+	// has the same Weight (it picks uniformly).
+	weighted, sameWeights bool
+	// firstTier lists the indexes of the first tier's members (0, 1, …),
+	// for the first pick.
+	firstTier []int32
 	// The price bounds of the members, of the fallback members, and of
 	// both: what estimating a request's most cost looks at.
 	memberPrices, fallbackPrices, withFallbacks []priceBound
@@ -104,10 +110,15 @@ type route struct {
 func (g *generation) finishRoutes() {
 	for _, rt := range g.routes {
 		rt.candidates = make([]CandidateRecord, len(rt.members))
-		rt.open = true
+		_, rt.weighted = rt.strategy.(weightedRandom)
+		rt.open, rt.sameWeights = true, true
 		for i, d := range rt.members {
+			rt.sameWeights = rt.sameWeights && weight(&d.Deployment) == weight(&rt.members[0].Deployment)
 			rt.candidates[i] = CandidateRecord{Deployment: d.Name, Provider: d.provider, Tier: rt.tierOf[i], Status: CandidateUnused}
 			rt.open = rt.open && d.refusedBy == "" && d.Capabilities == 0
+			if rt.tierOf[i] == 0 {
+				rt.firstTier = append(rt.firstTier, int32(i))
+			}
 		}
 		rt.memberPrices = priceBounds(rt.members)
 		rt.fallbackPrices = priceBounds(rt.fallbackMembers)

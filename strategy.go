@@ -103,6 +103,26 @@ func (weightedRandom) Pick(_ *Request, cands []Candidate) int {
 	return len(cands) - 1
 }
 
+// pickWeighted is WeightedRandom's pick among the route members idx (an
+// index into idx), with the same draw: when every member weighs the same,
+// without summing weights.
+func (rt *route) pickWeighted(idx []int32) int {
+	if rt.sameWeights {
+		return min(int(rng.Float64()*float64(len(idx))), len(idx)-1)
+	}
+	total := 0.0
+	for _, i := range idx {
+		total += weight(&rt.members[i].Deployment)
+	}
+	x := rng.Float64() * total
+	for k, i := range idx {
+		if x -= weight(&rt.members[i].Deployment); x < 0 {
+			return k
+		}
+	}
+	return len(idx) - 1
+}
+
 func weight(d *Deployment) float64 {
 	if d.Weight == 0 {
 		return 1

@@ -28,6 +28,25 @@ func TestWeightedRandomFollowsWeights(t *testing.T) {
 	assert.InDelta(t, 0.75, share, 0.05, "weight 3:1 gives a 75%% share, got %.3f", share)
 }
 
+// Equal weights (and the first pick's shortcut for them) share calls
+// evenly, on every member of the first tier.
+func TestWeightedRandomEqualWeightsShareEvenly(t *testing.T) {
+	p := fake.New("p", fake.WithCallRecording(true))
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p), dep("b", p), dep("c", p), dep("z", p)),
+		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a", "b", "c"}, {"z"}}}))
+	require.NoError(t, err)
+	const n = 3000
+	for range n {
+		_, err := r.Chat(context.Background(), hello("chat"))
+		require.NoError(t, err)
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		share := float64(p.CallsTo(name)) / n
+		assert.InDelta(t, 1.0/3, share, 0.04, "%s: share %.3f", name, share)
+	}
+	assert.Zero(t, p.CallsTo("z"), "the second tier is not needed")
+}
+
 func TestLeastBusyPicksFewestInFlight(t *testing.T) {
 	slow := fake.New("slow", fake.WithDefault(fake.Step{Text: "slow", Latency: 500 * time.Millisecond}))
 	quick := fake.New("quick")
