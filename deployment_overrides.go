@@ -12,6 +12,13 @@ import (
 // attemptTimeouts returns the timeouts of a call to d: the router's, then
 // the deployment's non-zero fields, then the request's (Request.Timeouts).
 func (c *call) attemptTimeouts(d *deployment) Timeouts {
+	if !d.ownTimeouts && c.req.Timeouts == nil {
+		return c.r.timeouts // the usual call: small enough to inline
+	}
+	return c.overriddenTimeouts(d)
+}
+
+func (c *call) overriddenTimeouts(d *deployment) Timeouts {
 	t := c.r.timeouts
 	overTimeouts(&t, &d.Timeouts)
 	if o := c.req.Timeouts; o != nil {

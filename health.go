@@ -24,6 +24,8 @@ type deployment struct {
 	embeds   bool   // Provider is an Embedder
 
 	honorsCtx bool // its provider returns promptly when its context ends
+	// ownTimeouts: Deployment.Timeouts sets a field (attemptTimeouts).
+	ownTimeouts bool
 	// refusedBy and refusal are the first refusal among the router-wide
 	// policies that depend on the deployment alone (Router.fixedPolicies
 	// of them), answered once in New; "" when they all allow it.
@@ -94,7 +96,8 @@ type health struct {
 func newDeployment(d Deployment, bp BreakerPolicy, prev *deployment) *deployment {
 	bp = d.Breaker.over(bp) // the deployment's own settings (Deployment.Breaker)
 	_, embeds := d.Provider.(Embedder)
-	dep := &deployment{Deployment: d, provider: d.Provider.Name(), honorsCtx: honorsContext(d.Provider), embeds: embeds}
+	dep := &deployment{Deployment: d, provider: d.Provider.Name(), honorsCtx: honorsContext(d.Provider), embeds: embeds,
+		ownTimeouts: d.Timeouts != Timeouts{}}
 	if d.RPM > 0 {
 		dep.limits = append(dep.limits, RPM(int64(d.RPM)))
 	}

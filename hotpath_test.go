@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +40,40 @@ func TestRequestIDsAreDistinctLowercaseHex(t *testing.T) {
 	for _, rec := range sink.all() {
 		assert.True(t, seen[rec.RequestID], "the record carries the response's id")
 	}
+}
+
+// Ids made ahead (several per allocation) stay distinct when requests run
+// on many goroutines at once, each reusing pooled calls.
+func TestRequestIDsAreDistinctAcrossGoroutines(t *testing.T) {
+	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", fake.New("p"))))
+	require.NoError(t, err)
+	const workers, each = 8, 300
+	ids := make([][]string, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				resp, err := r.Chat(context.Background(), hello("a"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids[w] = append(ids[w], resp.RequestID)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, list := range ids {
+		for _, id := range list {
+			require.Len(t, id, 32)
+			require.False(t, seen[id], "id %s given twice", id)
+			seen[id] = true
+		}
+	}
+	require.Len(t, seen, workers*each)
 }
 
 // With the default clock, a record's times are wall-clock times taken

@@ -38,11 +38,15 @@ var (
 	attrErrorType  = semconv.ErrorTypeKey
 )
 
-// startSpan starts the router span, when tracing is on.
+// startSpan starts the router span, when tracing is on. (The check is
+// small enough to inline, so a request without tracing makes no call.)
 func (c *call) startSpan() {
-	if c.r.tracer == nil {
-		return
+	if c.r.tracer != nil {
+		c.openSpan()
 	}
+}
+
+func (c *call) openSpan() {
 	name := "llmrouter.chat"
 	switch {
 	case c.stream:
@@ -61,9 +65,12 @@ func (c *call) startSpan() {
 
 // endSpan ends the router span with the request's outcome.
 func (c *call) endSpan(err error) {
-	if c.span == nil {
-		return
+	if c.span != nil {
+		c.closeSpan(err)
 	}
+}
+
+func (c *call) closeSpan(err error) {
 	if c.span.IsRecording() {
 		c.span.SetAttributes(
 			attrAttempts.Int(len(c.rec.Attempts)),
@@ -86,7 +93,14 @@ func (c *call) endSpan(err error) {
 // spans are made only under a recording router span, so a sampled-out
 // request costs nothing more per attempt.
 func (c *call) startAttemptSpan(ctx context.Context, d *deployment, resend int) (context.Context, trace.Span) {
-	if c.span == nil || !c.span.IsRecording() {
+	if c.span == nil {
+		return ctx, nil
+	}
+	return c.openAttemptSpan(ctx, d, resend)
+}
+
+func (c *call) openAttemptSpan(ctx context.Context, d *deployment, resend int) (context.Context, trace.Span) {
+	if !c.span.IsRecording() {
 		return ctx, nil
 	}
 	model := d.UpstreamModel()
@@ -120,9 +134,12 @@ func (c *call) startAttemptSpan(ctx context.Context, d *deployment, resend int) 
 
 // endAttemptSpan ends an attempt's span with its answer or error.
 func endAttemptSpan(span trace.Span, a *AttemptRecord, resp *Response) {
-	if span == nil {
-		return
+	if span != nil {
+		closeAttemptSpan(span, a, resp)
 	}
+}
+
+func closeAttemptSpan(span trace.Span, a *AttemptRecord, resp *Response) {
 	u := a.Usage
 	span.SetAttributes(
 		semconv.GenAIUsageInputTokens(u.InputTokens),
