@@ -225,6 +225,9 @@ func hexDigits(x uint32) uint64 {
 // prepare validates and resolves the request, filters its candidates
 // through every policy, and admits it against quotas.
 func (c *call) prepare() error {
+	// The usual request takes the straight path; what only some requests
+	// have (fallbacks, their own timeouts or policies, long routes) is
+	// handled out of line, keeping this path's code short.
 	req := c.req
 	if c.invalid != nil {
 		return c.invalid
@@ -235,40 +238,31 @@ func (c *call) prepare() error {
 	}
 	rt := c.r.routes[req.Model]
 	if rt == nil {
-		return &RequestError{Field: "Model", Reason: "no route or deployment named " + strconv.Quote(req.Model)}
+		return noRouteNamed("Model", req.Model)
 	}
 	c.rt = rt
-	for i, name := range req.Fallback {
-		if c.r.routes[name] == nil {
-			return &RequestError{Field: "Fallback[" + strconv.Itoa(i) + "]", Reason: "no route or deployment named " + strconv.Quote(name)}
+	if req.Fallback != nil {
+		if err := c.checkFallbackNames(); err != nil {
+			return err
 		}
 	}
-	if t := c.timeouts().Total; t > 0 {
-		c.ctx, c.cancel = context.WithTimeout(c.ctx, t)
+	if req.Timeouts != nil || c.r.timeouts.Total > 0 {
+		c.startTotalTimeout()
 	}
 	c.needs, c.reasoning = req.needsWith(c.stream, scan.needs), scan.reasoning
 	c.estInput, c.estOutput = c.r.estimateScanned(req, &scan)
 	c.rec.Prompt = PromptInfo{Messages: len(req.Messages), Bytes: scan.bytes, Tokens: c.estInput}
-	if c.r.tenantPolicies != nil {
-		c.tenantPolicies = c.r.tenantPolicies[req.Tenant]
+	c.rec.Policies = append(c.rec.Policies, c.r.policyNames...)
+	if c.r.tenantPolicies != nil || req.Policies != nil {
+		c.addOwnPolicies()
 	}
 	c.fixedOnly = len(c.r.policies) == c.r.fixedPolicies && len(c.tenantPolicies) == 0 && len(req.Policies) == 0
-	c.rec.Policies = append(c.rec.Policies, c.r.policyNames...)
-	if len(c.tenantPolicies) > 0 || len(req.Policies) > 0 {
-		for _, list := range [...][]Policy{c.tenantPolicies, req.Policies} {
-			for _, p := range list {
-				c.rec.Policies = append(c.rec.Policies, p.Name)
-			}
-		}
-	}
-
-	n := len(rt.members)
 	c.rec.Candidates = append(c.rec.Candidates, rt.candidates...)
-	if n <= len(c.triesBuf) {
+	if n := len(rt.members); n <= len(c.triesBuf) {
 		c.tries, c.hold = c.triesBuf[:n], c.holdBuf[:n]
 		clear(c.tries) // holdBuf is cleared on release
 	} else {
-		c.tries, c.hold = make([]uint8, n), make([]int64, n)
+		c.growTries(n)
 	}
 	// Admitted once for every route the request may take: the estimate is
 	// the most any allowed member, or any fallback deployment, could cost.
@@ -282,10 +276,60 @@ func (c *call) prepare() error {
 	} else if err := c.filterMembers(); err != nil {
 		return err
 	}
-	for _, name := range req.Fallback {
-		c.estMicroUSD = max(c.estMicroUSD, maxEstimate(c.r.routes[name].memberPrices, c.estInput, c.estOutput))
+	if req.Fallback != nil {
+		c.estimateFallbacks()
 	}
 	return c.admit()
+}
+
+// noRouteNamed is the error for a route name (in field) that names no
+// route or deployment.
+func noRouteNamed(field, name string) *RequestError {
+	return &RequestError{Field: field, Reason: "no route or deployment named " + strconv.Quote(name)}
+}
+
+// checkFallbackNames checks that every route of Request.Fallback exists.
+func (c *call) checkFallbackNames() error {
+	for i, name := range c.req.Fallback {
+		if c.r.routes[name] == nil {
+			return noRouteNamed("Fallback["+strconv.Itoa(i)+"]", name)
+		}
+	}
+	return nil
+}
+
+// startTotalTimeout bounds the request by its total timeout, if any.
+func (c *call) startTotalTimeout() {
+	if t := c.timeouts().Total; t > 0 {
+		c.ctx, c.cancel = context.WithTimeout(c.ctx, t)
+	}
+}
+
+// addOwnPolicies takes the tenant's policies (WithTenantPolicies) and
+// records their names and those of the request's own after the router's.
+func (c *call) addOwnPolicies() {
+	if c.r.tenantPolicies != nil {
+		c.tenantPolicies = c.r.tenantPolicies[c.req.Tenant]
+	}
+	for _, list := range [...][]Policy{c.tenantPolicies, c.req.Policies} {
+		for _, p := range list {
+			c.rec.Policies = append(c.rec.Policies, p.Name)
+		}
+	}
+}
+
+// growTries gives a route longer than the inline buffers its per-member
+// counts on the heap.
+func (c *call) growTries(n int) {
+	c.tries, c.hold = make([]uint8, n), make([]int64, n)
+}
+
+// estimateFallbacks raises the request's most cost to what any deployment
+// of its Request.Fallback routes could cost.
+func (c *call) estimateFallbacks() {
+	for _, name := range c.req.Fallback {
+		c.estMicroUSD = max(c.estMicroUSD, maxEstimate(c.r.routes[name].memberPrices, c.estInput, c.estOutput))
+	}
 }
 
 // allOpen reports whether the request allows every member of its route
