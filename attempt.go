@@ -192,12 +192,7 @@ func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 	a.Usage = u
 	cr := c.cand(i)
 	if pe != nil {
-		a.Status, a.Class, a.Kind = attemptError, pe.EffectiveClass(), pe.Kind
-		a.StatusCode, a.RetryAfter, a.Code = pe.StatusCode, pe.RetryAfter, pe.Code
-		a.Error = errorText(pe, c.r.capture)
-		if cr.Status != CandidateChosen {
-			cr.Status, cr.Policy, cr.Reason = CandidateTried, "", pe.Kind.String()
-		}
+		c.recordFailure(a, cr, pe)
 	} else {
 		a.Status = attemptOK
 		cr.Status, cr.Policy, cr.Reason = CandidateChosen, "", ""
@@ -208,9 +203,24 @@ func (c *call) endAttempt(i int, a *AttemptRecord, pe *ProviderError, u Usage) {
 		c.cost += d.Price.Cost(u)
 	}
 	if n := len(c.rec.Attempts); n == 0 || a != &c.rec.Attempts[n-1] {
-		c.rec.Attempts = append(c.rec.Attempts, *a)
+		c.appendAttempt(a)
 	}
 }
+
+// recordFailure completes the record of a failed attempt a and of its
+// candidate cr.
+func (c *call) recordFailure(a *AttemptRecord, cr *CandidateRecord, pe *ProviderError) {
+	a.Status, a.Class, a.Kind = attemptError, pe.EffectiveClass(), pe.Kind
+	a.StatusCode, a.RetryAfter, a.Code = pe.StatusCode, pe.RetryAfter, pe.Code
+	a.Error = errorText(pe, c.r.capture)
+	if cr.Status != CandidateChosen {
+		cr.Status, cr.Policy, cr.Reason = CandidateTried, "", pe.Kind.String()
+	}
+}
+
+// appendAttempt appends a, built outside the record, to the record's
+// attempts.
+func (c *call) appendAttempt(a *AttemptRecord) { c.rec.Attempts = append(c.rec.Attempts, *a) }
 
 // The attempt statuses of AttemptRecord.Status.
 const (
