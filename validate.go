@@ -70,7 +70,9 @@ func (r *Request) scan() (s requestScan, err error) {
 }
 
 // headError is scan's error for a nil request, an empty Model or no
-// messages.
+// messages; kept out of scan's code.
+//
+//go:noinline
 func (r *Request) headError() error {
 	switch {
 	case r == nil:
