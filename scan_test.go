@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestScanMeasuresAsTheFunctionsDo(t *testing.T) {
 	text := func() string { return strings.Repeat("x", rng.IntN(50)) }
 	// Plain text, which scan measures on its short path (scanText), in
 	// every role it takes there, ASCII or not, with or without a cache
-	// mark (which it leaves to validateMessage).
+	// mark.
 	plain := func() string {
 		t := text()
 		if rng.IntN(3) == 0 {
@@ -221,4 +222,49 @@ func TestScanShortPathAgrees(t *testing.T) {
 	if valid < 1000 || shortPath < 800 {
 		t.Fatalf("%d valid requests, %d on the short path for every message: too few to compare", valid, shortPath)
 	}
+}
+
+// BenchmarkScan measures the pass that validates and measures a request:
+// BenchmarkRouterChat's two messages of plain text (the short path), and
+// a conversation with a tool call, its result, a cache mark and non-ASCII
+// text (the long path for the messages that have them).
+func BenchmarkScan(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		req  *Request
+	}{
+		{"Text", &Request{Model: "chat", MaxOutputTokens: 256, Messages: []Message{
+			System("You are a helpful assistant."), User("What is the capital of France?")}}},
+		{"Tools", &Request{Model: "chat", MaxOutputTokens: 256, Tools: []Tool{{Name: "weather", Parameters: json.RawMessage(`{"type":"object"}`)}},
+			Messages: []Message{
+				{Role: RoleSystem, Content: []Part{{Type: PartText, Text: "You are a helpful assistant.", Cache: &CacheHint{}}}},
+				User("Quel temps fait-il à Paris ?"),
+				{Role: RoleAssistant, ToolCalls: []ToolCall{{ID: "c1", Name: "weather", Arguments: `{"city":"Paris"}`}}},
+				ToolResult("c1", `{"temp":21}`),
+			}}},
+		{"Agent", agentRequest(8)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.req.scan(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// agentRequest is an agent's conversation: a system prompt, a question,
+// then n tool calls, each with its result.
+func agentRequest(n int) *Request {
+	r := &Request{Model: "chat", MaxOutputTokens: 1024, Tools: []Tool{{Name: "search", Description: "Search the web.", Parameters: json.RawMessage(`{"type":"object","properties":{"q":{"type":"string"}}}`)}},
+		Messages: []Message{System("You are a research agent. Use the search tool."), User("Who won the 1998 World Cup, and where was the final played?")}}
+	for i := range n {
+		id := "call_" + strconv.Itoa(i)
+		r.Messages = append(r.Messages,
+			Message{Role: RoleAssistant, ToolCalls: []ToolCall{{ID: id, Name: "search", Arguments: `{"q":"1998 World Cup final"}`}}},
+			ToolResult(id, "France beat Brazil 3-0 at the Stade de France, Saint-Denis, on 12 July 1998."))
+	}
+	return r
 }

@@ -51,9 +51,13 @@ func (r *Request) scan() (s requestScan, err error) {
 		return s, r.headError()
 	}
 	for i := 0; i < len(r.Messages); i++ {
-		i += scanText(r.Messages[i:], &s)
-		if i == len(r.Messages) {
-			break
+		// Tool calls and their results, the messages of an agent's
+		// conversation that are not plain text, go straight to
+		// validateMessage.
+		if m := &r.Messages[i]; len(m.ToolCalls) == 0 && m.Role != RoleTool {
+			if i += scanText(r.Messages[i:], &s); i == len(r.Messages) {
+				break
+			}
 		}
 		if err := r.validateMessage(i, &s); err != nil {
 			return s, err
@@ -85,8 +89,8 @@ func (r *Request) headError() error {
 
 // scanText measures the messages ms into s, as validateMessage does,
 // from the first on while they are plain text: system, developer, user or
-// assistant messages of text parts (at least one, valid UTF-8, no cache
-// mark), with no tool calls, tool call ID or reasoning. It returns how
+// assistant messages of text parts (at least one, valid UTF-8, any cache
+// mark valid), with no tool calls, tool call ID or reasoning. It returns how
 // many it measured; the first other message is left for validateMessage.
 // It makes no call while the text is ASCII (8 bytes at a time, as
 // validText), so that what it holds stays in registers.
@@ -104,7 +108,7 @@ func scanText(ms []Message, s *requestScan) int {
 		bytes, tokens, high := s.bytes, addTokens(s.tokens, tokensPerMessage), uint64(0)
 		for j := range m.Content {
 			p := &m.Content[j]
-			if p.Type != PartText || p.Cache != nil {
+			if p.Type != PartText || p.Cache != nil && p.Cache.TTL < 0 {
 				return i
 			}
 			t := p.Text
@@ -132,7 +136,7 @@ func scanText(ms []Message, s *requestScan) int {
 // validTexts reports whether the text of every part is valid UTF-8.
 func validTexts(parts []Part) bool {
 	for j := range parts {
-		if !utf8.ValidString(parts[j].Text) {
+		if !validText(parts[j].Text) {
 			return false
 		}
 	}
