@@ -133,7 +133,10 @@ func scanText(ms []Message, s *requestScan) int {
 	return len(ms)
 }
 
-// validTexts reports whether the text of every part is valid UTF-8.
+// validTexts reports whether the text of every part is valid UTF-8; kept
+// out of scanText's code.
+//
+//go:noinline
 func validTexts(parts []Part) bool {
 	for j := range parts {
 		if !validText(parts[j].Text) {
