@@ -268,3 +268,13 @@ func agentRequest(n int) *Request {
 	}
 	return r
 }
+
+// TestTextTokens holds textTokens, the unsigned rounding up of the scan
+// and EstimateInputTokens, to ceilDiv, up to math.MaxInt.
+func TestTextTokens(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 1 << 20, math.MaxInt - 4, math.MaxInt - 3, math.MaxInt - 1, math.MaxInt} {
+		if got, want := textTokens(n), ceilDiv(n, bytesPerToken); got != want {
+			t.Errorf("textTokens(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
