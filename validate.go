@@ -41,11 +41,11 @@ type requestScan struct {
 // pass. The measures are meaningful only without an error.
 //
 // Most requests are a few messages of plain text and nothing else set;
-// scan takes them on a short path (scanText for each message, one test
-// for everything after the messages) and leaves the rest out of line:
-// validateMessage for any other message, scanRest for the rest of the
-// request. Both give what the short path would have, error for error
-// (TestScanShortPathAgrees).
+// scan takes them on a short path (scanText for each run of plain-text
+// messages, one test for everything after the messages) and leaves the
+// rest out of line: validateMessage for any other message, scanRest for
+// the rest of the request. Both give what the short path would have,
+// error for error (TestScanShortPathAgrees).
 func (r *Request) scan() (s requestScan, err error) {
 	if r == nil || r.Model == "" || len(r.Messages) == 0 {
 		return s, r.headError()
