@@ -145,11 +145,7 @@ func (c *call) openHedged(s *streamState, i int) (win *streamState, at int, pe *
 // measured.
 func (c *call) hedgeDelay(d *deployment, stream bool) time.Duration {
 	h := &c.rt.hedge
-	p95 := &d.stats.wholeP95
-	if stream {
-		p95 = &d.stats.ttftP95
-	}
-	if v := loadFloat(p95); h.AtP95 && v > 0 {
+	if v := d.stats.hedgeP95(stream); h.AtP95 && v > 0 {
 		return time.Duration(v)
 	}
 	return h.Delay

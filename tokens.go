@@ -46,8 +46,13 @@ func partTokens(p *Part) int {
 	if p.Type == PartImage {
 		return tokensPerImage
 	}
-	return ceilDiv(len(p.Text), bytesPerToken)
+	return textTokens(len(p.Text))
 }
+
+// textTokens is the estimate of n bytes of text (n ≥ 0): ceilDiv(n,
+// bytesPerToken), in unsigned arithmetic, which cannot overflow there
+// and needs no sign correction.
+func textTokens(n int) int { return int((uint(n) + bytesPerToken - 1) / bytesPerToken) }
 
 // toolCallTokens is the estimate of one tool call an assistant message made.
 func toolCallTokens(c *ToolCall) int {

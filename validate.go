@@ -39,38 +39,134 @@ type requestScan struct {
 
 // scan validates the request, as Validate, and measures it in the same
 // pass. The measures are meaningful only without an error.
+//
+// Most requests are a few messages of plain text and nothing else set;
+// scan takes them on a short path (scanText for each run of plain-text
+// messages, one test for everything after the messages) and leaves the
+// rest out of line: validateMessage for any other message, scanRest for
+// the rest of the request. Both give what the short path would have,
+// error for error (TestScanShortPathAgrees).
 func (r *Request) scan() (s requestScan, err error) {
-	if r == nil {
-		return s, &RequestError{Field: "Request", Reason: "nil"}
+	if r == nil || r.Model == "" || len(r.Messages) == 0 {
+		return s, r.headError()
 	}
-	if r.Model == "" {
-		return s, &RequestError{Field: "Model", Reason: "empty: name a route or a deployment"}
-	}
-	if len(r.Messages) == 0 {
-		return s, &RequestError{Field: "Messages", Reason: "empty: a request needs at least one message"}
-	}
-	for i := range r.Messages {
+	for i := 0; i < len(r.Messages); i++ {
+		// Tool calls and their results, the messages of an agent's
+		// conversation that are not plain text, go straight to
+		// validateMessage.
+		if m := &r.Messages[i]; len(m.ToolCalls) == 0 && m.Role != RoleTool {
+			if i += scanText(r.Messages[i:], &s); i == len(r.Messages) {
+				break
+			}
+		}
 		if err := r.validateMessage(i, &s); err != nil {
 			return s, err
 		}
 	}
+	// Nothing after the messages to check or measure: no tools, tool
+	// choice, response format, sampling, stop sequences, reasoning,
+	// overrides or policies, and MaxOutputTokens in [0, MaxRequestTokens].
+	if len(r.Tools)|len(r.ToolChoice.Mode)|len(r.ResponseFormat.Type)|len(r.Stop)|len(r.Fallback)|len(r.Policies)|r.MaxAttempts != 0 ||
+		r.Temperature != nil || r.TopP != nil || r.Reasoning != nil || r.Timeouts != nil || uint(r.MaxOutputTokens) > MaxRequestTokens {
+		return s, r.scanRest(&s)
+	}
+	return s, nil
+}
+
+// headError is scan's error for a nil request, an empty Model or no
+// messages; kept out of scan's code.
+//
+//go:noinline
+func (r *Request) headError() error {
+	switch {
+	case r == nil:
+		return &RequestError{Field: "Request", Reason: "nil"}
+	case r.Model == "":
+		return &RequestError{Field: "Model", Reason: "empty: name a route or a deployment"}
+	}
+	return &RequestError{Field: "Messages", Reason: "empty: a request needs at least one message"}
+}
+
+// scanText measures the messages ms into s, as validateMessage does,
+// from the first on while they are plain text: system, developer, user or
+// assistant messages of text parts (at least one, valid UTF-8, any cache
+// mark valid), with no tool calls, tool call ID or reasoning. It returns how
+// many it measured; the first other message is left for validateMessage.
+// It makes no call while the text is ASCII (8 bytes at a time, as
+// validText), so that what it holds stays in registers.
+func scanText(ms []Message, s *requestScan) int {
+	for i := range ms {
+		m := &ms[i]
+		switch m.Role {
+		case RoleUser, RoleSystem, RoleAssistant, RoleDeveloper:
+		default:
+			return i
+		}
+		if len(m.Content) == 0 || len(m.ToolCalls)|len(m.ToolCallID)|len(m.Reasoning) != 0 {
+			return i
+		}
+		bytes, tokens, high := s.bytes, addTokens(s.tokens, tokensPerMessage), uint64(0)
+		for j := range m.Content {
+			p := &m.Content[j]
+			if p.Type != PartText || p.Cache != nil && p.Cache.TTL < 0 {
+				return i
+			}
+			t := p.Text
+			if len(t) >= 8 { // the last 8 bytes, and 8 at a time before them
+				high |= word8(t[len(t)-8:])
+				for ; len(t) > 8; t = t[8:] {
+					high |= word8(t)
+				}
+			} else {
+				for k := 0; k < len(t); k++ {
+					high |= uint64(t[k])
+				}
+			}
+			bytes += len(p.Text)
+			tokens = addTokens(tokens, textTokens(len(p.Text)))
+		}
+		if high&0x8080808080808080 != 0 && !validTexts(m.Content) {
+			return i
+		}
+		s.bytes, s.tokens = bytes, tokens
+	}
+	return len(ms)
+}
+
+// validTexts reports whether the text of every part is valid UTF-8; kept
+// out of scanText's code.
+//
+//go:noinline
+func validTexts(parts []Part) bool {
+	for j := range parts {
+		if !validText(parts[j].Text) {
+			return false
+		}
+	}
+	return true
+}
+
+// scanRest checks and measures what follows the messages: tools, tool
+// choice, response format, MaxOutputTokens, sampling, stop sequences,
+// reasoning, overrides and policies, in that order.
+func (r *Request) scanRest(s *requestScan) error {
 	for i, t := range r.Tools {
 		if t.Name == "" {
-			return s, fieldErr("Tools", i, "Name", "empty")
+			return fieldErr("Tools", i, "Name", "empty")
 		}
 		for j := 0; j < i; j++ {
 			if r.Tools[j].Name == t.Name {
-				return s, fieldErr("Tools", i, "Name", "duplicate tool name "+strconv.Quote(t.Name))
+				return fieldErr("Tools", i, "Name", "duplicate tool name "+strconv.Quote(t.Name))
 			}
 		}
 		if !validText(t.Name) {
-			return s, fieldErr("Tools", i, "Name", "not valid UTF-8")
+			return fieldErr("Tools", i, "Name", "not valid UTF-8")
 		}
 		if !validText(t.Description) {
-			return s, fieldErr("Tools", i, "Description", "not valid UTF-8")
+			return fieldErr("Tools", i, "Description", "not valid UTF-8")
 		}
 		if len(t.Parameters) > 0 && !json.Valid(t.Parameters) {
-			return s, fieldErr("Tools", i, "Parameters", "not valid JSON")
+			return fieldErr("Tools", i, "Parameters", "not valid JSON")
 		}
 		s.tokens = addTokens(s.tokens, toolTokens(&r.Tools[i]))
 	}
@@ -78,56 +174,56 @@ func (r *Request) scan() (s requestScan, err error) {
 	case "", ToolAuto, ToolNone:
 	case ToolRequired:
 		if len(r.Tools) == 0 {
-			return s, &RequestError{Field: "ToolChoice.Mode", Reason: `"required" but the request has no tools`}
+			return &RequestError{Field: "ToolChoice.Mode", Reason: `"required" but the request has no tools`}
 		}
 	case ToolForced:
 		if !r.hasTool(r.ToolChoice.Name) {
-			return s, &RequestError{Field: "ToolChoice.Name", Reason: "no tool named " + strconv.Quote(r.ToolChoice.Name)}
+			return &RequestError{Field: "ToolChoice.Name", Reason: "no tool named " + strconv.Quote(r.ToolChoice.Name)}
 		}
 	default:
-		return s, &RequestError{Field: "ToolChoice.Mode", Reason: "unknown mode " + strconv.Quote(string(r.ToolChoice.Mode))}
+		return &RequestError{Field: "ToolChoice.Mode", Reason: "unknown mode " + strconv.Quote(string(r.ToolChoice.Mode))}
 	}
 	switch r.ResponseFormat.Type {
 	case "", FormatText, FormatJSON:
 	case FormatJSONSchema:
 		if len(r.ResponseFormat.Schema) == 0 {
-			return s, &RequestError{Field: "ResponseFormat.Schema", Reason: "empty: json_schema needs a schema"}
+			return &RequestError{Field: "ResponseFormat.Schema", Reason: "empty: json_schema needs a schema"}
 		}
 		if !json.Valid(r.ResponseFormat.Schema) {
-			return s, &RequestError{Field: "ResponseFormat.Schema", Reason: "not valid JSON"}
+			return &RequestError{Field: "ResponseFormat.Schema", Reason: "not valid JSON"}
 		}
 	default:
-		return s, &RequestError{Field: "ResponseFormat.Type", Reason: "unknown type " + strconv.Quote(string(r.ResponseFormat.Type))}
+		return &RequestError{Field: "ResponseFormat.Type", Reason: "unknown type " + strconv.Quote(string(r.ResponseFormat.Type))}
 	}
 	if r.MaxOutputTokens < 0 {
-		return s, &RequestError{Field: "MaxOutputTokens", Reason: "negative: " + strconv.Itoa(r.MaxOutputTokens)}
+		return &RequestError{Field: "MaxOutputTokens", Reason: "negative: " + strconv.Itoa(r.MaxOutputTokens)}
 	}
 	if r.MaxOutputTokens > MaxRequestTokens {
-		return s, &RequestError{Field: "MaxOutputTokens", Reason: strconv.Itoa(r.MaxOutputTokens) + " is above MaxRequestTokens (" + strconv.Itoa(MaxRequestTokens) + ")"}
+		return &RequestError{Field: "MaxOutputTokens", Reason: strconv.Itoa(r.MaxOutputTokens) + " is above MaxRequestTokens (" + strconv.Itoa(MaxRequestTokens) + ")"}
 	}
 	if t := r.Temperature; t != nil && (math.IsNaN(*t) || *t < 0 || *t > 2) {
-		return s, &RequestError{Field: "Temperature", Reason: "must be between 0 and 2"}
+		return &RequestError{Field: "Temperature", Reason: "must be between 0 and 2"}
 	}
 	if p := r.TopP; p != nil && (math.IsNaN(*p) || *p < 0 || *p > 1) {
-		return s, &RequestError{Field: "TopP", Reason: "must be between 0 and 1"}
+		return &RequestError{Field: "TopP", Reason: "must be between 0 and 1"}
 	}
 	for i, stop := range r.Stop {
 		if stop == "" || !validText(stop) {
-			return s, &RequestError{Field: "Stop[" + strconv.Itoa(i) + "]", Reason: "empty or not valid UTF-8"}
+			return &RequestError{Field: "Stop[" + strconv.Itoa(i) + "]", Reason: "empty or not valid UTF-8"}
 		}
 	}
 	if err := r.Reasoning.validate(); err != nil {
-		return s, err
+		return err
 	}
 	if err := r.validateOverrides(); err != nil {
-		return s, err
+		return err
 	}
 	for i, p := range r.Policies {
 		if p.Check == nil {
-			return s, &RequestError{Field: "Policies[" + strconv.Itoa(i) + "]", Reason: "policy " + strconv.Quote(p.Name) + " has no Check"}
+			return &RequestError{Field: "Policies[" + strconv.Itoa(i) + "]", Reason: "policy " + strconv.Quote(p.Name) + " has no Check"}
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // MaxFallbacks bounds the fallback routes one request may name
@@ -170,7 +266,8 @@ func (r *Request) validateOverrides() error {
 	return nil
 }
 
-// validateMessage checks message i, adding its measures to s.
+// validateMessage checks message i, adding its measures to s: any message,
+// where scanText takes plain text only.
 func (r *Request) validateMessage(i int, s *requestScan) error {
 	m := &r.Messages[i]
 	switch m.Role {
@@ -305,9 +402,12 @@ func validText(s string) bool {
 
 // ascii8 reports whether the first eight bytes of s (at least eight) are
 // ASCII, in one 64-bit load.
-func ascii8(s string) bool {
+func ascii8(s string) bool { return word8(s)&0x8080808080808080 == 0 }
+
+// word8 is the first eight bytes of s (at least eight), little-endian: one
+// 64-bit load.
+func word8(s string) uint64 {
 	_ = s[7]
-	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	return w&0x8080808080808080 == 0
 }
