@@ -74,7 +74,11 @@ func WithTenantPolicies(tenant string, ps ...Policy) Option {
 func WithQuota(store QuotaStore, rules ...QuotaRule) Option {
 	return func(c *config) {
 		c.quotaStore, c.quotaSet = store, true
+		n := len(c.quotaRules)
 		c.quotaRules = append(c.quotaRules, rules...)
+		for i := n; i < len(c.quotaRules); i++ {
+			c.quotaRules[i].resolve()
+		}
 	}
 }
 

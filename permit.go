@@ -3,6 +3,7 @@ package llmrouter
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -72,7 +73,7 @@ func (c *call) admit() error {
 		return nil
 	}
 	amount := Amount{Requests: 1, Tokens: satAdd(int64(c.estInput), int64(c.estOutput)), MicroUSD: c.estMicroUSD}
-	now := c.start
+	mem, _ := c.r.quota.(*MemoryQuotaStore)
 	for i := range c.r.quotaRules {
 		rule := &c.r.quotaRules[i]
 		key, pe := safeKey(rule, c.req)
@@ -83,14 +84,19 @@ func (c *call) admit() error {
 		if key == "" {
 			continue
 		}
-		c.res = append(c.res, Reservation{ID: c.rec.RequestID, Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now})
-		res := &c.res[len(c.res)-1]
+		// Filled in place: a Reservation literal would be built on the
+		// stack and copied.
+		n := len(c.res)
+		c.res = slices.Grow(c.res, 1)[:n+1]
+		res := &c.res[n]
+		res.ID, res.Rule, res.Key, res.Limits = c.rec.RequestID, rule.Name, key, rule.Limits
+		res.Amount, res.Time, res.held = amount, c.start, nil
 		var err error
-		if mem, ok := c.r.quota.(*MemoryQuotaStore); ok {
+		if mem != nil {
 			// The router's own store: no user code to guard, and the
 			// bucket is kept for settling.
 			var qe *QuotaError
-			if res.held, qe = mem.reserve(res); qe != nil {
+			if res.held, qe = mem.reserve(res, rule.plan); qe != nil {
 				err = qe
 			}
 		} else {
@@ -121,40 +127,55 @@ func (c *call) settleQuota() {
 	if len(c.res) == 0 {
 		return
 	}
-	used := int64(c.rec.Usage.Total())
-	actual := Amount{Requests: 1, Tokens: used, MicroUSD: toMicroUSD(c.cost)}
-	var ctx context.Context
-	var cancel context.CancelFunc
+	actual := Amount{Requests: 1, Tokens: int64(c.rec.Usage.Total()), MicroUSD: toMicroUSD(c.cost)}
+	others := false
 	for i := range c.res {
 		res := &c.res[i]
-		var settled *Amount // nil: a refund
-		switch {
-		case used == 0 && !c.orphans:
-		case c.rec.Usage.Estimated || c.orphans:
-			settled = &Amount{
-				Requests: 1,
-				Tokens:   max(actual.Tokens, res.Amount.Tokens),
-				MicroUSD: max(actual.MicroUSD, res.Amount.MicroUSD),
-			}
-		default:
-			settled = &actual
+		b := res.held
+		if b == nil {
+			others = true // in a store of the user's: settleInStore, below
+			continue
 		}
-		if b := res.held; b != nil {
-			if settled == nil {
-				settled = &Amount{}
-			}
-			b.settle(res.Amount, *settled, res.Time)
-		} else {
-			if ctx == nil {
-				ctx, cancel = c.settleContext()
-			}
-			safeSettle(ctx, c.r.quota, *res, settled)
-		}
+		settled, _ := c.settlement(res, &actual)
+		b.settleAt(&res.Amount, &settled, res.Time.UnixNano())
 		res.ID, res.Key, res.held = "", "", nil // the request's own; the rest is the router's
 	}
+	if others {
+		c.settleInStore(&actual)
+	}
 	c.res = c.res[:0]
-	if cancel != nil {
-		cancel()
+}
+
+// settlement is what settleQuota settles res with, given the request's
+// actual usage; used is false for a refund (nothing used), which is Amount{}.
+func (c *call) settlement(res *Reservation, actual *Amount) (a Amount, used bool) {
+	switch {
+	case actual.Tokens == 0 && !c.orphans:
+		return Amount{}, false
+	case c.rec.Usage.Estimated || c.orphans:
+		return Amount{Requests: 1, Tokens: max(actual.Tokens, res.Amount.Tokens), MicroUSD: max(actual.MicroUSD, res.Amount.MicroUSD)}, true
+	}
+	return *actual, true
+}
+
+// settleInStore is settleQuota for the reservations in a store other than
+// the router's own memory store: through the QuotaStore interface, user
+// code guarded, with a context that outlives the request's.
+func (c *call) settleInStore(actual *Amount) {
+	ctx, cancel := c.settleContext()
+	defer cancel()
+	for i := range c.res {
+		res := &c.res[i]
+		if res.held != nil {
+			continue
+		}
+		settled, used := c.settlement(res, actual)
+		if used {
+			safeSettle(ctx, c.r.quota, *res, &settled)
+		} else {
+			safeSettle(ctx, c.r.quota, *res, nil) // a refund: Cancel
+		}
+		res.ID, res.Key = "", ""
 	}
 }
 
