@@ -74,12 +74,17 @@ func (c *call) admit() error {
 	}
 	amount := Amount{Requests: 1, Tokens: satAdd(int64(c.estInput), int64(c.estOutput)), MicroUSD: c.estMicroUSD}
 	mem, _ := c.r.quota.(*MemoryQuotaStore)
-	for i := range c.r.quotaRules {
-		rule := &c.r.quotaRules[i]
-		key, pe := safeKey(rule, c.req)
-		if pe != nil {
-			c.settleQuota() // nothing used yet: refunds what was reserved
-			return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, pe)}
+	rules := c.r.quotaRules
+	for i := range rules {
+		rule := &rules[i]
+		var key string
+		if rule.ownKey {
+			key = rule.Key(c.req) // the library's own: cannot panic
+		} else {
+			var pe *PanicError
+			if key, pe = safeKey(rule, c.req); pe != nil {
+				return c.notAdmitted(pe, false)
+			}
 		}
 		if key == "" {
 			continue
@@ -91,29 +96,43 @@ func (c *call) admit() error {
 		res := &c.res[n]
 		res.ID, res.Rule, res.Key, res.Limits = c.rec.RequestID, rule.Name, key, rule.Limits
 		res.Amount, res.Time, res.held = amount, c.start, nil
-		var err error
-		if mem != nil {
-			// The router's own store: no user code to guard, and the
-			// bucket is kept for settling.
-			var qe *QuotaError
-			if res.held, qe = mem.reserve(res, rule.plan); qe != nil {
-				err = qe
+		if mem == nil {
+			if err := c.reserveInStore(res); err != nil {
+				return c.notAdmitted(err, true)
 			}
-		} else {
-			err = safeReserve(c.ctx, c.r.quota, *res)
+			continue
 		}
-		if err != nil {
-			*res = Reservation{}
-			c.res = c.res[:len(c.res)-1]
-			c.settleQuota()
-			var qe *QuotaError
-			if errors.As(err, &qe) {
-				return err
-			}
-			return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, err)}
+		// The router's own store: no user code to guard, and the bucket
+		// is kept for settling.
+		var qe *QuotaError
+		if res.held, qe = mem.reserve(res, rule.plan); qe != nil {
+			return c.notAdmitted(qe, true)
 		}
 	}
 	return nil
+}
+
+// reserveInStore is admit's reservation in a store other than the router's
+// own memory store: user code, guarded.
+func (c *call) reserveInStore(res *Reservation) error {
+	return safeReserve(c.ctx, c.r.quota, *res)
+}
+
+// notAdmitted ends admit when a rule's key panicked or, failed true, a
+// reservation failed (the last in c.res, which is dropped): it refunds what
+// was reserved and returns the request's error, a refusal (*QuotaError) as
+// it is and anything else as a RouteError for errQuotaStore.
+func (c *call) notAdmitted(err error, failed bool) error {
+	if failed {
+		c.res[len(c.res)-1] = Reservation{}
+		c.res = c.res[:len(c.res)-1]
+	}
+	c.settleQuota() // nothing used yet: refunds what was reserved
+	var qe *QuotaError
+	if errors.As(err, &qe) {
+		return err
+	}
+	return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, err)}
 }
 
 var errQuotaStore = errors.New("llmrouter: quota store failed")
@@ -127,7 +146,8 @@ func (c *call) settleQuota() {
 	if len(c.res) == 0 {
 		return
 	}
-	actual := Amount{Requests: 1, Tokens: int64(c.rec.Usage.Total()), MicroUSD: toMicroUSD(c.cost)}
+	u := &c.rec.Usage // u.Total(), without the copy of Usage an inlined value receiver makes:
+	actual := Amount{Requests: 1, Tokens: int64(satAddInt(u.InputTokens, u.OutputTokens)), MicroUSD: toMicroUSD(c.cost)}
 	others := false
 	for i := range c.res {
 		res := &c.res[i]

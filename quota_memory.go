@@ -83,7 +83,14 @@ func (s *MemoryQuotaStore) reserve(r *Reservation, p *quotaPlan) (*bucket, *Quot
 		if b == nil {
 			b = sh.add(h, k, r.Time)
 		}
-		err, dead, n := b.reserveCounted(p, r.Limits, &r.Amount, now)
+		var err *QuotaError
+		var dead bool
+		var n uint32
+		if p != nil {
+			err, dead, n = b.reservePlanned(p, r.Limits, &r.Amount, now)
+		} else {
+			err, dead, n = b.reserveCounted(r.Limits, &r.Amount, now)
+		}
 		if dead {
 			continue // swept since we found it, and gone from the map
 		}

@@ -82,15 +82,13 @@ func (b *bucket) addWindow(length time.Duration, now int64) int {
 // reserve admits amount against limits, atomically. It reports dead when the
 // bucket was swept and the caller must use a fresh one.
 func (b *bucket) reserve(limits []Limit, amount Amount, now time.Time) (err *QuotaError, dead bool) {
-	err, dead, _ = b.reserveCounted(nil, limits, &amount, now.UnixNano())
+	err, dead, _ = b.reserveCounted(limits, &amount, now.UnixNano())
 	return err, dead
 }
 
 // reserveCounted is reserve at now (Unix nanoseconds), also returning how
 // many reservations the bucket has seen, this one included (0 when dead).
-// p, when not nil, is limits merged (planLimits), which admits most
-// reservations in one check per window length.
-func (b *bucket) reserveCounted(p *quotaPlan, limits []Limit, amount *Amount, now int64) (err *QuotaError, dead bool, n uint32) {
+func (b *bucket) reserveCounted(limits []Limit, amount *Amount, now int64) (err *QuotaError, dead bool, n uint32) {
 	b.mu.Lock()
 	if b.dead {
 		b.mu.Unlock()
@@ -98,16 +96,18 @@ func (b *bucket) reserveCounted(p *quotaPlan, limits []Limit, amount *Amount, no
 	}
 	b.reserves++
 	n = b.reserves
-	if p != nil && b.admitPlanned(p, amount, now) {
-		b.mu.Unlock()
-		return nil, false, n
-	}
+	return b.admitUnlock(limits, amount, now), false, n
+}
+
+// admitUnlock is admit, then releases b.mu and builds the error of the
+// limit that refused, if one did. The caller holds b.mu.
+func (b *bucket) admitUnlock(limits []Limit, amount *Amount, now int64) *QuotaError {
 	k, start, windowed := b.admit(limits, amount, now)
 	b.mu.Unlock()
-	if k >= 0 {
-		err = refused(&limits[k], amount, start, now, windowed)
+	if k < 0 {
+		return nil
 	}
-	return err, false, n
+	return refused(&limits[k], amount, start, now, windowed)
 }
 
 // admit charges amount to the current window of every length in limits,
@@ -225,7 +225,9 @@ func (b *bucket) settleAt(reserved, actual *Amount, at int64) {
 	b.mu.Lock()
 	for i := range b.windows {
 		if u := &b.windows[i].used; b.windows[i].holds(at) { // u.add(&delta), inlined
-			u.Requests = addCount(u.Requests, delta.Requests)
+			if delta.Requests != 0 { // as reserved, the usual case
+				u.Requests = addCount(u.Requests, delta.Requests)
+			}
 			u.Tokens = addCount(u.Tokens, delta.Tokens)
 			u.MicroUSD = addCount(u.MicroUSD, delta.MicroUSD)
 		}

@@ -87,48 +87,48 @@ func minCap(a, b int64) int64 {
 // overflow.
 func passes(used, add, cap int64) bool { return cap > 0 && add > cap-used }
 
-// admitPlanned admits amount at now against plan p if it can without
-// adding a window: charging each of the plan's windows once (starting
-// again those that have ended) and taking a concurrency slot, as admit
-// would. It reports false, having changed nothing, when p refuses, when a
-// window length of p has no counter yet, or when b has more windows than
-// admit's bit set covers: admit decides those. The caller holds b.mu.
+// reservePlanned is reserveCounted for limits merged into p
+// (planLimits). When every window length of p has a current window, it
+// admits amount or not in one check per window length and, if it admits
+// it, charges each of those windows once and takes a concurrency slot, as
+// admit would. Anything else (a window to add or start again, about once
+// per window, or a refusal, which must name its limit) it leaves to admit
+// (admitUnlock), having changed nothing.
+func (b *bucket) reservePlanned(p *quotaPlan, limits []Limit, amount *Amount, now int64) (err *QuotaError, dead bool, n uint32) {
+	b.mu.Lock()
+	if b.dead {
+		b.mu.Unlock()
+		return nil, true, 0
+	}
+	b.reserves++
+	n = b.reserves
+	if !b.admitPlanned(p, amount, now) {
+		return b.admitUnlock(limits, amount, now), false, n
+	}
+	b.mu.Unlock()
+	return nil, false, n
+}
+
+// admitPlanned is reservePlanned's fast path; it reports false, having
+// changed nothing, when admit must decide. The caller holds b.mu.
 func (b *bucket) admitPlanned(p *quotaPlan, amount *Amount, now int64) bool {
-	if p.concurrent > 0 && b.inFlight+1 > p.concurrent {
-		return false
-	}
 	ws := b.windows
-	if len(ws) > 64 {
-		return false
+	if p.concurrent > 0 && b.inFlight+1 > p.concurrent || len(ws) > 64 {
+		return false // (past 64 windows admit charges by time, not by limit)
 	}
-	var at [maxPlanWindows]uint8 // the index in ws of each plan window
-	var ended uint8              // bit g: the window at[g] has ended
 	for g := range p.windows {
 		pw := &p.windows[g]
-		i := 0
-		for i < len(ws) && ws[i].length != pw.length {
-			i++
-		}
-		if i == len(ws) {
+		i := windowIndex(ws, pw.length)
+		if i < 0 || !ws[i].holds(now) {
 			return false
 		}
-		var u Amount // an ended window holds nothing once started again
-		if w := &ws[i]; w.holds(now) {
-			u = w.used
-		} else {
-			ended |= 1 << g
-		}
-		if passes(u.Requests, amount.Requests, pw.requests) || passes(u.Tokens, amount.Tokens, pw.tokens) ||
-			passes(u.MicroUSD, amount.MicroUSD, pw.microUSD) {
+		if u := &ws[i].used; passes(u.Requests, amount.Requests, pw.requests) ||
+			passes(u.Tokens, amount.Tokens, pw.tokens) || passes(u.MicroUSD, amount.MicroUSD, pw.microUSD) {
 			return false
 		}
-		at[g&(maxPlanWindows-1)] = uint8(i)
-	}
-	if ended != 0 {
-		restart(ws, &at, ended, now)
 	}
 	for g := range p.windows {
-		u := &ws[at[g&(maxPlanWindows-1)]].used // u.add(amount), inlined
+		u := &ws[windowIndex(ws, p.windows[g].length)].used // u.add(amount), inlined
 		u.Requests = addCount(u.Requests, amount.Requests)
 		u.Tokens = addCount(u.Tokens, amount.Tokens)
 		u.MicroUSD = addCount(u.MicroUSD, amount.MicroUSD)
@@ -137,14 +137,12 @@ func (b *bucket) admitPlanned(p *quotaPlan, amount *Amount, now int64) bool {
 	return true
 }
 
-// restart starts again, at now, the windows ws[at[g]] for each bit g of
-// ended. The caller holds the bucket's lock.
-//
-//go:noinline
-func restart(ws []windowCount, at *[maxPlanWindows]uint8, ended uint8, now int64) {
-	for g := range at {
-		if ended&(1<<g) != 0 {
-			ws[at[g]].begin(now)
+// windowIndex is the index in ws of the window of the given length, or -1.
+func windowIndex(ws []windowCount, length time.Duration) int {
+	for i := range ws {
+		if ws[i].length == length {
+			return i
 		}
 	}
+	return -1
 }

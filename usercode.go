@@ -101,17 +101,9 @@ func safePick(s Strategy, req *Request, cands []Candidate) (k int, pe *PanicErro
 }
 
 // safeKey derives a quota rule's bucket key. A panic is an error: the
-// request is refused rather than admitted unmetered. The library's own keys
-// (QuotaRule.ownKey) cannot panic and need no recover frame.
+// request is refused rather than admitted unmetered. (admit calls the
+// library's own keys, QuotaRule.ownKey, directly: they cannot panic.)
 func safeKey(q *QuotaRule, req *Request) (key string, pe *PanicError) {
-	if q.ownKey {
-		return q.Key(req), nil
-	}
-	return guardedKey(q, req)
-}
-
-// guardedKey is safeKey for a Key the user wrote.
-func guardedKey(q *QuotaRule, req *Request) (key string, pe *PanicError) {
 	defer func() {
 		if v := recover(); v != nil {
 			key, pe = "", newPanic(inQuotaKey, v)
