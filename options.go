@@ -70,11 +70,17 @@ func WithTenantPolicies(tenant string, ps ...Policy) Option {
 // WithQuota enforces rules, keeping their counters in store. Each request
 // reserves its estimated tokens and cost in every rule that applies to it
 // before it is sent, and settles to its actual usage when it ends; a request
-// that consumed nothing is refunded.
+// that consumed nothing is refunded. The rules are copied, limits included:
+// changing a rule or its Limits slice afterwards changes nothing (Apply a
+// new configuration instead).
 func WithQuota(store QuotaStore, rules ...QuotaRule) Option {
 	return func(c *config) {
 		c.quotaStore, c.quotaSet = store, true
+		n := len(c.quotaRules)
 		c.quotaRules = append(c.quotaRules, rules...)
+		for i := n; i < len(c.quotaRules); i++ {
+			c.quotaRules[i].resolve()
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package llmrouter
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -72,42 +73,66 @@ func (c *call) admit() error {
 		return nil
 	}
 	amount := Amount{Requests: 1, Tokens: satAdd(int64(c.estInput), int64(c.estOutput)), MicroUSD: c.estMicroUSD}
-	now := c.start
-	for i := range c.r.quotaRules {
-		rule := &c.r.quotaRules[i]
-		key, pe := safeKey(rule, c.req)
-		if pe != nil {
-			c.settleQuota() // nothing used yet: refunds what was reserved
-			return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, pe)}
+	mem, _ := c.r.quota.(*MemoryQuotaStore)
+	rules := c.r.quotaRules
+	for i := range rules {
+		rule := &rules[i]
+		var key string
+		if rule.ownKey {
+			key = rule.Key(c.req) // the library's own: cannot panic
+		} else {
+			var pe *PanicError
+			if key, pe = safeKey(rule, c.req); pe != nil {
+				return c.notAdmitted(pe, false)
+			}
 		}
 		if key == "" {
 			continue
 		}
-		c.res = append(c.res, Reservation{ID: c.rec.RequestID, Rule: rule.Name, Key: key, Limits: rule.Limits, Amount: amount, Time: now})
-		res := &c.res[len(c.res)-1]
-		var err error
-		if mem, ok := c.r.quota.(*MemoryQuotaStore); ok {
-			// The router's own store: no user code to guard, and the
-			// bucket is kept for settling.
-			var qe *QuotaError
-			if res.held, qe = mem.reserve(res); qe != nil {
-				err = qe
+		// Filled in place: a Reservation literal would be built on the
+		// stack and copied.
+		n := len(c.res)
+		c.res = slices.Grow(c.res, 1)[:n+1]
+		res := &c.res[n]
+		res.ID, res.Rule, res.Key, res.Limits = c.rec.RequestID, rule.Name, key, rule.Limits
+		res.Amount, res.Time, res.held = amount, c.start, nil
+		if mem == nil {
+			if err := c.reserveInStore(res); err != nil {
+				return c.notAdmitted(err, true)
 			}
-		} else {
-			err = safeReserve(c.ctx, c.r.quota, *res)
+			continue
 		}
-		if err != nil {
-			*res = Reservation{}
-			c.res = c.res[:len(c.res)-1]
-			c.settleQuota()
-			var qe *QuotaError
-			if errors.As(err, &qe) {
-				return err
-			}
-			return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, err)}
+		// The router's own store: no user code to guard, and the bucket
+		// is kept for settling.
+		var qe *QuotaError
+		if res.held, qe = mem.reserve(res, rule.plan); qe != nil {
+			return c.notAdmitted(qe, true)
 		}
 	}
 	return nil
+}
+
+// reserveInStore is admit's reservation in a store other than the router's
+// own memory store: user code, guarded.
+func (c *call) reserveInStore(res *Reservation) error {
+	return safeReserve(c.ctx, c.r.quota, *res)
+}
+
+// notAdmitted ends admit when a rule's key panicked or, failed true, a
+// reservation failed (the last in c.res, which is dropped): it refunds what
+// was reserved and returns the request's error, a refusal (*QuotaError) as
+// it is and anything else as a RouteError for errQuotaStore.
+func (c *call) notAdmitted(err error, failed bool) error {
+	if failed {
+		c.res[len(c.res)-1] = Reservation{}
+		c.res = c.res[:len(c.res)-1]
+	}
+	c.settleQuota() // nothing used yet: refunds what was reserved
+	var qe *QuotaError
+	if errors.As(err, &qe) {
+		return err
+	}
+	return &RouteError{Route: c.req.Model, Err: errors.Join(errQuotaStore, err)}
 }
 
 var errQuotaStore = errors.New("llmrouter: quota store failed")
@@ -121,40 +146,56 @@ func (c *call) settleQuota() {
 	if len(c.res) == 0 {
 		return
 	}
-	used := int64(c.rec.Usage.Total())
-	actual := Amount{Requests: 1, Tokens: used, MicroUSD: toMicroUSD(c.cost)}
-	var ctx context.Context
-	var cancel context.CancelFunc
+	u := &c.rec.Usage // u.Total(), without the copy of Usage an inlined value receiver makes:
+	actual := Amount{Requests: 1, Tokens: int64(satAddInt(u.InputTokens, u.OutputTokens)), MicroUSD: toMicroUSD(c.cost)}
+	others := false
 	for i := range c.res {
 		res := &c.res[i]
-		var settled *Amount // nil: a refund
-		switch {
-		case used == 0 && !c.orphans:
-		case c.rec.Usage.Estimated || c.orphans:
-			settled = &Amount{
-				Requests: 1,
-				Tokens:   max(actual.Tokens, res.Amount.Tokens),
-				MicroUSD: max(actual.MicroUSD, res.Amount.MicroUSD),
-			}
-		default:
-			settled = &actual
+		b := res.held
+		if b == nil {
+			others = true // in a store of the user's: settleInStore, below
+			continue
 		}
-		if b := res.held; b != nil {
-			if settled == nil {
-				settled = &Amount{}
-			}
-			b.settle(res.Amount, *settled, res.Time)
-		} else {
-			if ctx == nil {
-				ctx, cancel = c.settleContext()
-			}
-			safeSettle(ctx, c.r.quota, *res, settled)
-		}
+		settled, _ := c.settlement(res, &actual)
+		b.settleAt(&res.Amount, &settled, res.Time.UnixNano())
 		res.ID, res.Key, res.held = "", "", nil // the request's own; the rest is the router's
 	}
+	if others {
+		c.settleInStore(&actual)
+	}
 	c.res = c.res[:0]
-	if cancel != nil {
-		cancel()
+}
+
+// settlement is what settleQuota settles res with, given the request's
+// actual usage; used is false for a refund (nothing used), which is Amount{}.
+func (c *call) settlement(res *Reservation, actual *Amount) (a Amount, used bool) {
+	switch {
+	case actual.Tokens == 0 && !c.orphans:
+		return Amount{}, false
+	case c.rec.Usage.Estimated || c.orphans:
+		return Amount{Requests: 1, Tokens: max(actual.Tokens, res.Amount.Tokens), MicroUSD: max(actual.MicroUSD, res.Amount.MicroUSD)}, true
+	}
+	return *actual, true
+}
+
+// settleInStore is settleQuota for the reservations in a store other than
+// the router's own memory store: through the QuotaStore interface, user
+// code guarded, with a context that outlives the request's.
+func (c *call) settleInStore(actual *Amount) {
+	ctx, cancel := c.settleContext()
+	defer cancel()
+	for i := range c.res {
+		res := &c.res[i]
+		if res.held != nil {
+			continue
+		}
+		settled, used := c.settlement(res, actual)
+		if used {
+			safeSettle(ctx, c.r.quota, *res, &settled)
+		} else {
+			safeSettle(ctx, c.r.quota, *res, nil) // a refund: Cancel
+		}
+		res.ID, res.Key = "", ""
 	}
 }
 

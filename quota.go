@@ -2,6 +2,8 @@ package llmrouter
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,21 +129,31 @@ type QuotaRule struct {
 	// Name identifies the rule in errors and lineage ("tenant").
 	Name string
 	// Key returns the request's bucket; "" means the rule does not apply.
+	// A Key that panics refuses the request (a *PanicError) rather than
+	// admitting it unmetered.
 	Key func(req *Request) string
 	// Limits all apply to each bucket.
 	Limits []Limit
+
+	// Set in the router's copy of the rule by WithQuota (resolve): ownKey
+	// when Key is one of the library's own (PerTenant, PerUser, PerLabel,
+	// Global), which read a field and cannot panic, so the router calls it
+	// without a recover frame; plan, Limits merged by window length for
+	// MemoryQuotaStore.
+	ownKey bool
+	plan   *quotaPlan
 }
 
 // PerTenant limits each tenant. Requests without a Tenant are not limited by
 // this rule.
 func PerTenant(limits ...Limit) QuotaRule {
-	return QuotaRule{Name: "tenant", Key: func(r *Request) string { return r.Tenant }, Limits: limits}
+	return QuotaRule{Name: "tenant", Key: tenantKey, Limits: limits}
 }
 
 // PerUser limits each user. Requests without a User are not limited by this
 // rule.
 func PerUser(limits ...Limit) QuotaRule {
-	return QuotaRule{Name: "user", Key: func(r *Request) string { return r.User }, Limits: limits}
+	return QuotaRule{Name: "user", Key: userKey, Limits: limits}
 }
 
 // PerLabel limits each value of the request label name. Requests without the
@@ -152,7 +164,36 @@ func PerLabel(name string, limits ...Limit) QuotaRule {
 
 // Global limits all requests together.
 func Global(limits ...Limit) QuotaRule {
-	return QuotaRule{Name: "global", Key: func(*Request) string { return "*" }, Limits: limits}
+	return QuotaRule{Name: "global", Key: globalKey, Limits: limits}
+}
+
+func tenantKey(r *Request) string { return r.Tenant }
+func userKey(r *Request) string   { return r.User }
+func globalKey(*Request) string   { return "*" }
+
+// ownKeys are the code of the Key funcs the rules above build (every
+// PerLabel closure shares one).
+var ownKeys = [...]uintptr{keyCode(tenantKey), keyCode(userKey), keyCode(globalKey), keyCode(PerLabel("").Key)}
+
+// keyCode is the code pointer of a Key func: two funcs with the same code
+// run the same statements (closures of one literal differ only in what
+// they capture).
+func keyCode(f func(*Request) string) uintptr { return reflect.ValueOf(f).Pointer() }
+
+// resolve readies the router's copy of a rule (WithQuota copies it first,
+// so a Key replaced later cannot inherit ownKey): it copies Limits, so that
+// the plan cannot go stale if the caller reuses its slice, marks a Key of
+// the library's own, and merges the limits into a plan.
+func (q *QuotaRule) resolve() {
+	q.Limits = slices.Clone(q.Limits)
+	q.ownKey = false
+	if q.Key != nil {
+		code := keyCode(q.Key)
+		for _, own := range ownKeys {
+			q.ownKey = q.ownKey || code == own
+		}
+	}
+	q.plan = planLimits(q.Limits)
 }
 
 // QuotaError is a refusal by a quota: nothing was sent upstream.

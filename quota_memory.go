@@ -61,7 +61,7 @@ func (s *MemoryQuotaStore) locate(key string) (*quotaShard, uint64) {
 
 // Reserve implements QuotaStore.
 func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
-	_, err := s.reserve(&r)
+	_, err := s.reserve(&r, nil)
 	if err != nil {
 		return err
 	}
@@ -72,26 +72,30 @@ func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
 // store until the reservation is settled (a bucket with a request in
 // flight is never swept): the router keeps it in Reservation.held and
 // settles it directly.
-func (s *MemoryQuotaStore) reserve(r *Reservation) (*bucket, *QuotaError) {
+//
+// p, when not nil, is r.Limits merged (planLimits), for the router's rules.
+func (s *MemoryQuotaStore) reserve(r *Reservation, p *quotaPlan) (*bucket, *QuotaError) {
 	sh, h := s.locate(r.Key)
 	k := bucketKey{r.Rule, r.Key}
+	now := r.Time.UnixNano()
 	for {
-		b := sh.bucket(h, k, r.Time)
-		err, dead, n := b.reserveCounted(r.Limits, r.Amount, r.Time)
+		b := sh.find(h, k)
+		if b == nil {
+			b = sh.add(h, k, r.Time)
+		}
+		var err *QuotaError
+		var dead bool
+		var n uint32
+		if p != nil {
+			err, dead, n = b.reservePlanned(p, r.Limits, &r.Amount, now)
+		} else {
+			err, dead, n = b.reserveCounted(r.Limits, &r.Amount, now)
+		}
 		if dead {
 			continue // swept since we found it, and gone from the map
 		}
 		if n%sweepEvery == 0 {
-			// Every sweepEvery-th reservation of a bucket sweeps a shard:
-			// about one reservation in sweepEvery overall, counted under
-			// the bucket's lock (a shared counter would bounce between
-			// cores), and the shard moves on each time, from one that
-			// depends on the key, so that the shards busy tenants hash to
-			// are not the only ones swept.
-			sw := &s.shards[(uint32(h>>32)+n/sweepEvery)%quotaShards]
-			sw.mu.Lock()
-			sw.sweep(r.Time, sweepBatch)
-			sw.mu.Unlock()
+			s.sweepAfter(h, n, r.Time)
 		}
 		if err != nil {
 			err.Rule, err.Key = r.Rule, r.Key
@@ -99,6 +103,21 @@ func (s *MemoryQuotaStore) reserve(r *Reservation) (*bucket, *QuotaError) {
 		}
 		return b, nil
 	}
+}
+
+// sweepAfter sweeps a shard after the n-th reservation (a multiple of
+// sweepEvery) of a bucket whose key hashes to h: about one reservation in
+// sweepEvery overall, counted under the bucket's lock (a shared counter
+// would bounce between cores). The shard moves on each time, from one that
+// depends on the key, so that the shards busy tenants hash to are not the
+// only ones swept.
+//
+//go:noinline
+func (s *MemoryQuotaStore) sweepAfter(h uint64, n uint32, now time.Time) {
+	sw := &s.shards[(uint32(h>>32)+n/sweepEvery)%quotaShards]
+	sw.mu.Lock()
+	sw.sweep(now, sweepBatch)
+	sw.mu.Unlock()
 }
 
 // Settle implements QuotaStore.
@@ -166,6 +185,13 @@ func (sh *quotaShard) bucket(h uint64, k bucketKey, now time.Time) *bucket {
 	if b := sh.find(h, k); b != nil {
 		return b
 	}
+	return sh.add(h, k, now)
+}
+
+// add is bucket for a key not found under the read lock.
+//
+//go:noinline
+func (sh *quotaShard) add(h uint64, k bucketKey, now time.Time) *bucket {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if b := sh.lookup(h, k); b != nil {
@@ -228,192 +254,3 @@ func (sh *quotaShard) unlink(b *bucket) {
 	}
 	b.next = nil
 }
-
-// bucket holds one key's counters: one per distinct window length, plus the
-// requests in flight. It also backs each deployment's own RPM/TPM limits.
-type bucket struct {
-	mu       sync.Mutex
-	windows  []windowCount
-	inFlight int64
-	reserves uint32 // reservations seen, for the sweep's pace
-	dead     bool   // swept: reservers must fetch a fresh bucket
-
-	// In a MemoryQuotaStore (unused by deployments), under the shard's
-	// lock: the bucket's key, its hash, and the next bucket filed under the
-	// same hash.
-	key  bucketKey
-	hash uint64
-	next *bucket
-}
-
-// windowCount is what one window of a given length holds.
-type windowCount struct {
-	length time.Duration
-	start  int64 // Unix nanoseconds of the window's start
-	used   Amount
-}
-
-// windowStart is the start of the window of the given length holding the
-// time n (Unix nanoseconds).
-func windowStart(n int64, length time.Duration) int64 {
-	return n - n%int64(length)
-}
-
-// count returns the index in b.windows of the counter of the current
-// window of the given length, starting a new window when the last one has
-// ended.
-func (b *bucket) count(length time.Duration, now int64) int {
-	start := windowStart(now, length)
-	for i := range b.windows {
-		if w := &b.windows[i]; w.length == length {
-			if w.start != start {
-				w.start, w.used = start, Amount{}
-			}
-			return i
-		}
-	}
-	b.windows = append(b.windows, windowCount{length: length, start: start})
-	return len(b.windows) - 1
-}
-
-// reserve admits amount against limits, atomically. It reports dead when the
-// bucket was swept and the caller must use a fresh one.
-func (b *bucket) reserve(limits []Limit, amount Amount, now time.Time) (err *QuotaError, dead bool) {
-	err, dead, _ = b.reserveCounted(limits, amount, now)
-	return err, dead
-}
-
-// reserveCounted is reserve, also returning how many reservations the
-// bucket has seen, this one included (0 when dead).
-func (b *bucket) reserveCounted(limits []Limit, amount Amount, now time.Time) (err *QuotaError, dead bool, n uint32) {
-	nowNS := now.UnixNano()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.dead {
-		return nil, true, 0
-	}
-	b.reserves++
-	var current uint64 // bit i: b.windows[i] is current and a limit counts in it
-	for k := range limits {
-		l := &limits[k]
-		if l.Concurrent > 0 && b.inFlight+1 > l.Concurrent {
-			return &QuotaError{Limit: *l}, false, b.reserves
-		}
-		if l.Window > 0 {
-			i := b.count(l.Window, nowNS)
-			w := &b.windows[i]
-			if err := refusal(l, &w.used, &amount, w.start, nowNS); err != nil {
-				return err, false, b.reserves
-			}
-			current |= 1 << (i & 63) // past 64 windows: see below
-		}
-	}
-	// Every window length in limits now has a current counter; charge each
-	// once, however many limits share it.
-	for i := range b.windows {
-		if i < 64 && current&(1<<i) != 0 || i >= 64 && b.windows[i].start == windowStart(nowNS, b.windows[i].length) {
-			b.windows[i].used = addAmount(b.windows[i].used, amount)
-		}
-	}
-	b.inFlight++
-	return nil, false, b.reserves
-}
-
-// check says whether reserve would admit amount against limits at now,
-// without reserving anything or starting a window.
-func (b *bucket) check(limits []Limit, amount Amount, now time.Time) *QuotaError {
-	nowNS := now.UnixNano()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for k := range limits {
-		l := &limits[k]
-		if l.Concurrent > 0 && b.inFlight+1 > l.Concurrent {
-			return &QuotaError{Limit: *l}
-		}
-		if l.Window > 0 {
-			start := windowStart(nowNS, l.Window)
-			var used Amount
-			for _, w := range b.windows {
-				if w.length == l.Window && w.start == start {
-					used = w.used
-				}
-			}
-			if err := refusal(l, &used, &amount, start, nowNS); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// refusal returns why windowed limit l, whose current window began at start
-// and holds used, refuses amount at now; nil if it admits it.
-func refusal(l *Limit, used, amount *Amount, start, now int64) *QuotaError {
-	if !over(used.Requests, amount.Requests, l.Requests) &&
-		!over(used.Tokens, amount.Tokens, l.Tokens) &&
-		!(l.USD > 0 && over(used.MicroUSD, amount.MicroUSD, l.microUSD())) {
-		return nil
-	}
-	if over(0, amount.Requests, l.Requests) || over(0, amount.Tokens, l.Tokens) || over(0, amount.MicroUSD, l.microUSD()) {
-		return &QuotaError{Limit: *l, TooLarge: true}
-	}
-	return &QuotaError{Limit: *l, RetryAfter: time.Duration(start + int64(l.Window) - now)}
-}
-
-// over reports whether adding add to used passes limit (0: no limit). The
-// sum saturates, so a huge amount is over rather than wrapping under.
-func over(used, add, limit int64) bool { return limit > 0 && satAdd(used, add) > limit }
-
-// settle replaces reserved by actual in the windows that held at, if they
-// are still current, and releases the concurrency slot.
-func (b *bucket) settle(reserved, actual Amount, at time.Time) {
-	delta := Amount{satSub(actual.Requests, reserved.Requests), satSub(actual.Tokens, reserved.Tokens), satSub(actual.MicroUSD, reserved.MicroUSD)}
-	atNS := at.UnixNano()
-	b.mu.Lock()
-	for i := range b.windows {
-		if w := &b.windows[i]; w.start == windowStart(atNS, w.length) {
-			w.used = addAmount(w.used, delta)
-		}
-	}
-	if b.inFlight > 0 {
-		b.inFlight--
-	}
-	b.mu.Unlock()
-}
-
-func (b *bucket) usage(length time.Duration, now time.Time) (Amount, int64) {
-	start := windowStart(now.UnixNano(), length)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, w := range b.windows {
-		if w.length == length && w.start == start {
-			return w.used, b.inFlight
-		}
-	}
-	return Amount{}, b.inFlight
-}
-
-// retireIfIdle marks the bucket dead if nothing in it matters at now.
-func (b *bucket) retireIfIdle(now time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.inFlight > 0 {
-		return false
-	}
-	for _, w := range b.windows {
-		if w.start+int64(w.length) > now.UnixNano() {
-			return false
-		}
-	}
-	b.dead = true
-	return true
-}
-
-// addAmount adds a change d to the counters a: saturating, and never below
-// zero, so no reservation or settlement, however large, can turn a counter
-// into room for everything after it.
-func addAmount(a, d Amount) Amount {
-	return Amount{addCount(a.Requests, d.Requests), addCount(a.Tokens, d.Tokens), addCount(a.MicroUSD, d.MicroUSD)}
-}
-
-func addCount(n, d int64) int64 { return max(satAdd(n, d), 0) }

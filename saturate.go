@@ -8,14 +8,13 @@ import "math"
 // one: a huge reservation that wraps negative would admit everything after
 // it.
 
-// satAdd returns a+b, clamped to the range of int64.
+// satAdd returns a+b, clamped to the range of int64. (The sum overflowed
+// exactly when it moved from a the other way from b's sign; it then stops
+// at the end b points to. One branch, and cheap enough to inline.)
 func satAdd(a, b int64) int64 {
 	s := a + b
-	switch {
-	case b > 0 && s < a:
-		return math.MaxInt64
-	case b < 0 && s > a:
-		return math.MinInt64
+	if (s < a) != (b < 0) {
+		return math.MaxInt64 ^ b>>63
 	}
 	return s
 }
@@ -23,11 +22,8 @@ func satAdd(a, b int64) int64 {
 // satSub returns a-b, clamped to the range of int64.
 func satSub(a, b int64) int64 {
 	s := a - b
-	switch {
-	case b < 0 && s < a:
-		return math.MaxInt64
-	case b > 0 && s > a:
-		return math.MinInt64
+	if (s > a) != (b < 0) {
+		return math.MinInt64 ^ b>>63
 	}
 	return s
 }

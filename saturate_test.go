@@ -2,6 +2,7 @@ package llmrouter
 
 import (
 	"math"
+	"math/big"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,4 +56,27 @@ func TestEstimatesSaturate(t *testing.T) {
 	assert.Equal(t, int64(math.MaxInt64), toMicroUSD(math.NaN()))
 	assert.Equal(t, int64(math.MaxInt64), toMicroUSD(1e40))
 	assert.Equal(t, int64(math.MaxInt64), Limit{USD: math.Inf(1)}.microUSD(), "an infinite budget is the largest, not negative")
+}
+
+// TestSatAddSubMatchExactArithmetic compares satAdd and satSub with exact
+// (big.Int) sums clamped to int64, over values around 0 and both ends.
+func TestSatAddSubMatchExactArithmetic(t *testing.T) {
+	vals := []int64{0, 1, -1, 2, -2, 1 << 32, -(1 << 32), math.MaxInt64, math.MaxInt64 - 1, math.MaxInt64 / 2,
+		math.MinInt64, math.MinInt64 + 1, math.MinInt64 / 2, 1e18, -1e18}
+	clamp := func(z *big.Int) int64 {
+		if z.Cmp(big.NewInt(math.MaxInt64)) > 0 {
+			return math.MaxInt64
+		}
+		if z.Cmp(big.NewInt(math.MinInt64)) < 0 {
+			return math.MinInt64
+		}
+		return z.Int64()
+	}
+	for _, a := range vals {
+		for _, b := range vals {
+			x, y := big.NewInt(a), big.NewInt(b)
+			assert.Equal(t, clamp(new(big.Int).Add(x, y)), satAdd(a, b), "satAdd(%d, %d)", a, b)
+			assert.Equal(t, clamp(new(big.Int).Sub(x, y)), satSub(a, b), "satSub(%d, %d)", a, b)
+		}
+	}
 }

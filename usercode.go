@@ -101,7 +101,8 @@ func safePick(s Strategy, req *Request, cands []Candidate) (k int, pe *PanicErro
 }
 
 // safeKey derives a quota rule's bucket key. A panic is an error: the
-// request is refused rather than admitted unmetered.
+// request is refused rather than admitted unmetered. (admit calls the
+// library's own keys, QuotaRule.ownKey, directly: they cannot panic.)
 func safeKey(q *QuotaRule, req *Request) (key string, pe *PanicError) {
 	defer func() {
 		if v := recover(); v != nil {
