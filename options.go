@@ -16,7 +16,7 @@ type config struct {
 	policies       []Policy
 	tenantPolicies map[string][]Policy
 	quotaStore     QuotaStore
-	quotaRules     []QuotaRule
+	quotaRules     []routerQuotaRule
 	quotaSet       bool
 	sinks          []Sink
 	tracerProvider trace.TracerProvider
@@ -76,10 +76,10 @@ func WithTenantPolicies(tenant string, ps ...Policy) Option {
 func WithQuota(store QuotaStore, rules ...QuotaRule) Option {
 	return func(c *config) {
 		c.quotaStore, c.quotaSet = store, true
-		n := len(c.quotaRules)
-		c.quotaRules = append(c.quotaRules, rules...)
-		for i := n; i < len(c.quotaRules); i++ {
-			c.quotaRules[i].resolve()
+		for _, rule := range rules {
+			q := routerQuotaRule{QuotaRule: rule}
+			q.resolve()
+			c.quotaRules = append(c.quotaRules, q)
 		}
 	}
 }

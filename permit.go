@@ -82,7 +82,7 @@ func (c *call) admit() error {
 			key = rule.Key(c.req) // the library's own: cannot panic
 		} else {
 			var pe *PanicError
-			if key, pe = safeKey(rule, c.req); pe != nil {
+			if key, pe = safeKey(&rule.QuotaRule, c.req); pe != nil {
 				return c.notAdmitted(pe, false)
 			}
 		}

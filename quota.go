@@ -134,12 +134,15 @@ type QuotaRule struct {
 	Key func(req *Request) string
 	// Limits all apply to each bucket.
 	Limits []Limit
+}
 
-	// Set in the router's copy of the rule by WithQuota (resolve): ownKey
-	// when Key is one of the library's own (PerTenant, PerUser, PerLabel,
-	// Global), which read a field and cannot panic, so the router calls it
-	// without a recover frame; plan, Limits merged by window length for
-	// MemoryQuotaStore.
+// routerQuotaRule is the router's copy of a QuotaRule, made by WithQuota
+// (resolve): ownKey when Key is one of the library's own (PerTenant,
+// PerUser, PerLabel, Global), which read a field and cannot panic, so the
+// router calls it without a recover frame; plan, Limits merged by window
+// length for MemoryQuotaStore.
+type routerQuotaRule struct {
+	QuotaRule
 	ownKey bool
 	plan   *quotaPlan
 }
@@ -180,11 +183,10 @@ var ownKeys = [...]uintptr{keyCode(tenantKey), keyCode(userKey), keyCode(globalK
 // they capture).
 func keyCode(f func(*Request) string) uintptr { return reflect.ValueOf(f).Pointer() }
 
-// resolve readies the router's copy of a rule (WithQuota copies it first,
-// so a Key replaced later cannot inherit ownKey): it copies Limits, so that
+// resolve makes the router's copy of rule q: it copies Limits, so that
 // the plan cannot go stale if the caller reuses its slice, marks a Key of
 // the library's own, and merges the limits into a plan.
-func (q *QuotaRule) resolve() {
+func (q *routerQuotaRule) resolve() {
 	q.Limits = slices.Clone(q.Limits)
 	q.ownKey = false
 	if q.Key != nil {

@@ -57,7 +57,7 @@ type generation struct {
 	policies       []Policy
 	tenantPolicies map[string][]Policy
 	quota          QuotaStore
-	quotaRules     []QuotaRule
+	quotaRules     []routerQuotaRule
 	metrics        *metrics // the instruments with this version's attributes
 	retry          RetryPolicy
 	timeouts       Timeouts
