@@ -3,6 +3,7 @@ package llmrouter
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -85,10 +86,13 @@ func (c *call) landChat(f *chatFlight, lost *ProviderError) (*Response, *Provide
 	if f.start != c.start {
 		dur -= f.start.Sub(c.start)
 	}
-	// The record is built in place, where endAttempt would append it.
-	c.rec.Attempts = append(c.rec.Attempts, AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(),
-		Start: f.start, Duration: dur, Orphaned: f.orphaned})
-	a := &c.rec.Attempts[len(c.rec.Attempts)-1]
+	// The record is built in place, where endAttempt would append it
+	// (assigned whole: no copy of a record built on the stack).
+	n := len(c.rec.Attempts)
+	c.rec.Attempts = slices.Grow(c.rec.Attempts, 1)[:n+1]
+	a := &c.rec.Attempts[n]
+	*a = AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(),
+		Start: f.start, Duration: dur, Orphaned: f.orphaned}
 	if pe != nil {
 		var u Usage
 		if lost != nil && f.err == nil && resp != nil {

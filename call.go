@@ -22,6 +22,11 @@ type call struct {
 	// ids holds request ids made ahead, idsAhead in one string (one
 	// allocation for several requests): each request takes the first.
 	ids string
+	// lastGen and lastRoute are the route the call's previous request
+	// resolved, in that configuration version: a request for the same
+	// route skips the map lookup (callers tend to send one route).
+	lastGen   *generation
+	lastRoute *route
 
 	// Inline room for the usual request: a route of up to four deployments,
 	// two attempts, five policies, two quota rules. Larger ones spill to the
@@ -236,9 +241,12 @@ func (c *call) prepare() error {
 	if err != nil {
 		return err
 	}
-	rt := c.r.routes[req.Model]
-	if rt == nil {
-		return noRouteNamed("Model", req.Model)
+	rt := c.lastRoute
+	if c.lastGen != c.r || rt.name != req.Model {
+		if rt = c.r.routes[req.Model]; rt == nil {
+			return noRouteNamed("Model", req.Model)
+		}
+		c.lastGen, c.lastRoute = c.r, rt
 	}
 	c.rt = rt
 	if req.Fallback != nil {
