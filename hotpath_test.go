@@ -103,3 +103,29 @@ func TestRecordTimesFollowTheWallClock(t *testing.T) {
 		assert.LessOrEqual(t, a.Start.Sub(rec.Start)+a.Duration, rec.Duration)
 	}
 }
+
+// Requests alternating between routes (and a deployment named directly)
+// each go where their own Model says, and a route removed by Apply is
+// gone for the next request, however pooled calls remember the last route.
+func TestAlternatingRoutesResolveEachTime(t *testing.T) {
+	p := fake.New("p")
+	opts := []llmrouter.Option{llmrouter.WithDeployments(dep("a", p), dep("b", p)),
+		llmrouter.WithRoute("first", llmrouter.Route{Tiers: [][]string{{"a"}}}),
+		llmrouter.WithRoute("second", llmrouter.Route{Tiers: [][]string{{"b"}}})}
+	r, err := llmrouter.New(opts...)
+	require.NoError(t, err)
+	for i := range 30 {
+		model, want := []string{"first", "second", "a", "b"}[i%4], []string{"a", "b", "a", "b"}[i%4]
+		resp, err := r.Chat(context.Background(), hello(model))
+		require.NoError(t, err)
+		require.Equal(t, want, resp.Deployment, "request %d for %q", i, model)
+	}
+	_, err = r.Apply(llmrouter.WithDeployments(dep("a", p), dep("b", p)),
+		llmrouter.WithRoute("second", llmrouter.Route{Tiers: [][]string{{"a"}}}))
+	require.NoError(t, err)
+	_, err = r.Chat(context.Background(), hello("first"))
+	require.ErrorIs(t, err, llmrouter.ErrInvalidRequest, "route first is gone")
+	resp, err := r.Chat(context.Background(), hello("second"))
+	require.NoError(t, err)
+	require.Equal(t, "a", resp.Deployment, "route second now goes to a")
+}
