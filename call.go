@@ -27,6 +27,11 @@ type call struct {
 	// route skips the map lookup (callers tend to send one route).
 	lastGen   *generation
 	lastRoute *route
+	// lastBuckets are the memory-store buckets the previous request
+	// reserved in, per quota rule (the first len of them): a request of the
+	// same tenant goes straight to its bucket, without hashing its key and
+	// finding it in a shard (quotaHint).
+	lastBuckets [2]*bucket
 
 	// Inline room for the usual request: a route of up to four deployments,
 	// two attempts, five policies, two quota rules. Larger ones spill to the

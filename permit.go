@@ -105,7 +105,12 @@ func (c *call) admit() error {
 		// The router's own store: no user code to guard, and the bucket
 		// is kept for settling.
 		var qe *QuotaError
-		if res.held, qe = mem.reserve(res, rule.plan); qe != nil {
+		if i < len(c.lastBuckets) {
+			res.held, qe = mem.reserveHinted(res, rule.plan, &c.lastBuckets[i])
+		} else {
+			res.held, qe = mem.reserve(res, rule.plan)
+		}
+		if qe != nil {
 			return c.notAdmitted(qe, true)
 		}
 	}

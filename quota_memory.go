@@ -83,26 +83,53 @@ func (s *MemoryQuotaStore) reserve(r *Reservation, p *quotaPlan) (*bucket, *Quot
 		if b == nil {
 			b = sh.add(h, k, r.Time)
 		}
-		var err *QuotaError
-		var dead bool
-		var n uint32
-		if p != nil {
-			err, dead, n = b.reservePlanned(p, r.Limits, &r.Amount, now)
-		} else {
-			err, dead, n = b.reserveCounted(r.Limits, &r.Amount, now)
+		if held, err, dead := s.reserveIn(b, r, p, now); !dead {
+			return held, err
 		}
-		if dead {
-			continue // swept since we found it, and gone from the map
-		}
-		if n%sweepEvery == 0 {
-			s.sweepAfter(h, n, r.Time)
-		}
-		if err != nil {
-			err.Rule, err.Key = r.Rule, r.Key
-			return nil, err
-		}
-		return b, nil
+		// Swept since we found it, and gone from the map: again.
 	}
+}
+
+// reserveIn reserves r in bucket b of the store (at now, r.Time's Unix
+// nanoseconds), returning b, or the refusal; dead when b was swept before
+// its lock was taken (nothing reserved).
+func (s *MemoryQuotaStore) reserveIn(b *bucket, r *Reservation, p *quotaPlan, now int64) (*bucket, *QuotaError, bool) {
+	var err *QuotaError
+	var dead bool
+	var n uint32
+	if p != nil {
+		err, dead, n = b.reservePlanned(p, r.Limits, &r.Amount, now)
+	} else {
+		err, dead, n = b.reserveCounted(r.Limits, &r.Amount, now)
+	}
+	if dead {
+		return nil, nil, true
+	}
+	if n%sweepEvery == 0 {
+		s.sweepAfter(b.hash, n, r.Time)
+	}
+	if err != nil {
+		err.Rule, err.Key = r.Rule, r.Key
+		return nil, err, false
+	}
+	return b, nil, false
+}
+
+// reserveHinted is reserve trying first the bucket *hint, which a previous
+// reservation of the same rule returned, when it is this store's bucket of
+// r's key: no hashing, no shard lock. A bucket swept since says so under
+// its own lock (dead), and the reservation looks the key up as usual.
+// *hint is left the bucket reserved in (nil after a refusal).
+func (s *MemoryQuotaStore) reserveHinted(r *Reservation, p *quotaPlan, hint **bucket) (*bucket, *QuotaError) {
+	// A bucket's key, hash and shard never change once it is filed.
+	if b := *hint; b != nil && b.key.key == r.Key && b.key.rule == r.Rule && b.shard == &s.shards[b.hash&(quotaShards-1)] {
+		if held, err, dead := s.reserveIn(b, r, p, r.Time.UnixNano()); !dead {
+			return held, err
+		}
+	}
+	b, err := s.reserve(r, p)
+	*hint = b
+	return b, err
 }
 
 // sweepAfter sweeps a shard after the n-th reservation (a multiple of
@@ -201,7 +228,7 @@ func (sh *quotaShard) add(h uint64, k bucketKey, now time.Time) *bucket {
 	if sh.buckets == nil {
 		sh.buckets = map[uint64]*bucket{}
 	}
-	b := &bucket{key: k, hash: h, next: sh.buckets[h]}
+	b := &bucket{key: k, hash: h, next: sh.buckets[h], shard: sh}
 	sh.buckets[h] = b
 	sh.list = append(sh.list, b)
 	return b

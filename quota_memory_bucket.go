@@ -18,12 +18,13 @@ type bucket struct {
 	reserves uint32 // reservations seen, for the sweep's pace
 	dead     bool   // swept: reservers must fetch a fresh bucket
 
-	// In a MemoryQuotaStore (unused by deployments), under the shard's
-	// lock: the bucket's key, its hash, and the next bucket filed under the
-	// same hash.
-	key  bucketKey
-	hash uint64
-	next *bucket
+	// In a MemoryQuotaStore (unused by deployments): the bucket's key, its
+	// hash and its shard, set when it is filed and never changed, and
+	// (under the shard's lock) the next bucket filed under the same hash.
+	key   bucketKey
+	hash  uint64
+	next  *bucket
+	shard *quotaShard // the shard it is filed in, so its store
 }
 
 // windowCount is what one window of a given length holds. Limits of the
