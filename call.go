@@ -207,13 +207,20 @@ const requestIDLen = 32
 const idsAhead = 8
 
 // newRequestIDs returns idsAhead request ids, concatenated: built on the
-// stack, so that the string is the only allocation.
+// stack, so that the string is the only allocation. Each id is 64 random
+// bits and a 64-bit number drawn at random for the batch plus the id's
+// place in it: ids of one batch differ in that half, and two batches
+// share an id only if they draw the same 128 bits (one draw per id
+// instead of two).
 func newRequestIDs() string {
 	var b [idsAhead * requestIDLen]byte
-	for i := 0; i < len(b); i += 16 {
-		x := rand.Uint64()
+	base := rand.Uint64()
+	for i := 0; i < len(b); i += requestIDLen {
+		x, y := rand.Uint64(), base+uint64(i)
 		binary.LittleEndian.PutUint64(b[i:], hexDigits(uint32(x)))
 		binary.LittleEndian.PutUint64(b[i+8:], hexDigits(uint32(x>>32)))
+		binary.LittleEndian.PutUint64(b[i+16:], hexDigits(uint32(y)))
+		binary.LittleEndian.PutUint64(b[i+24:], hexDigits(uint32(y>>32)))
 	}
 	return string(b[:])
 }

@@ -8,6 +8,14 @@ import "slices"
 // writes at CacheWrite1hPerMTok (defaulting to CacheWritePerMTok), and
 // output, reasoning included, at OutputPerMTok.
 func (p Price) Cost(u Usage) float64 {
+	if u.CachedInputTokens|u.CacheWriteTokens|u.CacheWrite1hTokens == 0 && u.InputTokens >= 0 {
+		// No cache: the same sum without its zero terms.
+		return (float64(u.InputTokens)*p.InputPerMTok + float64(u.OutputTokens)*p.OutputPerMTok) / 1e6
+	}
+	return p.cacheCost(u)
+}
+
+func (p Price) cacheCost(u Usage) float64 {
 	cachedPrice, writePrice, write1hPrice := p.CachedInputPerMTok, p.CacheWritePerMTok, p.CacheWrite1hPerMTok
 	if cachedPrice == 0 {
 		cachedPrice = p.InputPerMTok

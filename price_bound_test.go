@@ -33,3 +33,17 @@ func TestPriceBoundsKeepTheLargestEstimate(t *testing.T) {
 		t.Errorf("no bounds: %d, want 0", got)
 	}
 }
+
+// Cost's path for usage without cache tokens gives exactly what the full
+// formula gives.
+func TestCostWithoutCacheMatchesTheFullFormula(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 2000 {
+		p := Price{InputPerMTok: rng.Float64() * 20, OutputPerMTok: rng.Float64() * 80,
+			CachedInputPerMTok: rng.Float64() * 2, CacheWritePerMTok: rng.Float64() * 30}
+		u := Usage{InputTokens: rng.IntN(2_000_000), OutputTokens: rng.IntN(200_000), ReasoningTokens: rng.IntN(1000)}
+		if got, want := p.Cost(u), p.cacheCost(u); got != want {
+			t.Fatalf("trial %d: Cost = %v, full formula %v (%+v, %+v)", trial, got, want, p, u)
+		}
+	}
+}
