@@ -196,7 +196,7 @@ func (c *call) release() {
 	r.calls.Put(c)
 }
 
-// requestIDLen is the length of a request id: 128 random bits in
+// requestIDLen is the length of a request id: 128 bits in
 // lowercase hex.
 const requestIDLen = 32
 
@@ -227,7 +227,8 @@ func newRequestIDs() string {
 
 // hexDigits spreads the 8 nibbles of x over the 8 bytes of the result,
 // lowest first, as lowercase hex digits: without a loop or a table, for
-// the request id (the digits' order does not matter for random bits).
+// the request id (the digits' order does not matter: ids are compared, not read
+// as numbers).
 func hexDigits(x uint32) uint64 {
 	v := uint64(x)
 	v = (v | v<<16) & 0x0000ffff0000ffff

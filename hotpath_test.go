@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Request ids are 128 random bits in lowercase hex, different for every
+// Request ids are 32 lowercase hex digits, different for every
 // request: every digit shows up, nothing else does.
 func TestRequestIDsAreDistinctLowercaseHex(t *testing.T) {
 	sink := &recorder{}

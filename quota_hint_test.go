@@ -14,6 +14,15 @@ import (
 // time; these check the shortcut never counts in a bucket the store has
 // dropped, nor in another store's.
 
+// chatAsTenant sends one request of tenant to deployment a.
+func chatAsTenant(t *testing.T, r *llmrouter.Router, tenant string) {
+	t.Helper()
+	req := hello("a")
+	req.Tenant = tenant
+	_, err := r.Chat(context.Background(), req)
+	require.NoError(t, err)
+}
+
 // After a sweep removed a tenant's bucket, the tenant's next requests count
 // in a new bucket the store holds.
 func TestQuotaAfterSweepCountsInTheStore(t *testing.T) {
@@ -22,13 +31,7 @@ func TestQuotaAfterSweepCountsInTheStore(t *testing.T) {
 	r, err := llmrouter.New(llmrouter.WithDeployments(dep("a", fake.New("p"))), llmrouter.WithClock(clk.Now),
 		llmrouter.WithQuota(store, llmrouter.PerTenant(llmrouter.RPM(100))))
 	require.NoError(t, err)
-	chat := func() {
-		t.Helper()
-		req := hello("a")
-		req.Tenant = "acme"
-		_, err := r.Chat(context.Background(), req)
-		require.NoError(t, err)
-	}
+	chat := func() { chatAsTenant(t, r, "acme") }
 	for range 3 {
 		chat()
 	}
@@ -56,13 +59,7 @@ func TestQuotaAfterApplyCountsInTheNewStore(t *testing.T) {
 	}
 	r, err := llmrouter.New(append(opts(old), llmrouter.WithClock(clk.Now))...)
 	require.NoError(t, err)
-	chat := func() {
-		t.Helper()
-		req := hello("a")
-		req.Tenant = "acme"
-		_, err := r.Chat(context.Background(), req)
-		require.NoError(t, err)
-	}
+	chat := func() { chatAsTenant(t, r, "acme") }
 	for range 3 {
 		chat()
 	}
