@@ -141,7 +141,11 @@ func (r *Router) Embed(ctx context.Context, req *EmbedRequest) (resp *EmbedRespo
 	}
 	c := r.serve(shaped).begin(ctx, shaped, false)
 	route, finished := c.req.Model, false
-	defer backstop(c, route, &finished, &resp, &err)
+	defer func() {
+		if v := recover(); v != nil {
+			resp, err = nil, c.backstop(route, finished, v)
+		}
+	}()
 	resp, err = c.embedAll()
 	finished = true
 	var routed Response // the routing fields finish fills

@@ -72,17 +72,17 @@ func (c *call) finish(resp *Response, err error) {
 	c.release()
 }
 
-// backstop, deferred by Chat, ChatStream and Embed, catches a panic the
-// user-code wrappers did not: a bug of the router's own. The request still
-// ends once (unless finish itself was running), releasing all it holds,
-// and returns no result and a *RouteError wrapping a *PanicError.
-func backstop[T any](c *call, route string, finished *bool, result **T, err *error) {
-	if v := recover(); v != nil {
-		*result, *err = nil, &RouteError{Route: route, Err: newPanic(inRouter, v)}
-		if !*finished {
-			c.finish(nil, *err)
-		}
+// backstop is what Chat, ChatStream and Embed do with a panic the
+// user-code wrappers did not catch (their deferred recover calls it): a bug
+// of the router's own. The request still ends once (unless finish itself
+// was running: finished), releasing all it holds, and the caller gets no
+// result and the *RouteError wrapping a *PanicError this returns.
+func (c *call) backstop(route string, finished bool, v any) error {
+	err := &RouteError{Route: route, Err: newPanic(inRouter, v)}
+	if !finished {
+		c.finish(nil, err)
 	}
+	return err
 }
 
 // outcome maps a request's error to its lineage outcome.

@@ -269,7 +269,11 @@ func (r *Router) build(c *config, prev *serving) *generation {
 func (r *Router) Chat(ctx context.Context, req *Request) (resp *Response, err error) {
 	c := r.serve(req).begin(ctx, req, false)
 	route, finished := c.req.Model, false
-	defer backstop(c, route, &finished, &resp, &err)
+	defer func() {
+		if v := recover(); v != nil {
+			resp, err = nil, c.backstop(route, finished, v)
+		}
+	}()
 	resp, err = c.chat()
 	finished = true
 	c.finish(resp, err)
@@ -286,7 +290,11 @@ func (r *Router) Chat(ctx context.Context, req *Request) (resp *Response, err er
 func (r *Router) ChatStream(ctx context.Context, req *Request) (s *Stream, err error) {
 	c := r.serve(req).begin(ctx, req, true)
 	route, finished := c.req.Model, false
-	defer backstop(c, route, &finished, &s, &err)
+	defer func() {
+		if v := recover(); v != nil {
+			s, err = nil, c.backstop(route, finished, v)
+		}
+	}()
 	st, err := c.openStream()
 	finished = true
 	if err != nil {
