@@ -202,9 +202,10 @@ const requestIDLen = 32
 
 // idsAhead is how many request ids newRequestIDs makes at once. They share
 // one string, so a request id kept after its request keeps this many ids'
-// memory (256 bytes) alive: a bound, for one allocation per 8 requests
-// instead of one per request.
-const idsAhead = 8
+// memory (128 bytes) alive, and each pooled call holds up to that much
+// (an in-flight request must hold little memory: TestTenThousandConcurrentStreams):
+// a bound, for one allocation per 4 requests instead of one per request.
+const idsAhead = 4
 
 // newRequestIDs returns idsAhead request ids, concatenated: built on the
 // stack, so that the string is the only allocation. Each id is 64 random
