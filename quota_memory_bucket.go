@@ -90,14 +90,23 @@ func (b *bucket) reserve(limits []Limit, amount Amount, now time.Time) (err *Quo
 // reserveCounted is reserve at now (Unix nanoseconds), also returning how
 // many reservations the bucket has seen, this one included (0 when dead).
 func (b *bucket) reserveCounted(limits []Limit, amount *Amount, now int64) (err *QuotaError, dead bool, n uint32) {
+	n, live := b.lockLive()
+	if !live {
+		return nil, true, 0
+	}
+	return b.admitUnlock(limits, amount, now), false, n
+}
+
+// lockLive locks b and counts a reservation, returning the count; for a
+// bucket swept meanwhile (dead) it leaves b unlocked and reports false.
+func (b *bucket) lockLive() (n uint32, live bool) {
 	b.mu.Lock()
 	if b.dead {
 		b.mu.Unlock()
-		return nil, true, 0
+		return 0, false
 	}
 	b.reserves++
-	n = b.reserves
-	return b.admitUnlock(limits, amount, now), false, n
+	return b.reserves, true
 }
 
 // admitUnlock is admit, then releases b.mu and builds the error of the
@@ -128,11 +137,8 @@ func (b *bucket) admit(limits []Limit, amount *Amount, now int64) (k int, start 
 		if l.Window <= 0 {
 			continue
 		}
-		i := 0
-		for i < len(b.windows) && b.windows[i].length != l.Window {
-			i++
-		}
-		if i == len(b.windows) {
+		i := windowIndex(b.windows, l.Window)
+		if i < 0 {
 			i = b.addWindow(l.Window, now)
 		}
 		w := &b.windows[i]

@@ -95,13 +95,10 @@ func passes(used, add, cap int64) bool { return cap > 0 && add > cap-used }
 // per window, or a refusal, which must name its limit) it leaves to admit
 // (admitUnlock), having changed nothing.
 func (b *bucket) reservePlanned(p *quotaPlan, limits []Limit, amount *Amount, now int64) (err *QuotaError, dead bool, n uint32) {
-	b.mu.Lock()
-	if b.dead {
-		b.mu.Unlock()
+	n, live := b.lockLive()
+	if !live {
 		return nil, true, 0
 	}
-	b.reserves++
-	n = b.reserves
 	if !b.admitPlanned(p, amount, now) {
 		return b.admitUnlock(limits, amount, now), false, n
 	}
