@@ -145,6 +145,25 @@ func BenchmarkRouterChatParallel(b *testing.B) {
 	})
 }
 
+// BenchmarkDirectParallel is BenchmarkDirect run as BenchmarkRouterChatParallel
+// is: how far the direct call itself scales on this machine, the ceiling
+// of the router's scaling.
+func BenchmarkDirectParallel(b *testing.B) {
+	p := benchFake()
+	d := &llmrouter.Deployment{Name: "d0", Provider: p, Model: "m"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		req := benchReq("acme")
+		for pb.Next() {
+			if _, err := p.Chat(ctx, d, req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 // BenchmarkStream reads a 1,000-chunk answer from the fake directly and
 // through the router; ns/chunk and allocs/chunk give the router's cost per
 // chunk (its per-request cost spread over 1,000 chunks adds ~1 ns).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -258,13 +257,13 @@ func (c *call) prepare() error {
 	rt := c.lastRoute
 	if c.lastGen != c.r || rt.name != req.Model {
 		if rt = c.r.routes[req.Model]; rt == nil {
-			return noRouteNamed("Model", req.Model)
+			return unknownRoute("Model", req.Model)
 		}
 		c.lastGen, c.lastRoute = c.r, rt
 	}
 	c.rt = rt
 	if req.Fallback != nil {
-		if err := c.checkFallbackNames(); err != nil {
+		if err := c.r.checkFallbacks(req); err != nil {
 			return err
 		}
 	}
@@ -302,22 +301,6 @@ func (c *call) prepare() error {
 		c.estimateFallbacks()
 	}
 	return c.admit()
-}
-
-// noRouteNamed is the error for a route name (in field) that names no
-// route or deployment.
-func noRouteNamed(field, name string) *RequestError {
-	return &RequestError{Field: field, Reason: "no route or deployment named " + strconv.Quote(name)}
-}
-
-// checkFallbackNames checks that every route of Request.Fallback exists.
-func (c *call) checkFallbackNames() error {
-	for i, name := range c.req.Fallback {
-		if c.r.routes[name] == nil {
-			return noRouteNamed("Fallback["+strconv.Itoa(i)+"]", name)
-		}
-	}
-	return nil
 }
 
 // startTotalTimeout bounds the request by its total timeout, if any.

@@ -58,10 +58,8 @@ func (r *generation) plan(req *Request, stream bool) (*RoutePlan, error) {
 	if r.routes[req.Model] == nil {
 		return nil, unknownRoute("Model", req.Model)
 	}
-	for i, name := range req.Fallback {
-		if r.routes[name] == nil {
-			return nil, unknownRoute("Fallback["+strconv.Itoa(i)+"]", name)
-		}
+	if err := r.checkFallbacks(req); err != nil {
+		return nil, err
 	}
 	in, out := r.estimateTokens(req)
 	return r.planNeeds(req, req.needs(stream), in, out)
@@ -128,8 +126,20 @@ func (rc *recordedContent) needs(stream bool) Capabilities {
 	return rc.all &^ CapStreaming
 }
 
+// unknownRoute is the error for a route name (in field) that names no
+// route or deployment.
 func unknownRoute(field, name string) *RequestError {
 	return &RequestError{Field: field, Reason: "no route or deployment named " + strconv.Quote(name)}
+}
+
+// checkFallbacks checks that every route of req.Fallback exists.
+func (r *generation) checkFallbacks(req *Request) error {
+	for i, name := range req.Fallback {
+		if r.routes[name] == nil {
+			return unknownRoute("Fallback["+strconv.Itoa(i)+"]", name)
+		}
+	}
+	return nil
 }
 
 // planNeeds plans req, which needs needs and is estimated at in tokens in

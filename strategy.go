@@ -90,17 +90,23 @@ func (weightedRandom) Pick(_ *Request, cands []Candidate) int {
 	if len(cands) == 1 {
 		return 0
 	}
+	return drawWeighted(len(cands), func(k int) float64 { return weight(cands[k].Deployment) })
+}
+
+// drawWeighted picks one of n items, item k with probability w(k) over
+// the sum of them all, from one random draw.
+func drawWeighted(n int, w func(k int) float64) int {
 	total := 0.0
-	for i := range cands {
-		total += weight(cands[i].Deployment)
+	for k := range n {
+		total += w(k)
 	}
 	x := rng.Float64() * total
-	for i := range cands {
-		if x -= weight(cands[i].Deployment); x < 0 {
-			return i
+	for k := range n {
+		if x -= w(k); x < 0 {
+			return k
 		}
 	}
-	return len(cands) - 1
+	return n - 1
 }
 
 // pickWeighted is WeightedRandom's pick among the route members idx (an
@@ -110,17 +116,7 @@ func (rt *route) pickWeighted(idx []int32) int {
 	if rt.sameWeights {
 		return min(int(rng.Float64()*float64(len(idx))), len(idx)-1)
 	}
-	total := 0.0
-	for _, i := range idx {
-		total += weight(&rt.members[i].Deployment)
-	}
-	x := rng.Float64() * total
-	for k, i := range idx {
-		if x -= weight(&rt.members[i].Deployment); x < 0 {
-			return k
-		}
-	}
-	return len(idx) - 1
+	return drawWeighted(len(idx), func(k int) float64 { return weight(&rt.members[idx[k]].Deployment) })
 }
 
 func weight(d *Deployment) float64 {
