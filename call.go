@@ -29,7 +29,7 @@ type call struct {
 	// lastBuckets are the memory-store buckets the previous request
 	// reserved in, per quota rule (the first len of them): a request of the
 	// same tenant goes straight to its bucket, without hashing its key and
-	// finding it in a shard (quotaHint).
+	// finding it in a shard (MemoryQuotaStore.reserve).
 	lastBuckets [2]*bucket
 
 	// Inline room for the usual request: a route of up to four deployments,

@@ -104,13 +104,12 @@ func (c *call) admit() error {
 		}
 		// The router's own store: no user code to guard, and the bucket
 		// is kept for settling.
-		var qe *QuotaError
+		var hint **bucket // where the bucket of this rule's last reservation is kept
 		if i < len(c.lastBuckets) {
-			res.held, qe = mem.reserveHinted(res, rule.plan, &c.lastBuckets[i])
-		} else {
-			res.held, qe = mem.reserve(res, rule.plan)
+			hint = &c.lastBuckets[i]
 		}
-		if qe != nil {
+		var qe *QuotaError
+		if res.held, qe = mem.reserve(res, rule.plan, hint); qe != nil {
 			return c.notAdmitted(qe, true)
 		}
 	}

@@ -61,7 +61,7 @@ func (s *MemoryQuotaStore) locate(key string) (*quotaShard, uint64) {
 
 // Reserve implements QuotaStore.
 func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
-	_, err := s.reserve(&r, nil)
+	_, err := s.reserve(&r, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -74,16 +74,33 @@ func (s *MemoryQuotaStore) Reserve(_ context.Context, r Reservation) error {
 // settles it directly.
 //
 // p, when not nil, is r.Limits merged (planLimits), for the router's rules.
-func (s *MemoryQuotaStore) reserve(r *Reservation, p *quotaPlan) (*bucket, *QuotaError) {
+// hint, when not nil, holds the bucket a previous reservation of the same
+// rule returned: when it is this store's bucket of r's key, the
+// reservation goes straight to it, without hashing the key or taking the
+// shard's lock (a bucket's key, hash and shard never change once it is
+// filed; one swept since says so under its own lock, dead, and the key is
+// looked up as usual). *hint is left the bucket reserved in (nil after a
+// refusal).
+func (s *MemoryQuotaStore) reserve(r *Reservation, p *quotaPlan, hint **bucket) (*bucket, *QuotaError) {
+	now := r.Time.UnixNano()
+	if hint != nil {
+		if b := *hint; b != nil && b.key.key == r.Key && b.key.rule == r.Rule && b.shard == &s.shards[b.hash&(quotaShards-1)] {
+			if held, err, dead := s.reserveIn(b, r, p, now); !dead {
+				return held, err
+			}
+		}
+	}
 	sh, h := s.locate(r.Key)
 	k := bucketKey{r.Rule, r.Key}
-	now := r.Time.UnixNano()
 	for {
 		b := sh.find(h, k)
 		if b == nil {
 			b = sh.add(h, k, r.Time)
 		}
 		if held, err, dead := s.reserveIn(b, r, p, now); !dead {
+			if hint != nil {
+				*hint = held
+			}
 			return held, err
 		}
 		// Swept since we found it, and gone from the map: again.
@@ -113,23 +130,6 @@ func (s *MemoryQuotaStore) reserveIn(b *bucket, r *Reservation, p *quotaPlan, no
 		return nil, err, false
 	}
 	return b, nil, false
-}
-
-// reserveHinted is reserve trying first the bucket *hint, which a previous
-// reservation of the same rule returned, when it is this store's bucket of
-// r's key: no hashing, no shard lock. A bucket swept since says so under
-// its own lock (dead), and the reservation looks the key up as usual.
-// *hint is left the bucket reserved in (nil after a refusal).
-func (s *MemoryQuotaStore) reserveHinted(r *Reservation, p *quotaPlan, hint **bucket) (*bucket, *QuotaError) {
-	// A bucket's key, hash and shard never change once it is filed.
-	if b := *hint; b != nil && b.key.key == r.Key && b.key.rule == r.Rule && b.shard == &s.shards[b.hash&(quotaShards-1)] {
-		if held, err, dead := s.reserveIn(b, r, p, r.Time.UnixNano()); !dead {
-			return held, err
-		}
-	}
-	b, err := s.reserve(r, p)
-	*hint = b
-	return b, err
 }
 
 // sweepAfter sweeps a shard after the n-th reservation (a multiple of
