@@ -80,12 +80,7 @@ func (c *call) landChat(f *chatFlight, lost *ProviderError) (*Response, *Provide
 	if f.cancel != nil {
 		f.cancel()
 	}
-	end := c.elapsed()
-	c.lastEnd = end
-	dur := end // the usual first attempt starts with the request
-	if f.start != c.start {
-		dur -= f.start.Sub(c.start)
-	}
+	dur := c.attemptEnded(f.start)
 	// The record is built in place, where endAttempt would append it
 	// (assigned whole: no copy of a record built on the stack).
 	n := len(c.rec.Attempts)
@@ -112,11 +107,23 @@ func (c *call) landChat(f *chatFlight, lost *ProviderError) (*Response, *Provide
 	}
 	c.rec.ServedBy = resp.ServedBy
 	if resp.RateLimit != nil {
-		d.steer(resp.RateLimit, c.start.Add(end), c.r.retry.MaxRetryAfter)
+		d.steer(resp.RateLimit, c.start.Add(c.lastEnd), c.r.retry.MaxRetryAfter)
 	}
 	c.endAttempt(f.i, a, nil, resp.Usage)
 	endAttemptSpan(f.span, a, resp)
 	return resp, nil
+}
+
+// attemptEnded reads the clock at the end of an attempt that began at
+// start: it keeps the reading as the request's last (c.lastEnd, since the
+// request's start) and returns the attempt's duration.
+func (c *call) attemptEnded(start time.Time) time.Duration {
+	end := c.elapsed()
+	c.lastEnd = end
+	if start != c.start { // the usual first attempt starts with the request
+		end -= start.Sub(c.start)
+	}
+	return end
 }
 
 // guardedChat calls a provider that does not declare it honours its

@@ -206,9 +206,7 @@ func (c *call) attemptEmbed(i int) (*EmbedResponse, *ProviderError) {
 	if cancel != nil {
 		cancel()
 	}
-	end := c.r.now()
-	c.lastEnd = end.Sub(c.start)
-	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: start, Duration: end.Sub(start), Orphaned: orphaned}
+	a := AttemptRecord{Deployment: d.Name, Provider: d.provider, Model: d.UpstreamModel(), Start: start, Duration: c.attemptEnded(start), Orphaned: orphaned}
 	if pe != nil {
 		c.endAttempt(i, &a, pe, Usage{})
 		endAttemptSpan(span, &a, nil)
