@@ -1,6 +1,9 @@
 package llmrouter
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // Saturating arithmetic for token counts, costs and quota counters: a sum
 // or conversion that would overflow stops at the largest (or smallest)
@@ -28,9 +31,15 @@ func satSub(a, b int64) int64 {
 	return s
 }
 
-// satAddInt returns a+b, clamped to the range of int (of either size).
+// satAddInt returns a+b, clamped to the range of int (of either size), as
+// satAdd does: one branch, cheap enough for the token counts of every
+// message part.
 func satAddInt(a, b int) int {
-	return int(min(max(satAdd(int64(a), int64(b)), math.MinInt), math.MaxInt))
+	s := a + b
+	if (s < a) != (b < 0) {
+		return math.MaxInt ^ b>>(bits.UintSize-1)
+	}
+	return s
 }
 
 // satInt64 rounds f to the nearest int64 (halves away from zero), clamped

@@ -77,6 +77,9 @@ func TestSatAddSubMatchExactArithmetic(t *testing.T) {
 			x, y := big.NewInt(a), big.NewInt(b)
 			assert.Equal(t, clamp(new(big.Int).Add(x, y)), satAdd(a, b), "satAdd(%d, %d)", a, b)
 			assert.Equal(t, clamp(new(big.Int).Sub(x, y)), satSub(a, b), "satSub(%d, %d)", a, b)
+			if math.MaxInt == math.MaxInt64 { // int is 64 bits here
+				assert.Equal(t, int(clamp(new(big.Int).Add(x, y))), satAddInt(int(a), int(b)), "satAddInt(%d, %d)", a, b)
+			}
 		}
 	}
 }

@@ -65,7 +65,9 @@ func toolTokens(t *Tool) int {
 }
 
 // addTokens returns a+b for b >= 0, saturating at math.MaxInt: satAddInt
-// for the one sign token counts have, in two instructions.
+// for the one sign token counts have, in two instructions. (It runs for
+// every message part of every request: satAddInt there cost 33 more
+// instructions per routed call.)
 func addTokens(a, b int) int {
 	if s := a + b; s >= a {
 		return s
