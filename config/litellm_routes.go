@@ -41,38 +41,17 @@ func (cv *converter) routes() error {
 		}
 		cv.out.Config.Routes[g] = rs
 	}
-	// Deployments LiteLLM never calls are left out of the catalog too.
+	// Deployments LiteLLM never calls are left out of the catalog too;
+	// deployments() wrote it in model_list order, one spec an entry.
 	kept := cv.out.Config.Deployments[:0]
-	for _, g := range cv.groups {
-		for _, d := range cv.members[g] {
-			if d.off {
-				continue
-			}
-			spec := cv.out.Config.Deployments[slices.IndexFunc(cv.out.Config.Deployments, func(s llmrouter.DeploymentSpec) bool { return s.Name == d.name })]
+	for i, spec := range cv.out.Config.Deployments {
+		if d := &cv.src.ModelList[i]; !d.off {
 			spec.Weight = d.weight
 			kept = append(kept, spec)
 		}
 	}
-	slices.SortStableFunc(kept, func(a, b llmrouter.DeploymentSpec) int { return cv.indexOf(a.Name) - cv.indexOf(b.Name) })
 	cv.out.Config.Deployments = kept
 	return cv.fallbacks()
-}
-
-func (cv *converter) indexOf(name string) int {
-	for _, d := range cv.allDeployments() {
-		if d.name == name {
-			return d.index
-		}
-	}
-	return -1
-}
-
-func (cv *converter) allDeployments() []*litellmDeployment {
-	out := make([]*litellmDeployment, len(cv.src.ModelList))
-	for i := range cv.src.ModelList {
-		out[i] = &cv.src.ModelList[i]
-	}
-	return out
 }
 
 // shuffleWeights sets the weights simple-shuffle picks by
@@ -236,7 +215,7 @@ func (cv *converter) known(path, name string) error {
 			return nil
 		}
 	}
-	for _, d := range cv.allDeployments() {
+	for _, d := range cv.src.ModelList {
 		if d.name == name && d.off {
 			return cv.fail(path, "deployment "+strconv.Quote(name)+" is switched off (see the warnings)")
 		}
