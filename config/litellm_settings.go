@@ -145,10 +145,11 @@ func (cv *converter) reliability() error {
 	// LiteLLM retries a model group num_retries times, then falls back;
 	// each fallback group gets as many.
 	cfg.Retry.RouteAttempts = retries + 1
-	cfg.Retry.MaxAttempts = (retries + 1) * (1 + litellmMaxFallbacks)
+	fallbacks := litellmMaxFallbacks
 	if s.MaxFallbacks != nil {
-		cfg.Retry.MaxAttempts = (retries + 1) * (1 + max(*s.MaxFallbacks, 0))
+		fallbacks = max(*s.MaxFallbacks, 0)
 	}
+	cfg.Retry.MaxAttempts = (retries + 1) * (1 + fallbacks)
 	if len(s.RetryPolicy) > 0 {
 		cfg.Retry.RetriesPerKind = map[llmrouter.Kind]int{}
 		for _, key := range slices.Sorted(maps.Keys(s.RetryPolicy)) {
