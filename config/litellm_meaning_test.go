@@ -282,6 +282,7 @@ litellm_settings:
   stream_timeout: 3
   cooldown_time: 40
   fallbacks: [{"m": ["n"]}]
+  max_fallbacks: 1
 router_settings:
   num_retries: 1
   cooldown_time: 20
@@ -289,6 +290,7 @@ router_settings:
 `)
 	cfg := &c.Config
 	assert.Equal(t, 2, cfg.Retry.RouteAttempts, "router_settings.num_retries wins")
+	assert.Equal(t, 4, cfg.Retry.MaxAttempts, "two attempts on the route and on its one fallback")
 	assert.Equal(t, llmrouter.Timeouts{Attempt: 7 * time.Second, FirstToken: 3 * time.Second, Idle: 3 * time.Second}, cfg.Timeouts)
 	assert.Equal(t, llmrouter.BreakerPolicy{Failures: 1, Interval: time.Minute, OpenFor: 20 * time.Second}, cfg.Breaker)
 	assert.Equal(t, []string{"n"}, cfg.Routes["m"].Fallback, "litellm_settings.fallbacks fills in")
