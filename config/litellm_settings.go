@@ -43,6 +43,19 @@ var litellmRefused = map[string]string{
 	"default_max_parallel_requests": "set max_concurrency on each deployment",
 }
 
+// litellmRetryKinds are retry_policy's keys and the kinds each sets
+// (litellm/router_utils/get_retry_from_policy.py).
+var litellmRetryKinds = map[string][]llmrouter.Kind{
+	"RateLimitErrorRetries":              {llmrouter.KindRateLimited},
+	"TimeoutErrorRetries":                {llmrouter.KindTimeout},
+	"AuthenticationErrorRetries":         {llmrouter.KindAuth},
+	"ContentPolicyViolationErrorRetries": {llmrouter.KindContentPolicy},
+	"NotFoundErrorRetries":               {llmrouter.KindNotFound},
+	// ContextWindowExceededError is a BadRequestError in LiteLLM, and
+	// matched as one.
+	"BadRequestErrorRetries": {llmrouter.KindBadRequest, llmrouter.KindContextLength},
+}
+
 // settings merges router_settings over litellm_settings (the Router uses
 // its own argument, else the litellm.* default the other section sets) and
 // checks every key.
@@ -158,23 +171,12 @@ func (cv *converter) reliability() error {
 			if n < 0 {
 				return cv.fail(path, "negative")
 			}
-			switch key {
-			case "RateLimitErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindRateLimited] = n
-			case "TimeoutErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindTimeout] = n
-			case "AuthenticationErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindAuth] = n
-			case "ContentPolicyViolationErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindContentPolicy] = n
-			case "NotFoundErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindNotFound] = n
-			case "BadRequestErrorRetries":
-				// ContextWindowExceededError is a BadRequestError in
-				// LiteLLM, and matched as one.
-				cfg.Retry.RetriesPerKind[llmrouter.KindBadRequest] = n
-				cfg.Retry.RetriesPerKind[llmrouter.KindContextLength] = n
-			case "InternalServerErrorRetries":
+			switch kinds, ok := litellmRetryKinds[key]; {
+			case ok:
+				for _, k := range kinds {
+					cfg.Retry.RetriesPerKind[k] = n
+				}
+			case key == "InternalServerErrorRetries":
 				cv.warn(path, "LiteLLM's get_num_retries_from_retry_policy does not read it (num_retries applies); ignored likewise")
 			default:
 				return cv.fail(path, "unknown retry_policy key; LiteLLM's are RateLimitErrorRetries, TimeoutErrorRetries, AuthenticationErrorRetries, ContentPolicyViolationErrorRetries, NotFoundErrorRetries, BadRequestErrorRetries")
