@@ -68,12 +68,8 @@ type LiteLLMProvider struct {
 // and line ("router_settings.routing_strategy (line 9): ..."). README
 // "Coming from LiteLLM" has the whole table.
 func ConvertLiteLLM(data []byte) (*LiteLLM, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{Err: err}
-	}
 	var src litellmFile
-	if err := doc.Decode(&src); err != nil {
+	if err := yaml.Unmarshal(data, &src); err != nil {
 		return nil, &Error{Err: err}
 	}
 	cv := &converter{data: data, src: &src, out: &LiteLLM{}}

@@ -41,8 +41,8 @@ func (cv *converter) deployments() error {
 	providers := map[LiteLLMProvider]string{}
 	for i := range cv.src.ModelList {
 		d := &cv.src.ModelList[i]
-		d.index = i
-		path := "model_list[" + strconv.Itoa(i) + "]"
+		d.path = "model_list[" + strconv.Itoa(i) + "]"
+		path := d.path
 		if d.ModelName == "" {
 			return cv.fail(path+".model_name", "empty: every deployment belongs to a model group")
 		}
@@ -64,11 +64,11 @@ func (cv *converter) deployments() error {
 			return cv.fail(path+".model_info.id", "duplicate deployment name "+strconv.Quote(d.name))
 		}
 		cv.names[d.name] = true
-		p, err := cv.provider(path, d, providers)
+		p, err := cv.provider(d, providers)
 		if err != nil {
 			return err
 		}
-		spec, err := cv.deployment(path, d, p)
+		spec, err := cv.deployment(d, p)
 		if err != nil {
 			return err
 		}
@@ -83,8 +83,8 @@ func (cv *converter) deployments() error {
 }
 
 // provider finds (or adds) the provider registry name of a deployment.
-func (cv *converter) provider(path string, d *litellmDeployment, seen map[LiteLLMProvider]string) (string, error) {
-	lp := &d.Params
+func (cv *converter) provider(d *litellmDeployment, seen map[LiteLLMProvider]string) (string, error) {
+	lp, path := &d.Params, d.path
 	kind, _, ok := strings.Cut(lp.Model, "/")
 	if lp.CustomLLMProvider != "" {
 		kind, ok = lp.CustomLLMProvider, true
@@ -145,8 +145,8 @@ func (cv *converter) providerNamed(name string) bool {
 }
 
 // deployment translates one deployment's own settings.
-func (cv *converter) deployment(path string, d *litellmDeployment, provider string) (llmrouter.DeploymentSpec, error) {
-	lp, info := &d.Params, &d.Info
+func (cv *converter) deployment(d *litellmDeployment, provider string) (llmrouter.DeploymentSpec, error) {
+	lp, info, path := &d.Params, &d.Info, d.path
 	spec := llmrouter.DeploymentSpec{Name: d.name, Provider: provider, Model: lp.Model}
 	if _, model, ok := strings.Cut(lp.Model, "/"); ok && lp.CustomLLMProvider == "" {
 		spec.Model = model

@@ -268,3 +268,46 @@ func TestParseNamesAnUnknownKindsLine(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `retry.retries_per_kind (line 3): unknown kind "rate_limitd"`)
 }
+
+// TestConvertLiteLLMRouterSettingsWin: a setting in router_settings wins
+// over the same one in litellm_settings, each section fills in what the
+// other leaves unset (request_timeout standing in for timeout), and an
+// error names the section the faulty value came from.
+func TestConvertLiteLLMRouterSettingsWin(t *testing.T) {
+	const models = "model_list: [{model_name: m, litellm_params: {model: openai/a}}, {model_name: n, litellm_params: {model: openai/b}}]\n"
+	c := convert(t, models+`
+litellm_settings:
+  num_retries: 5
+  request_timeout: 7
+  stream_timeout: 3
+  cooldown_time: 40
+  fallbacks: [{"m": ["n"]}]
+  max_fallbacks: 1
+router_settings:
+  num_retries: 1
+  cooldown_time: 20
+  allowed_fails: 0
+`)
+	cfg := &c.Config
+	assert.Equal(t, 2, cfg.Retry.RouteAttempts, "router_settings.num_retries wins")
+	assert.Equal(t, 4, cfg.Retry.MaxAttempts, "two attempts on the route and on its one fallback")
+	assert.Equal(t, llmrouter.Timeouts{Attempt: 7 * time.Second, FirstToken: 3 * time.Second, Idle: 3 * time.Second}, cfg.Timeouts)
+	assert.Equal(t, llmrouter.BreakerPolicy{Failures: 1, Interval: time.Minute, OpenFor: 20 * time.Second}, cfg.Breaker)
+	assert.Equal(t, []string{"n"}, cfg.Routes["m"].Fallback, "litellm_settings.fallbacks fills in")
+
+	c = convert(t, models+"litellm_settings: {timeout: 9}\nrouter_settings: {request_timeout: 4}\n")
+	assert.Equal(t, 9*time.Second, c.Config.Timeouts.Attempt, "timeout, in either section, before request_timeout")
+
+	for _, tc := range []struct{ src, path string }{
+		{"litellm_settings: {num_retries: 1}\nrouter_settings: {num_retries: -1}\n", "router_settings.num_retries (line 3)"},
+		{"litellm_settings: {num_retries: -1}\n", "litellm_settings.num_retries (line 2)"},
+		{"litellm_settings: {request_timeout: -1}\n", "litellm_settings.request_timeout (line 2)"},
+		{"litellm_settings: {fallbacks: [{m: [x]}]}\nrouter_settings: {fallbacks: [{m: [y]}]}\n", "router_settings.fallbacks[0].m[0]"},
+		{"router_settings: {optional_pre_call_checks: [enforce_model_rate_limits, x]}\n", "router_settings.optional_pre_call_checks[1]"},
+	} {
+		_, err := config.ConvertLiteLLM([]byte(models + tc.src))
+		var ce *config.Error
+		require.True(t, errors.As(err, &ce), "%s: %v", tc.src, err)
+		assert.Contains(t, err.Error(), tc.path)
+	}
+}

@@ -29,7 +29,7 @@ func (cv *converter) routes() error {
 			}
 		}
 		if len(on) == 0 {
-			return cv.fail("model_list["+strconv.Itoa(members[0].index)+"].model_name", "every deployment of model group "+strconv.Quote(g)+" is switched off (see the warnings); LiteLLM fails every request to it")
+			return cv.fail(members[0].path+".model_name", "every deployment of model group "+strconv.Quote(g)+" is switched off (see the warnings); LiteLLM fails every request to it")
 		}
 		tiers, err := cv.tiers(on)
 		if err != nil {
@@ -41,38 +41,17 @@ func (cv *converter) routes() error {
 		}
 		cv.out.Config.Routes[g] = rs
 	}
-	// Deployments LiteLLM never calls are left out of the catalog too.
+	// Deployments LiteLLM never calls are left out of the catalog too;
+	// deployments() wrote it in model_list order, one spec an entry.
 	kept := cv.out.Config.Deployments[:0]
-	for _, g := range cv.groups {
-		for _, d := range cv.members[g] {
-			if d.off {
-				continue
-			}
-			spec := cv.out.Config.Deployments[slices.IndexFunc(cv.out.Config.Deployments, func(s llmrouter.DeploymentSpec) bool { return s.Name == d.name })]
+	for i, spec := range cv.out.Config.Deployments {
+		if d := &cv.src.ModelList[i]; !d.off {
 			spec.Weight = d.weight
 			kept = append(kept, spec)
 		}
 	}
-	slices.SortStableFunc(kept, func(a, b llmrouter.DeploymentSpec) int { return cv.indexOf(a.Name) - cv.indexOf(b.Name) })
 	cv.out.Config.Deployments = kept
 	return cv.fallbacks()
-}
-
-func (cv *converter) indexOf(name string) int {
-	for _, d := range cv.allDeployments() {
-		if d.name == name {
-			return d.index
-		}
-	}
-	return -1
-}
-
-func (cv *converter) allDeployments() []*litellmDeployment {
-	out := make([]*litellmDeployment, len(cv.src.ModelList))
-	for i := range cv.src.ModelList {
-		out[i] = &cv.src.ModelList[i]
-	}
-	return out
 }
 
 // shuffleWeights sets the weights simple-shuffle picks by
@@ -96,19 +75,19 @@ func (cv *converter) shuffleWeights(g string, members []*litellmDeployment) erro
 			// is not. No translation keeps that.
 			for _, d := range members[1:] {
 				if key.get(&d.Params) != nil {
-					return cv.fail("model_list["+strconv.Itoa(d.index)+"].litellm_params."+key.name,
-						"set here but not on model_list["+strconv.Itoa(first.index)+"], the first deployment of model group "+strconv.Quote(g)+
+					return cv.fail(d.path+".litellm_params."+key.name,
+						"set here but not on "+first.path+", the first deployment of model group "+strconv.Quote(g)+
 							": LiteLLM then ignores "+key.name+" while that one is healthy and weighs by it when it is not; set "+key.name+" on every deployment of the group (0 switches one off)")
 				}
 			}
 			continue
 		}
 		for _, d := range members {
-			path := "model_list[" + strconv.Itoa(d.index) + "].litellm_params." + key.name
+			path := d.path + ".litellm_params." + key.name
 			switch v := key.get(&d.Params); {
 			case v == nil:
 				d.off = true
-				cv.warn("model_list["+strconv.Itoa(d.index)+"]", "no %s beside weighted siblings in model group %q: simple-shuffle gives it weight 0 and never picks it; left out", key.name, g)
+				cv.warn(d.path, "no %s beside weighted siblings in model group %q: simple-shuffle gives it weight 0 and never picks it; left out", key.name, g)
 			case *v <= 0:
 				d.off = true
 				cv.warn(path, "%v: simple-shuffle never picks a deployment of weight 0; left out (here zero means \"not set\")", *v)
@@ -132,7 +111,7 @@ func (cv *converter) tiers(ds []*litellmDeployment) ([][]string, error) {
 			o = *d.Params.Order
 		}
 		if (d.Params.Order == nil) != (ds[0].Params.Order == nil) {
-			return nil, cv.fail("model_list["+strconv.Itoa(d.index)+"].litellm_params.order", "set on some deployments of model group "+strconv.Quote(d.ModelName)+" but not all; give each an order")
+			return nil, cv.fail(d.path+".litellm_params.order", "set on some deployments of model group "+strconv.Quote(d.ModelName)+" but not all; give each an order")
 		}
 		if _, ok := byOrder[o]; !ok {
 			orders = append(orders, o)
@@ -236,7 +215,7 @@ func (cv *converter) known(path, name string) error {
 			return nil
 		}
 	}
-	for _, d := range cv.allDeployments() {
+	for _, d := range cv.src.ModelList {
 		if d.name == name && d.off {
 			return cv.fail(path, "deployment "+strconv.Quote(name)+" is switched off (see the warnings)")
 		}

@@ -3,8 +3,10 @@ package config
 import (
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/llmrouter/llmrouter"
@@ -41,6 +43,19 @@ var litellmRefused = map[string]string{
 	"default_max_parallel_requests": "set max_concurrency on each deployment",
 }
 
+// litellmRetryKinds are retry_policy's keys and the kinds each sets
+// (litellm/router_utils/get_retry_from_policy.py).
+var litellmRetryKinds = map[string][]llmrouter.Kind{
+	"RateLimitErrorRetries":              {llmrouter.KindRateLimited},
+	"TimeoutErrorRetries":                {llmrouter.KindTimeout},
+	"AuthenticationErrorRetries":         {llmrouter.KindAuth},
+	"ContentPolicyViolationErrorRetries": {llmrouter.KindContentPolicy},
+	"NotFoundErrorRetries":               {llmrouter.KindNotFound},
+	// ContextWindowExceededError is a BadRequestError in LiteLLM, and
+	// matched as one.
+	"BadRequestErrorRetries": {llmrouter.KindBadRequest, llmrouter.KindContextLength},
+}
+
 // settings merges router_settings over litellm_settings (the Router uses
 // its own argument, else the litellm.* default the other section sets) and
 // checks every key.
@@ -60,78 +75,44 @@ func (cv *converter) settings() error {
 			cv.warn(path, "no bearing on routing, ignored")
 		}
 	}
-	for key := range cv.src.Rest {
-		return cv.fail(key, "unknown top-level section; want model_list, router_settings, litellm_settings, general_settings, environment_variables")
+	if len(cv.src.Rest) > 0 {
+		return cv.fail(slices.Min(slices.Collect(maps.Keys(cv.src.Rest))), "unknown top-level section; want model_list, router_settings, litellm_settings, general_settings, environment_variables")
 	}
-	l, r := &cv.src.LiteLLMSettings, &cv.src.RouterSettings
-	s := litellmSettings{from: map[string]string{}}
-	pick := func(key string, rset, lset bool) string {
-		switch {
-		case rset:
-			s.from[key] = "router_settings." + key
-		case lset:
-			s.from[key] = "litellm_settings." + key
-		}
-		return s.from[key]
-	}
-	if pick("routing_strategy", r.RoutingStrategy != nil, l.RoutingStrategy != nil) != "" {
-		s.RoutingStrategy = firstSet(r.RoutingStrategy, l.RoutingStrategy)
-	}
-	if pick("num_retries", r.NumRetries != nil, l.NumRetries != nil) != "" {
-		s.NumRetries = firstSet(r.NumRetries, l.NumRetries)
-	}
-	if pick("timeout", r.Timeout != nil, l.Timeout != nil) != "" {
-		s.Timeout = firstSet(r.Timeout, l.Timeout)
-	} else if pick("request_timeout", r.RequestTimeout != nil, l.RequestTimeout != nil) != "" {
-		s.Timeout = firstSet(r.RequestTimeout, l.RequestTimeout)
-		s.from["timeout"] = s.from["request_timeout"]
-	}
-	if pick("stream_timeout", r.StreamTimeout != nil, l.StreamTimeout != nil) != "" {
-		s.StreamTimeout = firstSet(r.StreamTimeout, l.StreamTimeout)
-	}
-	if pick("fallbacks", r.Fallbacks != nil, l.Fallbacks != nil) != "" {
-		s.Fallbacks = firstSlice(r.Fallbacks, l.Fallbacks)
-	}
-	if pick("default_fallbacks", r.DefaultFallbacks != nil, l.DefaultFallbacks != nil) != "" {
-		s.DefaultFallbacks = firstSlice(r.DefaultFallbacks, l.DefaultFallbacks)
-	}
-	if pick("context_window_fallbacks", r.ContextWindowFallbacks != nil, l.ContextWindowFallbacks != nil) != "" {
-		s.ContextWindowFallbacks = firstSlice(r.ContextWindowFallbacks, l.ContextWindowFallbacks)
-	}
-	if pick("content_policy_fallbacks", r.ContentPolicyFallbacks != nil, l.ContentPolicyFallbacks != nil) != "" {
-		s.ContentPolicyFallbacks = firstSlice(r.ContentPolicyFallbacks, l.ContentPolicyFallbacks)
-	}
-	if pick("allowed_fails", r.AllowedFails != nil, l.AllowedFails != nil) != "" {
-		s.AllowedFails = firstSet(r.AllowedFails, l.AllowedFails)
-	}
-	if pick("cooldown_time", r.CooldownTime != nil, l.CooldownTime != nil) != "" {
-		s.CooldownTime = firstSet(r.CooldownTime, l.CooldownTime)
-	}
-	if pick("retry_policy", r.RetryPolicy != nil, l.RetryPolicy != nil) != "" {
-		s.RetryPolicy = r.RetryPolicy
-		if s.RetryPolicy == nil {
-			s.RetryPolicy = l.RetryPolicy
-		}
-	}
-	if pick("enable_pre_call_checks", r.EnablePreCallChecks != nil, l.EnablePreCallChecks != nil) != "" {
-		s.EnablePreCallChecks = firstSet(r.EnablePreCallChecks, l.EnablePreCallChecks)
-	}
-	if pick("optional_pre_call_checks", r.OptionalPreCallChecks != nil, l.OptionalPreCallChecks != nil) != "" {
-		s.OptionalPreCallChecks = firstSlice(r.OptionalPreCallChecks, l.OptionalPreCallChecks)
-	}
-	if pick("max_fallbacks", r.MaxFallbacks != nil, l.MaxFallbacks != nil) != "" {
-		s.MaxFallbacks = firstSet(r.MaxFallbacks, l.MaxFallbacks)
-	}
-	if pick("disable_cooldowns", r.DisableCooldowns != nil, l.DisableCooldowns != nil) != "" {
-		s.DisableCooldowns = firstSet(r.DisableCooldowns, l.DisableCooldowns)
-	}
-	cv.set = s
-	for i, check := range s.OptionalPreCallChecks {
+	cv.set = mergeSettings(&cv.src.RouterSettings, &cv.src.LiteLLMSettings)
+	for i, check := range cv.set.OptionalPreCallChecks {
 		if check != "enforce_model_rate_limits" {
-			return cv.fail(s.from["optional_pre_call_checks"]+"["+strconv.Itoa(i)+"]", strconv.Quote(check)+" has no equivalent; only enforce_model_rate_limits (per-deployment rpm and tpm limits) has one")
+			return cv.fail(cv.set.from["optional_pre_call_checks"]+"["+strconv.Itoa(i)+"]", strconv.Quote(check)+" has no equivalent; only enforce_model_rate_limits (per-deployment rpm and tpm limits) has one")
 		}
 	}
 	return nil
+}
+
+// mergeSettings returns every setting of r, else of l (router_settings
+// over litellm_settings), with the section each came from in from, keyed
+// by its yaml name. request_timeout stands in for an unset timeout.
+func mergeSettings(r, l *litellmSettings) litellmSettings {
+	s := litellmSettings{from: map[string]string{}}
+	out, sections := reflect.ValueOf(&s).Elem(), [...]struct {
+		name string
+		v    reflect.Value
+	}{{"router_settings", reflect.ValueOf(r).Elem()}, {"litellm_settings", reflect.ValueOf(l).Elem()}}
+	for i := range out.NumField() {
+		key, _, _ := strings.Cut(out.Type().Field(i).Tag.Get("yaml"), ",")
+		if key == "" { // Rest, and the unexported from
+			continue
+		}
+		for _, sec := range sections {
+			if v := sec.v.Field(i); !v.IsNil() { // every setting is a pointer, slice or map
+				out.Field(i).Set(v)
+				s.from[key] = sec.name + "." + key
+				break
+			}
+		}
+	}
+	if s.Timeout == nil && s.RequestTimeout != nil {
+		s.Timeout, s.from["timeout"] = s.RequestTimeout, s.from["request_timeout"]
+	}
+	return s
 }
 
 // enforcesLimits reports whether LiteLLM enforces deployments' rpm and
@@ -177,10 +158,11 @@ func (cv *converter) reliability() error {
 	// LiteLLM retries a model group num_retries times, then falls back;
 	// each fallback group gets as many.
 	cfg.Retry.RouteAttempts = retries + 1
-	cfg.Retry.MaxAttempts = (retries + 1) * (1 + litellmMaxFallbacks)
+	fallbacks := litellmMaxFallbacks
 	if s.MaxFallbacks != nil {
-		cfg.Retry.MaxAttempts = (retries + 1) * (1 + max(*s.MaxFallbacks, 0))
+		fallbacks = max(*s.MaxFallbacks, 0)
 	}
+	cfg.Retry.MaxAttempts = (retries + 1) * (1 + fallbacks)
 	if len(s.RetryPolicy) > 0 {
 		cfg.Retry.RetriesPerKind = map[llmrouter.Kind]int{}
 		for _, key := range slices.Sorted(maps.Keys(s.RetryPolicy)) {
@@ -189,23 +171,12 @@ func (cv *converter) reliability() error {
 			if n < 0 {
 				return cv.fail(path, "negative")
 			}
-			switch key {
-			case "RateLimitErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindRateLimited] = n
-			case "TimeoutErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindTimeout] = n
-			case "AuthenticationErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindAuth] = n
-			case "ContentPolicyViolationErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindContentPolicy] = n
-			case "NotFoundErrorRetries":
-				cfg.Retry.RetriesPerKind[llmrouter.KindNotFound] = n
-			case "BadRequestErrorRetries":
-				// ContextWindowExceededError is a BadRequestError in
-				// LiteLLM, and matched as one.
-				cfg.Retry.RetriesPerKind[llmrouter.KindBadRequest] = n
-				cfg.Retry.RetriesPerKind[llmrouter.KindContextLength] = n
-			case "InternalServerErrorRetries":
+			switch kinds, ok := litellmRetryKinds[key]; {
+			case ok:
+				for _, k := range kinds {
+					cfg.Retry.RetriesPerKind[k] = n
+				}
+			case key == "InternalServerErrorRetries":
 				cv.warn(path, "LiteLLM's get_num_retries_from_retry_policy does not read it (num_retries applies); ignored likewise")
 			default:
 				return cv.fail(path, "unknown retry_policy key; LiteLLM's are RateLimitErrorRetries, TimeoutErrorRetries, AuthenticationErrorRetries, ContentPolicyViolationErrorRetries, NotFoundErrorRetries, BadRequestErrorRetries")
@@ -294,11 +265,4 @@ func firstSet[T any](vs ...*T) *T {
 		}
 	}
 	return nil
-}
-
-func firstSlice[T any](a, b []T) []T {
-	if a != nil {
-		return a
-	}
-	return b
 }

@@ -24,7 +24,7 @@ type litellmDeployment struct {
 	Rest map[string]any `yaml:",inline"`
 
 	// Set by the conversion.
-	index  int    // in model_list
+	path   string // "model_list[i]", for errors and warnings
 	name   string // deployment name in the output
 	weight float64
 	off    bool // LiteLLM would never call it

@@ -85,12 +85,7 @@ var page = template.Must(template.New("replay").Funcs(template.FuncMap{
 	"change": change,
 	"ms":     ms,
 	"join":   strings.Join,
-	"yesno": func(b bool) string {
-		if b {
-			return "yes"
-		}
-		return "no"
-	},
+	"yesno":  yesno,
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>

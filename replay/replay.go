@@ -213,14 +213,14 @@ func (r *Replayer) Add(rec *llmrouter.Record) {
 	}
 	rep.Replayed++
 	rep.Cost.Old += rec.Cost
-	old := firstChoice(rec.Candidates, llmrouter.CandidateRefused, true, firstAttempt(rec))
+	old := firstChoice(rec.Candidates, allowed, firstAttempt(rec))
 	if old == "" {
 		rep.OldRefused++
 		r.oldRefusedBy.addPolicies(rec.Candidates, rec.RequestID)
 	} else {
 		r.dep(old).OldRequests++
 	}
-	now := firstChoice(plan.Candidates, llmrouter.CandidateEligible, false, old)
+	now := firstChoice(plan.Candidates, eligible, old)
 	switch {
 	case now != "":
 		r.dep(now).NewRequests++
@@ -374,14 +374,19 @@ func firstAttempt(rec *llmrouter.Record) string {
 	return rec.Attempts[0].Deployment
 }
 
+// allowed qualifies a recorded candidate the policies did not refuse
+// (chosen, tried, unused, or unavailable at the time); eligible, a
+// planned one that would be tried.
+func allowed(s llmrouter.CandidateStatus) bool  { return s != llmrouter.CandidateRefused }
+func eligible(s llmrouter.CandidateStatus) bool { return s == llmrouter.CandidateEligible }
+
 // firstChoice returns the first choice among cands (see Report): in the
-// first tier holding a candidate that qualifies, prefer if it qualifies
-// there, else the first that does. A candidate qualifies when its status
-// is status, or, with not set, when it is anything but status.
-func firstChoice(cands []llmrouter.CandidateRecord, status llmrouter.CandidateStatus, not bool, prefer string) string {
+// first tier holding a candidate whose status qualifies, prefer if it
+// qualifies there, else the first that does.
+func firstChoice(cands []llmrouter.CandidateRecord, qualifies func(llmrouter.CandidateStatus) bool, prefer string) string {
 	first, tier := "", -1
 	for _, c := range cands {
-		if (c.Status == status) == not {
+		if !qualifies(c.Status) {
 			continue
 		}
 		switch {

@@ -73,11 +73,7 @@ func (r *Report) WriteText(w io.Writer) error {
 
 	t = table{{"Deployment", "in config", "recorded", "replayed", "attempts", "errors", "p50", "p90"}}
 	for _, d := range r.Deployments {
-		in := "no"
-		if d.InConfig {
-			in = "yes"
-		}
-		t = append(t, []string{d.Name, in, itoa(d.OldRequests), itoa(d.NewRequests), itoa(d.Attempts), itoa(d.Errors), ms(d.P50), ms(d.P90)})
+		t = append(t, []string{d.Name, yesno(d.InConfig), itoa(d.OldRequests), itoa(d.NewRequests), itoa(d.Attempts), itoa(d.Errors), ms(d.P50), ms(d.P90)})
 	}
 	t.write(&b)
 	_, err := io.WriteString(w, b.String())
@@ -143,6 +139,13 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
+}
+
+func yesno(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,32 +21,29 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Converts a LiteLLM proxy configuration (model_list, router_settings, litellm_settings)")
 		fmt.Fprintln(stderr, "to llmrouter's: the YAML on stdout, warnings on stderr. See README \"Coming from LiteLLM\".")
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() != 2 || fs.Arg(0) != "litellm" {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	data, err := os.ReadFile(fs.Arg(1))
 	if err != nil {
 		fmt.Fprintln(stderr, "llmrouter convert:", err)
-		return 1
+		return exitError
 	}
 	out, err := config.ConvertLiteLLM(data)
 	if err != nil {
 		fmt.Fprintf(stderr, "llmrouter convert: %s: %v\n", fs.Arg(1), err)
-		return 1
+		return exitError
 	}
 	for _, w := range out.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 	if _, err := stdout.Write(out.YAML); err != nil {
 		fmt.Fprintln(stderr, "llmrouter convert:", err)
-		return 1
+		return exitError
 	}
-	return 0
+	return exitOK
 }

@@ -12,6 +12,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -57,4 +59,18 @@ Commands:
 
 Run "llmrouter <command> -h" for a command's flags.
 `)
+}
+
+// parseFlags parses a subcommand's args into fs (which prints its own
+// errors and usage). When it reports false the command ends with code:
+// exitOK after -h, exitUsage after a bad flag.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, false
+	}
+	return exitUsage, false
 }

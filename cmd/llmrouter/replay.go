@@ -30,11 +30,8 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "Usage: llmrouter replay --log records.jsonl --config new.yaml [--html out.html]\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	switch {
 	case fs.NArg() > 0:
