@@ -109,7 +109,7 @@ local function check(lim, amt, cur, prev, len, elapsed)
   end
   return math.max(1, wait)
 end
-local o, n, ttl = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0
+local o, n, ttl, rolled = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0, false
 if nwin > 0 then
   local lenAt, lenStep = 5, 4
 ` + luaReadCounters + `
@@ -147,8 +147,10 @@ if nwin > 0 then
         o[n + 1], o[n + 2], o[n + 3], o[n + 4], o[n + 5], o[n + 6] = f[b + 5], p1, f[b + 6], p2, f[b + 7], p3
         n = n + 6
       end
-      if 2 * len + 1000 > ttl then ttl = 2 * len + 1000 end
+      rolled = true
     end
+    -- the hash lives as long as its longest window needs, whichever rolled
+    if 2 * len + 1000 > ttl then ttl = 2 * len + 1000 end
     c1, c2, c3 = c1 + a1, c2 + a2, c3 + a3
     if c1 > CAP then c1 = CAP end
     if c2 > CAP then c2 = CAP end
@@ -162,7 +164,7 @@ if not redis.call('SET', KEYS[1], now, 'NX', 'PX', ARGV[4]) then
 end
 if n > 0 then
   redis.call('HSET', KEYS[3], unpack(o, 1, n))
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+  if rolled then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
 if leased then
   local ttl = tonumber(ARGV[3])

@@ -222,10 +222,6 @@ func sent(err error) bool {
 // length merged into the tightest of each (a limit of 0 is none), and the
 // tightest concurrency limit.
 func (s *Store) reserveArgs(c *call, r *llmrouter.Reservation) []any {
-	sliding := "0"
-	if s.o.Windows == SlidingWindows {
-		sliding = "1"
-	}
 	conc := int64(0)
 	for _, l := range r.Limits {
 		if l.Concurrent > 0 {
@@ -233,18 +229,36 @@ func (s *Store) reserveArgs(c *call, r *llmrouter.Reservation) []any {
 		}
 	}
 	args := make([]any, 8+4*len(c.lens))
-	args[0], args[1], args[2], args[3] = c.token, sliding, s.o.LeaseTTL.Milliseconds(), s.o.MaxRequestTime.Milliseconds()
+	args[0], args[1], args[2], args[3] = c.token, s.slidingArg(), s.o.LeaseTTL.Milliseconds(), s.o.MaxRequestTime.Milliseconds()
 	args[4], args[5], args[6], args[7] = clamp(r.Amount.Requests), clamp(r.Amount.Tokens), clamp(r.Amount.MicroUSD), conc
 	for w, ms := range c.lens {
-		var lim [3]int64
-		for _, l := range r.Limits {
-			if l.Window > 0 && windowMS(l.Window) == ms {
-				lim = tightest(lim, l)
-			}
-		}
+		lim := tightestOf(r.Limits, ms)
 		args[8+4*w], args[9+4*w], args[10+4*w], args[11+4*w] = ms, lim[0], lim[1], lim[2]
 	}
 	return args
+}
+
+// tightestOf merges the limits of window length ms (in ls) into the
+// tightest of each dimension: requests, tokens, micro-USD (0 for none).
+func tightestOf(ls []llmrouter.Limit, ms int64) [3]int64 {
+	var lim [3]int64
+	for _, l := range ls {
+		if l.Window > 0 && windowMS(l.Window) == ms {
+			v := limitValues(l)
+			for k := range lim {
+				lim[k] = tighter(lim[k], v[k])
+			}
+		}
+	}
+	return lim
+}
+
+// slidingArg is the scripts' sliding flag: "1" with SlidingWindows.
+func (s *Store) slidingArg() string {
+	if s.o.Windows == SlidingWindows {
+		return "1"
+	}
+	return "0"
 }
 
 // limitValues are l's requests, tokens and micro-USD, 0 for none.
@@ -254,15 +268,6 @@ func limitValues(l llmrouter.Limit) [3]int64 {
 		usd = max(microUSD(l.USD), 1)
 	}
 	return [3]int64{clamp(l.Requests), clamp(l.Tokens), usd}
-}
-
-// tightest merges l into lim, dimension by dimension.
-func tightest(lim [3]int64, l llmrouter.Limit) [3]int64 {
-	v := limitValues(l)
-	for k := range lim {
-		lim[k] = tighter(lim[k], v[k])
-	}
-	return lim
 }
 
 // tighter is the smaller of two limits, where 0 is none.
@@ -276,14 +281,9 @@ func tighter(a, b int64) int64 {
 // refusedBy finds the limit the reserve script refused by: window number
 // w (1-based; 0 for the concurrency limit) and dimension k (1-3).
 func refusedBy(c *call, ls []llmrouter.Limit, w, k int64) llmrouter.Limit {
-	var merged [3]int64
 	if w > 0 && int(w) <= len(c.lens) && k >= 1 && k <= 3 {
 		ms := c.lens[w-1]
-		for _, l := range ls {
-			if l.Window > 0 && windowMS(l.Window) == ms {
-				merged = tightest(merged, l)
-			}
-		}
+		merged := tightestOf(ls, ms)
 		for _, l := range ls {
 			if l.Window > 0 && windowMS(l.Window) == ms && limitValues(l)[k-1] == merged[k-1] {
 				return l
@@ -330,10 +330,7 @@ func (s *Store) Cancel(ctx context.Context, r llmrouter.Reservation) error {
 }
 
 func (s *Store) settle(ctx context.Context, c call, reserved, actual llmrouter.Amount) error {
-	sliding, leased := "0", "0"
-	if s.o.Windows == SlidingWindows {
-		sliding = "1"
-	}
+	leased := "0"
 	if c.lease {
 		leased = "1"
 	}
@@ -342,7 +339,7 @@ func (s *Store) settle(ctx context.Context, c call, reserved, actual llmrouter.A
 	args[2] = clamp(actual.Requests) - clamp(reserved.Requests)
 	args[3] = clamp(actual.Tokens) - clamp(reserved.Tokens)
 	args[4] = clamp(actual.MicroUSD) - clamp(reserved.MicroUSD)
-	args[5], args[6] = sliding, leased
+	args[5], args[6] = s.slidingArg(), leased
 	for i, l := range c.lens {
 		args[7+i] = l
 	}

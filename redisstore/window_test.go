@@ -91,3 +91,23 @@ func TestSettleLandsInTheReservedWindow(t *testing.T) {
 	require.NoError(t, s.Settle(ctx, r, one(100)))
 	require.NoError(t, s.Reserve(ctx, res("acme", one(200), limit)))
 }
+
+// The counters of every window length share one hash: a short window
+// rolling over must not cut the hash's life to the short window's, or a
+// pause longer than that wipes the long window's counts.
+func TestShortWindowRolloverKeepsLongWindowCounts(t *testing.T) {
+	srv := redistest.New(t)
+	c := client(t, srv.Addr)
+	s := newStore(t, c, redisstore.Options{})
+	ctx := context.Background()
+	const short, long = 100 * time.Millisecond, 5 * time.Second
+	limits := []llmrouter.Limit{{Window: short, Requests: 100}, {Window: long, Requests: 100}}
+	sleepUntil(t, c, long, 100*time.Millisecond)
+	require.NoError(t, s.Reserve(ctx, res("pause", one(1), limits...)))
+	time.Sleep(150 * time.Millisecond) // the short window rolls over
+	require.NoError(t, s.Reserve(ctx, res("pause", one(1), limits...)))
+	time.Sleep(1500 * time.Millisecond) // idle past the short window's key life, within the long window
+	used, _, err := s.Usage(ctx, "tenant", "pause", long)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), used.Requests, "the long window still counts both requests")
+}

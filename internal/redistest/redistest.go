@@ -52,6 +52,12 @@ func Available() bool {
 // it answers PING. extra are more configuration directives as command-line
 // arguments ("--appendonly", "yes").
 func Start(dir string, extra ...string) (*Server, error) {
+	return startServer(dir, "", extra)
+}
+
+// startServer is Start, of a sentinel when conf (its configuration file)
+// is set.
+func startServer(dir, conf string, extra []string) (*Server, error) {
 	if !Available() {
 		return nil, errors.New(Install)
 	}
@@ -61,7 +67,7 @@ func Start(dir string, extra ...string) (*Server, error) {
 		if port == 0 {
 			continue
 		}
-		s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), port: port, dir: dir, args: extra}
+		s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), port: port, dir: dir, args: extra, conf: conf}
 		if last = s.start(); last == nil {
 			return s, nil
 		}
@@ -83,14 +89,14 @@ func freePort() int {
 }
 
 func (s *Server) start() error {
-	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir,
-		"--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
+	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}
 	if s.conf != "" {
-		args = append([]string{s.conf, "--sentinel", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-			"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
+		args = append([]string{s.conf, "--sentinel"}, args...)
+	} else {
+		args = append(args, "--save", "", "--appendonly", "no")
 	}
-	s.cmd = exec.Command("redis-server", args...)
+	s.cmd = exec.Command("redis-server", append(args, s.args...)...)
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}

@@ -66,17 +66,7 @@ func NewSentinel(t testing.TB) *Sentinel {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var s *Server
-	for range 20 {
-		s = &Server{port: freePort(), dir: dirs[2], conf: conf}
-		if s.port == 0 {
-			continue
-		}
-		s.Addr = fmt.Sprintf("127.0.0.1:%d", s.port)
-		if err = s.start(); err == nil {
-			break
-		}
-	}
+	s, err := startServer(dirs[2], conf, nil)
 	if err != nil {
 		t.Skipf("redistest: redis-server --sentinel did not start (%v); Sentinel is not tested here", err)
 	}

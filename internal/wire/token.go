@@ -2,8 +2,11 @@ package wire
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"time"
+
+	"github.com/llmrouter/llmrouter"
 )
 
 // TokenSource returns the current credential (an API key or a short-lived
@@ -61,6 +64,29 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 	t.secrets = t.base.With(tok, t.tok) // the previous token may still be in flight
 	t.tok, t.exp = tok, exp
 	return tok, nil
+}
+
+// Authorize sets header name of h (in canonical form) to prefix and t's
+// current token: "Authorization" with "Bearer " for a bearer token,
+// "X-Api-Key" with "" for a rotating API key. A nil t (no token source)
+// sets nothing. When no token can be had it returns the error to fail the
+// call with before anything is sent: ctx's transport error (KindCanceled or
+// KindTimeout) when ctx is done, else KindAuth with Code "credentials" and
+// the source's message. The caller names the provider and deployment on it
+// and keeps credentials out of it (Secrets.Finish).
+func (t *Tokens) Authorize(ctx context.Context, h http.Header, name, prefix string) *llmrouter.ProviderError {
+	if t == nil {
+		return nil
+	}
+	tok, err := t.Token(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return TransportError(ctx, "", "", ctx.Err())
+		}
+		return &llmrouter.ProviderError{Kind: llmrouter.KindAuth, Code: "credentials", Message: "token source: " + err.Error()}
+	}
+	h[name] = []string{prefix + tok}
+	return nil
 }
 
 // Secrets returns the base secrets plus the current and previous tokens.

@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -42,4 +43,39 @@ func TestTokensCacheUntilExpiry(t *testing.T) {
 	fail = true
 	_, err = tk.Token(context.Background())
 	assert.Error(t, err)
+}
+
+func TestTokensAuthorize(t *testing.T) {
+	var nilTokens *Tokens
+	h := http.Header{}
+	require.Nil(t, nilTokens.Authorize(context.Background(), h, "Authorization", "Bearer "))
+	assert.Empty(t, h, "no token source: nothing set")
+
+	fail := errors.New("metadata server unavailable")
+	src := func(ctx context.Context) (string, time.Time, error) {
+		if ctx.Err() != nil {
+			return "", time.Time{}, ctx.Err()
+		}
+		if fail != nil {
+			return "", time.Time{}, fail
+		}
+		return "rotated-key-0123456789", time.Time{}, nil
+	}
+	tk := NewTokens(src, &Secrets{}, nil)
+	pe := tk.Authorize(context.Background(), h, "X-Api-Key", "")
+	require.NotNil(t, pe)
+	assert.Equal(t, llmrouter.KindAuth, pe.Kind)
+	assert.Equal(t, "credentials", pe.Code)
+	assert.Equal(t, "token source: metadata server unavailable", pe.Message)
+	assert.Empty(t, h, "nothing set without a token")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	pe = tk.Authorize(ctx, h, "X-Api-Key", "")
+	require.NotNil(t, pe)
+	assert.Equal(t, llmrouter.KindCanceled, pe.Kind, "a canceled call is not an auth failure")
+
+	fail = nil
+	require.Nil(t, tk.Authorize(context.Background(), h, "Authorization", "Bearer "))
+	assert.Equal(t, http.Header{"Authorization": {"Bearer rotated-key-0123456789"}}, h)
 }

@@ -221,15 +221,8 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 			Message: "building the request: " + err.Error()}, d)
 	}
 	p.setHeaders(hreq.Header, settings, stream)
-	if p.tokens != nil {
-		key, err := p.tokens.Token(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, p.transportError(ctx, d, ctx.Err())
-			}
-			return nil, p.finish(&llmrouter.ProviderError{Kind: llmrouter.KindAuth, Code: "credentials", Message: "token source: " + err.Error()}, d)
-		}
-		hreq.Header.Set("X-Api-Key", key)
+	if perr := p.tokens.Authorize(ctx, hreq.Header, "X-Api-Key", ""); perr != nil {
+		return nil, p.finish(perr, d)
 	}
 	resp, err := p.client.Do(hreq)
 	if err != nil {

@@ -2,7 +2,6 @@ package anthropic
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -228,26 +227,4 @@ func TestCacheBreakpointLimits(t *testing.T) {
 	_, perr = encodeRequest(req, testDeployment, nil, DefaultMaxTokens, false)
 	require.NotNil(t, perr)
 	assert.Contains(t, perr.Message, "at most 4")
-}
-
-func TestTokenSource(t *testing.T) {
-	keys := []string{"sk-ant-rotated-one-0123456789", "sk-ant-rotated-two-0123456789"}
-	i := 0
-	var seen []string
-	p := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		seen = append(seen, r.Header.Get("X-Api-Key"))
-		jsonBody(401, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key `+r.Header.Get("X-Api-Key")+`"}}`)(w, r)
-	}, WithTokenSource(func(context.Context) (string, time.Time, error) {
-		k := keys[i%2]
-		i++
-		return k, time.Now(), nil // expiring: fetched for every call
-	}))
-	for range 2 {
-		_, err := p.Chat(ctxT(t), testDeployment, userRequest())
-		var pe *llmrouter.ProviderError
-		require.ErrorAs(t, err, &pe)
-		assert.Equal(t, llmrouter.KindAuth, pe.Kind)
-		assert.NotContains(t, pe.Error(), "rotated")
-	}
-	assert.Equal(t, keys, seen)
 }

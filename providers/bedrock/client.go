@@ -48,9 +48,8 @@ func (p *Provider) Stream(ctx context.Context, d *llmrouter.Deployment, req *llm
 		return nil, err
 	}
 	s := newStream(ctx, c, resp.Body)
-	if o := deploymentOptions(d); o != nil && o.Guardrail != nil && o.Guardrail.HoldStream {
-		s.hold = true
-	}
+	g := deploymentOptions(d).Guardrail // deploymentOptions is never nil
+	s.hold = g != nil && g.HoldStream
 	return s, nil
 }
 

@@ -14,6 +14,14 @@ func heldStreamOf(t *testing.T, msgs []wireMessage) *stream {
 	return s
 }
 
+// deliversAfterEnd reads s until Next reports false, without closing it,
+// and reports whether Next then delivers a chunk still.
+func deliversAfterEnd(s *stream) bool {
+	for s.Next() {
+	}
+	return s.Next()
+}
+
 // TestHoldStreamMakesAStreamedBlockAnError: ConverseStream sends a
 // guardrail's blocked-input message as text before the stop reason and
 // trace that say it was a block. Held, the stream reports the
@@ -32,6 +40,9 @@ func TestHoldStreamMakesAStreamedBlockAnError(t *testing.T) {
 				t.Errorf("%d chunks before the error; want none", n)
 			}
 			wantBlocked(t, "held ConverseStream", err)
+			if deliversAfterEnd(heldStreamOf(t, msgs)) {
+				t.Error("Next after the blocked-prompt error delivered a held chunk")
+			}
 
 			// Without holding, the text was delivered: a filtered stream.
 			_, _, _, finish, _, n, err := drainStream(streamOf(context.Background(), encodeMessages(t, msgs)))
@@ -67,6 +78,11 @@ func TestHoldStreamMakesAStreamedBlockAnError(t *testing.T) {
 		_, _, _, _, _, n, err := drainStream(s)
 		if n != 0 || err == nil {
 			t.Errorf("%d chunks, err %v; want an error before any chunk", n, err)
+		}
+		s = streamOf(context.Background(), body[:len(body)-3])
+		s.hold = true
+		if deliversAfterEnd(s) {
+			t.Error("Next after the cut delivered a held chunk")
 		}
 	})
 }

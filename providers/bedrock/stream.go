@@ -122,12 +122,14 @@ func newStream(ctx context.Context, c *call, body io.ReadCloser) *stream {
 
 // Next implements llmrouter.ChunkStream.
 func (s *stream) Next() bool {
-	if len(s.queue) > 0 && !s.closed { // held chunks, delivered once the message ended
-		s.cur, s.queue[0] = s.queue[0], llmrouter.Chunk{}
-		s.queue = s.queue[1:]
+	if s.closed || s.err != nil {
+		return false // held chunks included: a blocked prompt's text stays unseen
+	}
+	if len(s.queue) > 0 { // held chunks, delivered once the message ended
+		s.pop()
 		return true
 	}
-	if s.closed || s.done || s.err != nil {
+	if s.done {
 		return false
 	}
 	for {
@@ -326,13 +328,18 @@ func (s *stream) deliver(ok bool) bool {
 	if s.hold {
 		s.hold = false
 		s.queue = append(s.queue, s.cur)
-		s.cur, s.queue[0] = s.queue[0], llmrouter.Chunk{}
-		s.queue = s.queue[1:]
+		s.pop()
 	}
 	if !s.done || s.cur.Text != "" || len(s.cur.ToolCalls) > 0 || s.cur.Reasoning != "" || s.cur.ReasoningBlock != nil {
 		s.sent = true
 	}
 	return true
+}
+
+// pop makes the first held chunk s.cur.
+func (s *stream) pop() {
+	s.cur, s.queue[0] = s.queue[0], llmrouter.Chunk{}
+	s.queue = s.queue[1:]
 }
 
 // finish makes s.cur the last chunk: the finish reason and the usage. A

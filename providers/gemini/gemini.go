@@ -133,8 +133,8 @@ func (p *Provider) post(ctx context.Context, d *llmrouter.Deployment, u string, 
 		return nil, p.fill(&llmrouter.ProviderError{Kind: llmrouter.KindBadRequest, Message: err.Error(), Err: err}, d)
 	}
 	p.setHeaders(hreq.Header, stream)
-	if perr := p.authorize(ctx, d, hreq.Header); perr != nil {
-		return nil, perr
+	if perr := p.tokens.Authorize(ctx, hreq.Header, "Authorization", "Bearer "); perr != nil {
+		return nil, p.fill(perr, d)
 	}
 	resp, err := p.client.Do(hreq)
 	if err != nil {

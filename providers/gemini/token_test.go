@@ -2,9 +2,7 @@ package gemini
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,44 +10,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/llmrouter/llmrouter"
-	"github.com/llmrouter/llmrouter/providers/providertest"
+	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/wire/wiretest"
 )
 
 // TestTokenSource: each request carries the source's current token as a
 // bearer token and no API key; the token stays out of errors; a failing
 // source fails the call with KindAuth and sends nothing.
 func TestTokenSource(t *testing.T) {
-	var n atomic.Int32
-	src := func(context.Context) (string, time.Time, error) {
-		i := n.Add(1)
-		if i == 3 {
-			return "", time.Time{}, errors.New("metadata server unavailable")
-		}
-		return "ya29.oauth-token-" + string(rune('0'+i)) + "-0123456789", time.Now().Add(-time.Second), nil // already expiring: fetched each call
+	reject := wiretest.Answer{Status: 401, ContentType: "application/json", Render: func(tok string) string {
+		return `{"error":{"code":401,"message":"Request had invalid authentication credentials: ` + tok + `","status":"UNAUTHENTICATED"}}`
+	}}
+	sent := wiretest.CheckTokenSource(t, "Authorization", "Bearer ", reject, func(h http.HandlerFunc, src wire.TokenSource) (llmrouter.Provider, *llmrouter.Deployment) {
+		p := newTestProvider(t, h, WithTokenSource(src))
+		return p, deployment(p, "gemini-2.5-flash")
+	})
+	for i, h := range sent {
+		assert.Empty(t, h.Get("X-Goog-Api-Key"), "request %d: no API key beside the token", i+1)
 	}
-	var seen, keys []string
-	p := newTestProvider(t, func(w http.ResponseWriter, r *http.Request) {
-		seen = append(seen, r.Header.Get("Authorization"))
-		keys = append(keys, r.Header.Get("X-Goog-Api-Key"))
-		writeJSON(w, 401, `{"error":{"code":401,"message":"Request had invalid authentication credentials: `+
-			r.Header.Get("Authorization")[7:]+`","status":"UNAUTHENTICATED"}}`)
-	}, WithTokenSource(src))
-	d := deployment(p, "gemini-2.5-flash")
-
-	_, err := p.Chat(context.Background(), d, providertest.Request(providertest.Text))
-	var pe *llmrouter.ProviderError
-	require.ErrorAs(t, err, &pe)
-	assert.Equal(t, llmrouter.KindAuth, pe.Kind)
-	assert.NotContains(t, pe.Error(), "ya29.oauth-token-1", "the token is kept out of errors")
-	_, _ = p.Chat(context.Background(), d, providertest.Request(providertest.Text))
-	assert.Equal(t, []string{"Bearer ya29.oauth-token-1-0123456789", "Bearer ya29.oauth-token-2-0123456789"}, seen)
-	assert.Equal(t, []string{"", ""}, keys, "no API key beside the token")
-
-	_, err = p.Chat(context.Background(), d, providertest.Request(providertest.Text))
-	require.ErrorAs(t, err, &pe)
-	assert.Equal(t, llmrouter.KindAuth, pe.Kind)
-	assert.Contains(t, pe.Message, "token source: metadata server unavailable")
-	assert.Len(t, seen, 2, "nothing sent without a token")
 }
 
 // TestTokenSourceEmbed: embeddings take the token too.

@@ -106,8 +106,8 @@ func (p *Provider) send(ctx context.Context, d *llmrouter.Deployment, req *llmro
 	for _, h := range hs {
 		hreq.Header[h.key] = h.val
 	}
-	if pe := p.authorize(ctx, d, hreq.Header); pe != nil {
-		return nil, pe
+	if pe := p.tokens.Authorize(ctx, hreq.Header, "Authorization", "Bearer "); pe != nil {
+		return nil, p.fail(d, pe)
 	}
 	resp, err := p.client.Do(hreq)
 	if err != nil {

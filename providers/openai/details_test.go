@@ -86,15 +86,9 @@ func TestOpenRouterReasoningDetailsStream(t *testing.T) {
 	assert.Equal(t, 32, resp.Usage.ReasoningTokens)
 
 	// Replayed, the assembled entries go back as they are.
-	var body []byte
-	pr, _ := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-		body, _ = io.ReadAll(r.Body)
-		serveJSON(200, string(readFixture(t, "response_text.json")))(w, r)
-	}, OpenRouter())
 	req := simpleRequest()
 	req.Messages = append(req.Messages, resp.Message(), llmrouter.User("And tomorrow?"))
-	_, err = pr.Chat(ctx10s(t), testDeployment(pr), req)
-	require.NoError(t, err)
+	body := captureRequest(t, false, testDeployment, req, OpenRouter()).body
 	assert.Contains(t, string(body), `"reasoning_details":[`+resp.ReasoningBlocks[0].Raw+","+resp.ReasoningBlocks[1].Raw+"]")
 }
 
@@ -118,18 +112,12 @@ func TestOpenRouterDetailsPieces(t *testing.T) {
 
 // A block built by hand (no Raw) goes back as the entry its fields say.
 func TestOpenRouterDetailsWithoutRaw(t *testing.T) {
-	var body []byte
-	p, _ := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-		body, _ = io.ReadAll(r.Body)
-		serveJSON(200, string(readFixture(t, "response_text.json")))(w, r)
-	}, OpenRouter())
 	req := simpleRequest()
 	req.Messages = append(req.Messages, llmrouter.Message{Role: llmrouter.RoleAssistant, Content: []llmrouter.Part{llmrouter.TextPart("Hi")},
 		Reasoning: []llmrouter.ReasoningBlock{
 			{Provider: "openrouter", Text: "t", Signature: "s"},
 			{Provider: "openrouter", Redacted: "r", Raw: "not json"},
 		}}, llmrouter.User("again"))
-	_, err := p.Chat(ctx10s(t), testDeployment(p), req)
-	require.NoError(t, err)
+	body := captureRequest(t, false, testDeployment, req, OpenRouter()).body
 	assert.Contains(t, string(body), `"reasoning_details":[{"type":"reasoning.text","text":"t","signature":"s"},{"type":"reasoning.encrypted","data":"r"}]`)
 }

@@ -80,8 +80,8 @@ func (p *Provider) embedBatch(ctx context.Context, d *llmrouter.Deployment, req 
 	for _, h := range p.headers {
 		hreq.Header[h.key] = h.val
 	}
-	if pe := p.authorize(ctx, d, hreq.Header); pe != nil {
-		return pe
+	if pe := p.tokens.Authorize(ctx, hreq.Header, "Authorization", "Bearer "); pe != nil {
+		return p.fail(d, pe)
 	}
 	resp, err := p.client.Do(hreq)
 	if err != nil {

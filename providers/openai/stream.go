@@ -42,19 +42,17 @@ func (p *Provider) openStream(ctx context.Context, d *llmrouter.Deployment, resp
 		return p.jsonStream(ctx, d, resp, w)
 	}
 	putWork(w)
-	return &stream{
+	s := &stream{
 		p: p, ctx: ctx, dep: d.Name, resp: resp,
 		r:      sse.Get(resp.Body),
 		rl:     parseRateLimit(resp.Header),
 		served: p.servedBy(resp.Header),
 		bound:  p.dialect == dialectDeepSeek,
-		details: func() *detailParts {
-			if p.dialect == dialectOpenRouter {
-				return &detailParts{}
-			}
-			return nil
-		}(),
-	}, nil
+	}
+	if p.dialect == dialectOpenRouter {
+		s.details = &detailParts{}
+	}
+	return s, nil
 }
 
 // isJSON reports whether the response is application/json (not an event

@@ -2,10 +2,8 @@ package openai
 
 import (
 	"context"
-	"net/http"
 	"time"
 
-	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -27,20 +25,4 @@ func (p *Provider) sec() *wire.Secrets {
 		return p.tokens.Secrets()
 	}
 	return &p.secrets
-}
-
-// authorize sets the bearer token of the token source, if there is one.
-func (p *Provider) authorize(ctx context.Context, d *llmrouter.Deployment, h http.Header) *llmrouter.ProviderError {
-	if p.tokens == nil {
-		return nil
-	}
-	tok, err := p.tokens.Token(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return p.transportError(ctx, d, ctx.Err())
-		}
-		return p.fail(d, &llmrouter.ProviderError{Kind: llmrouter.KindAuth, Code: "credentials", Message: "token source: " + err.Error()})
-	}
-	h["Authorization"] = []string{"Bearer " + tok}
-	return nil
 }
