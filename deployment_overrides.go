@@ -81,7 +81,7 @@ func validateRetriesPerKind(p RetryPolicy) error {
 	for k, n := range p.RetriesPerKind {
 		f := "Retry.RetriesPerKind[" + k.String() + "]"
 		switch {
-		case int(k) >= len(kindNames) || k == KindUnknown:
+		case !k.classified():
 			return &ConfigError{f, "not a kind a provider reports" + kindList()}
 		case k == KindCanceled:
 			return &ConfigError{f, "a canceled request is never retried"}

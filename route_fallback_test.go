@@ -201,33 +201,37 @@ func TestDeploymentBreakerFailures(t *testing.T) {
 
 func TestRouteFallbackValidation(t *testing.T) {
 	p := fake.New("p")
+	route := func(rt llmrouter.Route) llmrouter.Option { return llmrouter.WithRoute("chat", rt) }
+	perKind := func(k llmrouter.Kind, n int) llmrouter.Option {
+		return llmrouter.WithRetry(llmrouter.RetryPolicy{RetriesPerKind: map[llmrouter.Kind]int{k: n}})
+	}
+	totalTimeout := dep("c", p)
+	totalTimeout.Timeouts.Total = time.Second
 	cases := []struct {
 		name  string
-		route llmrouter.Route
+		opt   llmrouter.Option
 		field string
 	}{
-		{"unknown", llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"nope"}}, `Routes["chat"].Fallback[0]`},
-		{"itself", llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"chat"}}, `Routes["chat"].Fallback[0]`},
-		{"twice", llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"b", "b"}}, `Routes["chat"].Fallback[1]`},
-		{"canceled", llmrouter.Route{Tiers: [][]string{{"a"}}, FallbackOn: map[llmrouter.Kind][]string{llmrouter.KindCanceled: {"b"}}}, `Routes["chat"].FallbackOn[canceled]`},
+		{"unknown", route(llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"nope"}}), `Routes["chat"].Fallback[0]`},
+		{"itself", route(llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"chat"}}), `Routes["chat"].Fallback[0]`},
+		{"twice", route(llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"b", "b"}}), `Routes["chat"].Fallback[1]`},
+		{"canceled", route(llmrouter.Route{Tiers: [][]string{{"a"}}, FallbackOn: map[llmrouter.Kind][]string{llmrouter.KindCanceled: {"b"}}}), `Routes["chat"].FallbackOn[canceled]`},
+		{"unknown kind", route(llmrouter.Route{Tiers: [][]string{{"a"}}, FallbackOn: map[llmrouter.Kind][]string{llmrouter.KindUnknown: {"b"}}}), `Routes["chat"].FallbackOn[unknown]`},
+		{"kind past the last", route(llmrouter.Route{Tiers: [][]string{{"a"}}, FallbackOn: map[llmrouter.Kind][]string{99: {"b"}}}), `Routes["chat"].FallbackOn[kind(99)]`},
+		{"deployment total timeout", llmrouter.WithDeployments(totalTimeout), "Deployments[2].Timeouts.Total"},
+		{"negative retries", perKind(llmrouter.KindServer, -1), "Retry.RetriesPerKind[server]"},
+		{"retries of an unknown kind", perKind(llmrouter.KindUnknown, 1), "Retry.RetriesPerKind[unknown]"},
+		{"retries of a kind past the last", perKind(99, 1), "Retry.RetriesPerKind[kind(99)]"},
+		{"retries of cancellations", perKind(llmrouter.KindCanceled, 1), "Retry.RetriesPerKind[canceled]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p), dep("b", p)), llmrouter.WithRoute("chat", tc.route))
+			_, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p), dep("b", p)), tc.opt)
 			var ce *llmrouter.ConfigError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tc.field, ce.Field)
 		})
 	}
-	bad := dep("a", p)
-	bad.Timeouts.Total = time.Second
-	_, err := llmrouter.New(llmrouter.WithDeployments(bad))
-	var ce *llmrouter.ConfigError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "Deployments[0].Timeouts.Total", ce.Field)
-	_, err = llmrouter.New(llmrouter.WithDeployments(dep("a", p)), llmrouter.WithRetry(llmrouter.RetryPolicy{RetriesPerKind: map[llmrouter.Kind]int{llmrouter.KindServer: -1}}))
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "Retry.RetriesPerKind[server]", ce.Field)
 }
 
 func TestRetryPolicyZeroCoversEveryField(t *testing.T) {
