@@ -55,7 +55,8 @@ func (r *generation) plan(req *Request, stream bool) (*RoutePlan, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	if r.routes[req.Model] == nil {
+	rt := r.routes[req.Model]
+	if rt == nil {
 		return nil, unknownRoute("Model", req.Model)
 	}
 	for i, name := range req.Fallback {
@@ -64,7 +65,7 @@ func (r *generation) plan(req *Request, stream bool) (*RoutePlan, error) {
 		}
 	}
 	in, out := r.estimateTokens(req)
-	return r.planNeeds(req, req.needs(stream), in, out)
+	return r.planNeeds(rt, req, req.needs(stream), in, out), nil
 }
 
 // PlanRecord plans again the request a lineage record describes, as Plan
@@ -105,11 +106,15 @@ func (r *Router) PlanRecord(rec *Record) (*RoutePlan, error) {
 	req := &Request{Model: rec.Route, Tenant: rec.Tenant, User: rec.User, Labels: rec.Labels, MaxOutputTokens: int(rec.MaxOutputTokens),
 		recorded: &recordedContent{all: needs, inputTokens: rec.Prompt.Tokens}}
 	g := r.serve(req)
+	rt := g.routes[rec.Route]
+	if rt == nil {
+		return nil, unknownRoute("Record.Route", rec.Route)
+	}
 	out := req.MaxOutputTokens
 	if out == 0 && !rec.Embed {
 		out = g.estimates.DefaultOutput
 	}
-	return g.planNeeds(req, needs, rec.Prompt.Tokens, out)
+	return g.planNeeds(rt, req, needs, rec.Prompt.Tokens, out), nil
 }
 
 // recordedContent is what a lineage record keeps of a request's content,
@@ -133,12 +138,8 @@ func unknownRoute(field, name string) *RequestError {
 }
 
 // planNeeds plans req, which needs needs and is estimated at in tokens in
-// and out tokens out, on its route.
-func (r *generation) planNeeds(req *Request, needs Capabilities, in, out int) (*RoutePlan, error) {
-	rt := r.routes[req.Model]
-	if rt == nil {
-		return nil, unknownRoute("Record.Route", req.Model)
-	}
+// and out tokens out, on its route rt.
+func (r *generation) planNeeds(rt *route, req *Request, needs Capabilities, in, out int) *RoutePlan {
 	c := &call{}
 	c.r, c.req, c.needs = r, req, needs
 	if r.tenantPolicies != nil {
@@ -163,5 +164,5 @@ func (r *generation) planNeeds(req *Request, needs Capabilities, in, out int) (*
 		}
 		plan.Candidates = append(plan.Candidates, cr)
 	}
-	return plan, nil
+	return plan
 }
