@@ -139,6 +139,10 @@ func TestInvalidOverridesAreRequestErrorsWithNothingSent(t *testing.T) {
 	assert.Zero(t, p.CallCount(), "nothing sent")
 }
 
+// fallbackRetry is fastRetry with room for the attempts of a route and
+// its fallbacks.
+var fallbackRetry = llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 50 * time.Millisecond})
+
 func TestFallbackRouteAnswersWhenTheRouteFails(t *testing.T) {
 	bad := fake.New("bad", fake.WithDefault(fake.ServerError()))
 	good := fake.New("good", fake.WithDefault(fake.Reply("from the fallback")))
@@ -147,7 +151,7 @@ func TestFallbackRouteAnswersWhenTheRouteFails(t *testing.T) {
 		llmrouter.WithDeployments(dep("a1", bad), dep("a2", bad), dep("b1", good), dep("c1", good)),
 		llmrouter.WithRoute("main", llmrouter.Route{Tiers: [][]string{{"a1", "a2"}}}),
 		llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}}}),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 50 * time.Millisecond}),
+		fallbackRetry,
 		llmrouter.WithQuota(llmrouter.NewMemoryQuotaStore(), llmrouter.PerTenant(llmrouter.RPM(1))),
 		llmrouter.WithClock(newClock().Now), // one quota window for both requests
 		llmrouter.WithLineage(sink),
@@ -192,7 +196,7 @@ func TestFallbackRespectsPolicies(t *testing.T) {
 		llmrouter.WithDeployments(dep("a1", bad), dep("b1", good), dep("b2", other), dep("b3", bad)),
 		llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}, {"b3"}, {"b2"}}}),
 		llmrouter.WithPolicies(llmrouter.DenyProviders("bad")),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 50 * time.Millisecond}),
+		fallbackRetry,
 		llmrouter.WithLineage(sink),
 	)
 	require.NoError(t, err)
@@ -212,7 +216,7 @@ func TestFallbackRespectsPolicies(t *testing.T) {
 		llmrouter.WithDeployments(dep("a1", bad), dep("b1", good), dep("b2", other), dep("b3", fake.New("denied"))),
 		llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}, {"b3"}, {"b2"}}}),
 		llmrouter.WithPolicies(llmrouter.DenyProviders("denied")),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 50 * time.Millisecond}),
+		fallbackRetry,
 		llmrouter.WithLineage(sink),
 	)
 	require.NoError(t, err)

@@ -143,38 +143,41 @@ func TestRetriesPerKind(t *testing.T) {
 }
 
 func TestDeploymentTimeoutsOverTheRouters(t *testing.T) {
-	slow := fake.New("slow", fake.WithDefault(fake.Hang()))
-	up := fake.New("up")
-	a := dep("a", slow)
-	a.Timeouts = llmrouter.Timeouts{Attempt: 20 * time.Millisecond}
-	r, err := llmrouter.New(llmrouter.WithDeployments(a, dep("b", up)),
-		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}, {"b"}}}),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{AttemptsPerDeployment: 1}))
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	resp, err := r.Chat(ctx, hello("chat"))
-	require.NoError(t, err, "the deployment's own attempt timeout fails it over; the router has none")
-	assert.Equal(t, "b", resp.Deployment)
-}
-
-func TestDeploymentStreamTimeout(t *testing.T) {
-	slow := fake.New("slow", fake.WithDefault(fake.Hang()))
-	up := fake.New("up")
-	a := dep("a", slow)
-	a.Timeouts = llmrouter.Timeouts{FirstToken: 20 * time.Millisecond}
-	r, err := llmrouter.New(llmrouter.WithDeployments(a, dep("b", up)),
-		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}, {"b"}}}),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{AttemptsPerDeployment: 1}))
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := r.ChatStream(ctx, hello("chat"))
-	require.NoError(t, err)
-	assert.Equal(t, "b", s.Deployment())
-	for s.Next() {
+	// The deployment's own attempt (or first-token) timeout fails it over;
+	// the router has none.
+	for _, tc := range []struct {
+		name     string
+		timeouts llmrouter.Timeouts
+		stream   bool
+	}{
+		{"attempt", llmrouter.Timeouts{Attempt: 20 * time.Millisecond}, false},
+		{"first token of a stream", llmrouter.Timeouts{FirstToken: 20 * time.Millisecond}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			slow := fake.New("slow", fake.WithDefault(fake.Hang()))
+			up := fake.New("up")
+			a := dep("a", slow)
+			a.Timeouts = tc.timeouts
+			r, err := llmrouter.New(llmrouter.WithDeployments(a, dep("b", up)),
+				llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}, {"b"}}}),
+				llmrouter.WithRetry(llmrouter.RetryPolicy{AttemptsPerDeployment: 1}))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if !tc.stream {
+				resp, err := r.Chat(ctx, hello("chat"))
+				require.NoError(t, err, "the deployment's own attempt timeout fails it over; the router has none")
+				assert.Equal(t, "b", resp.Deployment)
+				return
+			}
+			s, err := r.ChatStream(ctx, hello("chat"))
+			require.NoError(t, err)
+			assert.Equal(t, "b", s.Deployment())
+			for s.Next() {
+			}
+			require.NoError(t, s.Close())
+		})
 	}
-	require.NoError(t, s.Close())
 }
 
 func TestDeploymentBreakerFailures(t *testing.T) {
