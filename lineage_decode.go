@@ -53,12 +53,8 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 
 // decodeError turns an encoding/json error into a *RecordDecodeError.
 func decodeError(err error) error {
-	var rde *RecordDecodeError
 	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &rde):
-		return rde
-	case errors.As(err, &te) && te.Field != "":
+	if errors.As(err, &te) && te.Field != "" {
 		return &RecordDecodeError{Field: te.Field, Reason: "want " + jsonKind(te.Type.Kind().String()) + ", got " + te.Value}
 	}
 	return &RecordDecodeError{Reason: strings.TrimPrefix(err.Error(), "json: ")}
