@@ -192,34 +192,33 @@ func TestFallbackRespectsPolicies(t *testing.T) {
 	noB1 := llmrouter.Policy{Name: "no-b1", Check: func(_ *llmrouter.Request, d *llmrouter.Deployment) (bool, string) {
 		return d.Name != "b1", "b1 is off limits"
 	}}
-	r, err := llmrouter.New(
-		llmrouter.WithDeployments(dep("a1", bad), dep("b1", good), dep("b2", other), dep("b3", bad)),
-		llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}, {"b3"}, {"b2"}}}),
-		llmrouter.WithPolicies(llmrouter.DenyProviders("bad")),
-		fallbackRetry,
-		llmrouter.WithLineage(sink),
-	)
-	require.NoError(t, err)
+	// newRouter routes "backup" over b1, b3 and b2, denying the provider
+	// named denied.
+	newRouter := func(b3 llmrouter.Provider, denied string) *llmrouter.Router {
+		r, err := llmrouter.New(
+			llmrouter.WithDeployments(dep("a1", bad), dep("b1", good), dep("b2", other), dep("b3", b3)),
+			llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}, {"b3"}, {"b2"}}}),
+			llmrouter.WithPolicies(llmrouter.DenyProviders(denied)),
+			fallbackRetry,
+			llmrouter.WithLineage(sink),
+		)
+		require.NoError(t, err)
+		return r
+	}
+	r := newRouter(bad, "bad")
 
 	// a1 is denied: the request's own route is refused by policy, which
 	// is not a case for the fallback.
 	req := hello("a1")
 	req.Fallback = []string{"backup"}
-	_, err = r.Chat(context.Background(), req)
+	_, err := r.Chat(context.Background(), req)
 	require.ErrorIs(t, err, llmrouter.ErrPolicyDenied)
 	assert.Zero(t, good.CallCount()+other.CallCount())
 	sink.records = nil
 
 	// With a1 allowed and failing, the fallback runs every policy: the
 	// router's (b3 is on a denied provider) and the request's (b1).
-	r2, err := llmrouter.New(
-		llmrouter.WithDeployments(dep("a1", bad), dep("b1", good), dep("b2", other), dep("b3", fake.New("denied"))),
-		llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}, {"b3"}, {"b2"}}}),
-		llmrouter.WithPolicies(llmrouter.DenyProviders("denied")),
-		fallbackRetry,
-		llmrouter.WithLineage(sink),
-	)
-	require.NoError(t, err)
+	r2 := newRouter(fake.New("denied"), "denied")
 	req = hello("a1")
 	req.Fallback = []string{"backup"}
 	req.Policies = []llmrouter.Policy{noB1}
