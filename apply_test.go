@@ -199,6 +199,8 @@ func TestCanarySplitsStickyByTenantThenPromotes(t *testing.T) {
 	require.Equal(t, 0.25, share)
 	_, err = r.Apply(llmrouter.WithConfig(reloadConfig(3, ps)))
 	require.ErrorIs(t, err, llmrouter.ErrCanaryRunning)
+	_, err = r.Rollback(v1.ID)
+	require.ErrorIs(t, err, llmrouter.ErrCanaryRunning)
 
 	const tenants = 2000
 	byTenant := map[string]string{}
