@@ -135,6 +135,7 @@ func TestInvalidOverridesAreRequestErrorsWithNothingSent(t *testing.T) {
 		s, err := r.ChatStream(context.Background(), req)
 		assert.Nil(t, s)
 		require.True(t, errors.As(err, &re), "%s (stream): %v", tc.field, err)
+		assert.Equal(t, tc.field, re.Field, "stream")
 	}
 	assert.Zero(t, p.CallCount(), "nothing sent")
 }
