@@ -13,8 +13,9 @@ import (
 // Versions and Rollback, the serving one included.
 const KeepVersions = 8
 
-// ErrCanaryRunning is returned by Apply, Canary and Rollback while a canary
-// runs: Promote or AbortCanary it first.
+// ErrCanaryRunning is returned by Apply and Rollback while a canary runs:
+// Promote or AbortCanary it first. (A second Canary replaces the running
+// one's candidate.)
 var ErrCanaryRunning = errors.New("llmrouter: a canary is running; promote or abort it first")
 
 // ErrNoCanary is returned by Promote and AbortCanary when no canary runs.
@@ -184,7 +185,8 @@ func (r *Router) Versions() []ConfigVersion {
 
 // Rollback applies the kept version whose ID is id again (see Apply: live
 // state carries over as for any configuration). It returns the new
-// version, with the same ID; an unknown id is an error naming it.
+// version, with the same ID; an unknown id is an error naming it. It
+// returns ErrCanaryRunning during a canary.
 func (r *Router) Rollback(id string) (ConfigVersion, error) {
 	r.versions.mu.Lock()
 	defer r.versions.mu.Unlock()

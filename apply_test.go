@@ -2,7 +2,6 @@ package llmrouter_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -13,6 +12,8 @@ import (
 	"github.com/llmrouter/llmrouter"
 	"github.com/llmrouter/llmrouter/providers/fake"
 	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // reloadConfig is a data configuration over three fake providers: route
@@ -50,13 +51,13 @@ func TestApplySwapsVersionAndCarriesBreakers(t *testing.T) {
 		_, err := r.Chat(context.Background(), hello("broken"))
 		require.Error(t, err)
 	}
-	require.True(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen))
+	require.Equal(t, llmrouter.BreakerOpen, statsOf(r, "broken").Breaker)
 
 	v2, err := r.Apply(llmrouter.WithConfig(reloadConfig(2, ps)), llmrouter.WithBreaker(llmrouter.BreakerPolicy{ConsecutiveFailures: 2}))
 	require.NoError(t, err)
 	require.NotEqual(t, v1.ID, v2.ID, "a price change is a new version")
 	require.Equal(t, v2, r.ConfigVersion())
-	require.True(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen), "a deployment open before a reload is open after it")
+	require.Equal(t, llmrouter.BreakerOpen, statsOf(r, "broken").Breaker, "a deployment open before a reload is open after it")
 
 	_, err = r.Chat(context.Background(), hello("chat"))
 	require.NoError(t, err)
@@ -71,7 +72,7 @@ func TestApplySwapsVersionAndCarriesBreakers(t *testing.T) {
 	// A new breaker policy gives fresh breakers.
 	_, err = r.Apply(llmrouter.WithConfig(reloadConfig(2, ps)), llmrouter.WithBreaker(llmrouter.BreakerPolicy{ConsecutiveFailures: 3}))
 	require.NoError(t, err)
-	require.False(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen))
+	require.Equal(t, llmrouter.BreakerClosed, statsOf(r, "broken").Breaker)
 }
 
 func statsOf(r *llmrouter.Router, name string) llmrouter.DeploymentStats {
@@ -95,11 +96,15 @@ func TestApplyRefusesInvalidAndKeepsServing(t *testing.T) {
 	_, err = r.Chat(context.Background(), hello("chat"))
 	require.NoError(t, err)
 
-	for _, opt := range []llmrouter.Option{
-		llmrouter.WithLineage(&recorder{}), llmrouter.WithClock(time.Now), llmrouter.WithContentCapture(true),
+	for field, opt := range map[string]llmrouter.Option{
+		"Lineage": llmrouter.WithLineage(&recorder{}), "Clock": llmrouter.WithClock(time.Now),
+		"ContentCapture": llmrouter.WithContentCapture(true), "TracerProvider": llmrouter.WithTracerProvider(noop.NewTracerProvider()),
+		"MeterProvider": llmrouter.WithMeterProvider(sdkmetric.NewMeterProvider()), "StatsDecay": llmrouter.WithStatsDecay(time.Minute),
+		"SharedCooldowns": llmrouter.WithSharedCooldowns(&board{}),
 	} {
 		_, err = r.Apply(llmrouter.WithConfig(reloadConfig(1, ps)), opt)
 		require.ErrorAs(t, err, &ce, "options only New takes are refused")
+		require.Equal(t, field, ce.Field)
 	}
 	require.Equal(t, v1, r.ConfigVersion())
 }
@@ -194,6 +199,8 @@ func TestCanarySplitsStickyByTenantThenPromotes(t *testing.T) {
 	require.Equal(t, 0.25, share)
 	_, err = r.Apply(llmrouter.WithConfig(reloadConfig(3, ps)))
 	require.ErrorIs(t, err, llmrouter.ErrCanaryRunning)
+	_, err = r.Rollback(v1.ID)
+	require.ErrorIs(t, err, llmrouter.ErrCanaryRunning)
 
 	const tenants = 2000
 	byTenant := map[string]string{}
@@ -286,7 +293,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	for range 2 {
 		_, _ = r.Chat(context.Background(), hello("broken"))
 	}
-	require.True(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen))
+	require.Equal(t, llmrouter.BreakerOpen, statsOf(r, "broken").Breaker)
 	records.Store(0)
 	bad.Store(0)
 
@@ -329,11 +336,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	require.Zero(t, failed.Load(), "no request fails because of a swap")
 	require.EqualValues(t, requests, records.Load(), "one record per request")
 	require.Zero(t, bad.Load(), "every record carries an applied version and succeeded")
-	require.True(t, (statsOf(r, "broken").Breaker == llmrouter.BreakerOpen), "the breaker stayed open across 80 reloads")
+	require.Equal(t, llmrouter.BreakerOpen, statsOf(r, "broken").Breaker, "the breaker stayed open across 80 reloads")
 	fmt.Printf("reload-under-load: requests=%d applies=100 refused=%d records=%d failed=%d\n", requests, refused, records.Load(), failed.Load())
 }
-
-var _ = errors.New
 
 // TestStreamsFinishOnTheVersionTheyStarted: a stream opened before a
 // reload reads to its end on its version, and its record names it.

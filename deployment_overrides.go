@@ -29,18 +29,10 @@ func (c *call) overriddenTimeouts(d *deployment) Timeouts {
 
 // overTimeouts replaces every field of t that o sets.
 func overTimeouts(t, o *Timeouts) {
-	if o.Total > 0 {
-		t.Total = o.Total
-	}
-	if o.Attempt > 0 {
-		t.Attempt = o.Attempt
-	}
-	if o.FirstToken > 0 {
-		t.FirstToken = o.FirstToken
-	}
-	if o.Idle > 0 {
-		t.Idle = o.Idle
-	}
+	override(&t.Total, o.Total)
+	override(&t.Attempt, o.Attempt)
+	override(&t.FirstToken, o.FirstToken)
+	override(&t.Idle, o.Idle)
 }
 
 // validateTimeouts checks a set of timeouts: none negative, none under a
@@ -89,7 +81,7 @@ func validateRetriesPerKind(p RetryPolicy) error {
 	for k, n := range p.RetriesPerKind {
 		f := "Retry.RetriesPerKind[" + k.String() + "]"
 		switch {
-		case int(k) >= len(kindNames) || k == KindUnknown:
+		case !k.classified():
 			return &ConfigError{f, "not a kind a provider reports" + kindList()}
 		case k == KindCanceled:
 			return &ConfigError{f, "a canceled request is never retried"}

@@ -105,6 +105,11 @@ func (k Kind) String() string {
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
+// classified reports whether k is a kind a failure is classified as: a
+// named kind other than KindUnknown (settings keyed by kind accept only
+// these).
+func (k Kind) classified() bool { return k != KindUnknown && int(k) < len(kindNames) }
+
 // DefaultClass is the class of a failure of kind k when its adapter does not
 // say otherwise: server, timeout, transport and rate-limit failures are
 // retried; content-policy, bad-request and cancelled ones stop; the rest

@@ -34,13 +34,12 @@ func (c *call) fallBack(list []string) bool {
 	before := c.rec.Candidates
 	c.rt = rt
 	c.rec.Candidates = append(c.rec.Candidates, rt.candidates...)
-	n := len(rt.members)
-	if n <= len(c.triesBuf) {
+	if n := len(rt.members); n <= len(c.triesBuf) {
 		c.tries, c.hold = c.triesBuf[:n], c.holdBuf[:n]
 		clear(c.tries)
 		clear(c.hold)
 	} else {
-		c.tries, c.hold = make([]uint8, n), make([]int64, n)
+		c.growTries(n)
 	}
 	c.waits = 0
 	allowed := 0

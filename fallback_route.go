@@ -131,7 +131,7 @@ func validateRouteFallbacks(routes []namedRoute, deployments, routeNames map[str
 		}
 		for _, k := range slices.Sorted(maps.Keys(nr.route.FallbackOn)) {
 			ff := f + ".FallbackOn[" + k.String() + "]"
-			if int(k) >= len(kindNames) || k == KindUnknown || k == KindCanceled {
+			if !k.classified() || k == KindCanceled {
 				return &ConfigError{ff, "not a kind a failure may move on for" + kindList()}
 			}
 			if err := checkFallbackList(ff, nr.name, nr.route.FallbackOn[k], deployments, routeNames); err != nil {

@@ -185,10 +185,7 @@ func (c *call) attemptHedged(i int) (resp *Response, at int, pe *ProviderError, 
 	if pe == nil {
 		return resp, second.i, nil, nil
 	}
-	if err := c.failed(first.i, pe1); err != nil {
-		return nil, second.i, pe, err
-	}
-	return nil, second.i, pe, nil
+	return nil, second.i, pe, c.failed(first.i, pe1)
 }
 
 // pickHedge takes a call slot (in c.held) on the candidate a failover
@@ -211,14 +208,22 @@ func (c *call) pickHedge() (int, bool) {
 	return j, true
 }
 
-// landHedge lands f, whose slot is in c.held for the second attempt and
-// in the spare slot for the first.
-func (c *call) landHedge(h *chatHedge, f *chatFlight, lost *ProviderError) (*Response, *ProviderError) {
-	if f != &h.a {
-		return c.landChat(f, lost)
+// landHedge lands f (see landWith).
+func (c *call) landHedge(h *chatHedge, f *chatFlight, lost *ProviderError) (resp *Response, pe *ProviderError) {
+	c.landWith(&h.hedgeState, f == &h.a, func() { resp, pe = c.landChat(f, lost) })
+	return resp, pe
+}
+
+// landWith runs land, which lands one of a hedged request's attempts and
+// releases the slot in c.held, with that attempt's slot there: the second
+// attempt's is there already, the first's waits in the spare, which is
+// empty afterwards.
+func (c *call) landWith(h *hedgeState, first bool, land func()) {
+	if !first {
+		land()
+		return
 	}
 	c.held, h.spare = h.spare, c.held
-	resp, pe := c.landChat(f, lost)
+	land()
 	c.held, h.spare = h.spare, slot{}
-	return resp, pe
 }

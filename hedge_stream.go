@@ -93,7 +93,7 @@ func (c *call) openHedged(s *streamState, i int) (win *streamState, at int, pe *
 	}
 	running--
 	if !hedged {
-		c.held, h.spare = h.spare, slot{}
+		c.keepSlotOf(h, a)
 		if first.pe != nil {
 			return nil, i, a.abandon(first.pe), nil
 		}
@@ -133,10 +133,7 @@ func (c *call) openHedged(s *streamState, i int) (win *streamState, at int, pe *
 	// failed attempt.
 	pe1 := c.landRacer(h, first.s, first.pe)
 	pe = c.landRacer(h, second.s, second.pe)
-	if err := c.failed(first.s.i, pe1); err != nil {
-		return nil, second.s.i, pe, err
-	}
-	return nil, second.s.i, pe, nil
+	return nil, second.s.i, pe, c.failed(first.s.i, pe1)
 }
 
 // hedgeDelay is how long the first attempt on d runs alone: the route's
@@ -152,19 +149,11 @@ func (c *call) hedgeDelay(d *deployment, stream bool) time.Duration {
 }
 
 // landRacer ends a racer that does not serve: its upstream stopped, its
-// slot released, its attempt recorded with its usage (what it reported,
-// else an estimate of the content it produced; nothing when it produced
-// none and reported nothing). The first attempt's slot waits in the
-// spare, the second's in c.held.
+// slot released (see landWith), its attempt recorded with its usage (what
+// it reported, else an estimate of the content it produced; nothing when
+// it produced none and reported nothing). It returns pe.
 func (c *call) landRacer(h *streamHedge, s *streamState, pe *ProviderError) *ProviderError {
-	first := s != &h.b
-	if first {
-		c.held, h.spare = h.spare, c.held
-	}
-	s.abandon(pe)
-	if first {
-		c.held, h.spare = h.spare, slot{}
-	}
+	c.landWith(&h.hedgeState, s != &h.b, func() { s.abandon(pe) })
 	return pe
 }
 

@@ -94,7 +94,7 @@ type Record struct {
 	// msgs and hasher let PromptHash hash the prompt only when a sink asks.
 	// msgs points at the request's Messages (a pointer rather than the
 	// slice, to keep the Record small); hasher at the pooled call's, which
-	// the first hash makes.
+	// the first hash makes. The router sets both together, or neither.
 	msgs   *[]Message
 	hasher **promptHasher
 }
@@ -104,21 +104,16 @@ type Record struct {
 // router leaves hashing to the sinks that want it, so a request whose sinks
 // never ask pays nothing for it.
 func (r *Record) PromptHash() Hash {
-	if r.msgs != nil {
-		if *r.msgs != nil {
-			var h *promptHasher
-			if r.hasher != nil {
-				if *r.hasher == nil {
-					*r.hasher = new(promptHasher)
-				}
-				h = *r.hasher
-			} else {
-				h = new(promptHasher)
-			}
-			r.Prompt.Hash = h.sum(*r.msgs)
-		}
-		r.msgs = nil
+	if r.msgs == nil {
+		return r.Prompt.Hash
 	}
+	if msgs := *r.msgs; msgs != nil {
+		if *r.hasher == nil {
+			*r.hasher = new(promptHasher)
+		}
+		r.Prompt.Hash = (*r.hasher).sum(msgs)
+	}
+	r.msgs = nil
 	return r.Prompt.Hash
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,12 +53,8 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 
 // decodeError turns an encoding/json error into a *RecordDecodeError.
 func decodeError(err error) error {
-	var rde *RecordDecodeError
 	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &rde):
-		return rde
-	case errors.As(err, &te) && te.Field != "":
+	if errors.As(err, &te) && te.Field != "" {
 		return &RecordDecodeError{Field: te.Field, Reason: "want " + jsonKind(te.Type.Kind().String()) + ", got " + te.Value}
 	}
 	return &RecordDecodeError{Reason: strings.TrimPrefix(err.Error(), "json: ")}
@@ -210,12 +207,9 @@ func (j *recordJSON) record() (*Record, error) {
 	if r.TTFT, err = parseMillis("ttft_ms", j.TTFT); err != nil {
 		return nil, err
 	}
-	for i, name := range j.Needs {
-		c, ok := capabilityNamed(name)
-		if !ok {
-			return bad("needs["+strconv.Itoa(i)+"]", "unknown capability "+strconv.Quote(name)+" (want "+Capabilities(1<<len(capabilityNames)-1).String()+")")
-		}
-		r.Needs |= c
+	if r.Needs, err = parseCapabilities("needs", j.Needs); err != nil {
+		ce := err.(*ConfigError) // its only error
+		return bad(ce.Field, ce.Reason)
 	}
 	if j.MaxOutputTokens < 0 {
 		return bad("max_output_tokens", "negative")
@@ -227,13 +221,10 @@ func (j *recordJSON) record() (*Record, error) {
 		}
 		r.Start = t
 	}
-	switch o := Outcome(j.Outcome); o {
-	case OutcomeSuccess, OutcomeFailed, OutcomePolicyDenied, OutcomeQuotaExceeded, OutcomeInvalid,
-		OutcomeCanceled, OutcomeInterrupted, OutcomeClosed, OutcomeAbandoned:
-		r.Outcome = o
-	case "":
+	switch r.Outcome = Outcome(j.Outcome); {
+	case j.Outcome == "":
 		return bad("outcome", "missing: every record has one")
-	default:
+	case !slices.Contains(outcomes[:], r.Outcome):
 		return bad("outcome", "unknown outcome "+strconv.Quote(j.Outcome))
 	}
 	r.Candidates = make([]CandidateRecord, len(j.Candidates))
@@ -308,15 +299,6 @@ func (j *recordJSON) record() (*Record, error) {
 		}
 	}
 	return r, nil
-}
-
-func capabilityNamed(name string) (Capabilities, bool) {
-	for _, n := range capabilityNames {
-		if n.name == name {
-			return n.cap, true
-		}
-	}
-	return 0, false
 }
 
 func classNamed(name string) (Class, bool) {

@@ -88,7 +88,8 @@ type routeMetrics struct {
 	outcomes map[Outcome][]metric.RecordOption
 }
 
-// outcomes lists every Outcome, for attribute sets built in New.
+// outcomes lists every Outcome: for attribute sets built in New, and
+// for Record.UnmarshalJSON to know them.
 var outcomes = [...]Outcome{OutcomeSuccess, OutcomeFailed, OutcomePolicyDenied, OutcomeQuotaExceeded,
 	OutcomeInvalid, OutcomeCanceled, OutcomeInterrupted, OutcomeClosed, OutcomeAbandoned}
 

@@ -121,8 +121,8 @@ func TestMetricsOffCostsNothing(t *testing.T) {
 }
 
 // TestMetricsNameTheVersion: route metrics carry the configuration version,
-// so a canary's split shows, and a reload keeps the instruments (and a
-// breaker's transitions count once).
+// so a canary's split shows, and a reload keeps the instruments (one
+// duration histogram holds both versions).
 func TestMetricsNameTheVersion(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))

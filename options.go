@@ -243,27 +243,13 @@ type BreakerPolicy struct {
 // over returns base with every field b sets replacing base's: a
 // deployment's own breaker settings over the router's.
 func (b BreakerPolicy) over(base BreakerPolicy) BreakerPolicy {
-	if b.ConsecutiveFailures > 0 {
-		base.ConsecutiveFailures = b.ConsecutiveFailures
-	}
-	if b.FailureRatio > 0 {
-		base.FailureRatio = b.FailureRatio
-	}
-	if b.MinRequests > 0 {
-		base.MinRequests = b.MinRequests
-	}
-	if b.Interval > 0 {
-		base.Interval = b.Interval
-	}
-	if b.OpenFor > 0 {
-		base.OpenFor = b.OpenFor
-	}
-	if b.HalfOpenProbes > 0 {
-		base.HalfOpenProbes = b.HalfOpenProbes
-	}
-	if b.Failures > 0 {
-		base.Failures = b.Failures
-	}
+	override(&base.ConsecutiveFailures, b.ConsecutiveFailures)
+	override(&base.FailureRatio, b.FailureRatio)
+	override(&base.MinRequests, b.MinRequests)
+	override(&base.Interval, b.Interval)
+	override(&base.OpenFor, b.OpenFor)
+	override(&base.HalfOpenProbes, b.HalfOpenProbes)
+	override(&base.Failures, b.Failures)
 	base.Disabled = base.Disabled || b.Disabled
 	return base
 }
@@ -293,8 +279,17 @@ func (e TokenEstimates) withDefaults() TokenEstimates {
 	return e
 }
 
+// def gives *v the default d when it is unset (zero).
 func def[T int | uint32 | time.Duration](v *T, d T) {
 	if *v == 0 {
 		*v = d
+	}
+}
+
+// override replaces *v by o when o is set (above zero): one field of an
+// override (BreakerPolicy.over, overTimeouts).
+func override[T uint32 | float64 | time.Duration](v *T, o T) {
+	if o > 0 {
+		*v = o
 	}
 }

@@ -135,9 +135,14 @@ func TestInvalidOverridesAreRequestErrorsWithNothingSent(t *testing.T) {
 		s, err := r.ChatStream(context.Background(), req)
 		assert.Nil(t, s)
 		require.True(t, errors.As(err, &re), "%s (stream): %v", tc.field, err)
+		assert.Equal(t, tc.field, re.Field, "stream")
 	}
 	assert.Zero(t, p.CallCount(), "nothing sent")
 }
+
+// fallbackRetry is fastRetry with room for the attempts of a route and
+// its fallbacks.
+var fallbackRetry = llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 50 * time.Millisecond})
 
 func TestFallbackRouteAnswersWhenTheRouteFails(t *testing.T) {
 	bad := fake.New("bad", fake.WithDefault(fake.ServerError()))
@@ -147,7 +152,7 @@ func TestFallbackRouteAnswersWhenTheRouteFails(t *testing.T) {
 		llmrouter.WithDeployments(dep("a1", bad), dep("a2", bad), dep("b1", good), dep("c1", good)),
 		llmrouter.WithRoute("main", llmrouter.Route{Tiers: [][]string{{"a1", "a2"}}}),
 		llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}}}),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 50 * time.Millisecond}),
+		fallbackRetry,
 		llmrouter.WithQuota(llmrouter.NewMemoryQuotaStore(), llmrouter.PerTenant(llmrouter.RPM(1))),
 		llmrouter.WithClock(newClock().Now), // one quota window for both requests
 		llmrouter.WithLineage(sink),
@@ -188,34 +193,33 @@ func TestFallbackRespectsPolicies(t *testing.T) {
 	noB1 := llmrouter.Policy{Name: "no-b1", Check: func(_ *llmrouter.Request, d *llmrouter.Deployment) (bool, string) {
 		return d.Name != "b1", "b1 is off limits"
 	}}
-	r, err := llmrouter.New(
-		llmrouter.WithDeployments(dep("a1", bad), dep("b1", good), dep("b2", other), dep("b3", bad)),
-		llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}, {"b3"}, {"b2"}}}),
-		llmrouter.WithPolicies(llmrouter.DenyProviders("bad")),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 50 * time.Millisecond}),
-		llmrouter.WithLineage(sink),
-	)
-	require.NoError(t, err)
+	// newRouter routes "backup" over b1, b3 and b2, denying the provider
+	// named denied.
+	newRouter := func(b3 llmrouter.Provider, denied string) *llmrouter.Router {
+		r, err := llmrouter.New(
+			llmrouter.WithDeployments(dep("a1", bad), dep("b1", good), dep("b2", other), dep("b3", b3)),
+			llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}, {"b3"}, {"b2"}}}),
+			llmrouter.WithPolicies(llmrouter.DenyProviders(denied)),
+			fallbackRetry,
+			llmrouter.WithLineage(sink),
+		)
+		require.NoError(t, err)
+		return r
+	}
+	r := newRouter(bad, "bad")
 
 	// a1 is denied: the request's own route is refused by policy, which
 	// is not a case for the fallback.
 	req := hello("a1")
 	req.Fallback = []string{"backup"}
-	_, err = r.Chat(context.Background(), req)
+	_, err := r.Chat(context.Background(), req)
 	require.ErrorIs(t, err, llmrouter.ErrPolicyDenied)
 	assert.Zero(t, good.CallCount()+other.CallCount())
 	sink.records = nil
 
 	// With a1 allowed and failing, the fallback runs every policy: the
 	// router's (b3 is on a denied provider) and the request's (b1).
-	r2, err := llmrouter.New(
-		llmrouter.WithDeployments(dep("a1", bad), dep("b1", good), dep("b2", other), dep("b3", fake.New("denied"))),
-		llmrouter.WithRoute("backup", llmrouter.Route{Tiers: [][]string{{"b1"}, {"b3"}, {"b2"}}}),
-		llmrouter.WithPolicies(llmrouter.DenyProviders("denied")),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{MaxAttempts: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 50 * time.Millisecond}),
-		llmrouter.WithLineage(sink),
-	)
-	require.NoError(t, err)
+	r2 := newRouter(fake.New("denied"), "denied")
 	req = hello("a1")
 	req.Fallback = []string{"backup"}
 	req.Policies = []llmrouter.Policy{noB1}

@@ -55,14 +55,15 @@ func (r *generation) plan(req *Request, stream bool) (*RoutePlan, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	if r.routes[req.Model] == nil {
+	rt := r.routes[req.Model]
+	if rt == nil {
 		return nil, unknownRoute("Model", req.Model)
 	}
 	if err := r.checkFallbacks(req); err != nil {
 		return nil, err
 	}
 	in, out := r.estimateTokens(req)
-	return r.planNeeds(req, req.needs(stream), in, out)
+	return r.planNeeds(rt, req, req.needs(stream), in, out), nil
 }
 
 // PlanRecord plans again the request a lineage record describes, as Plan
@@ -103,11 +104,15 @@ func (r *Router) PlanRecord(rec *Record) (*RoutePlan, error) {
 	req := &Request{Model: rec.Route, Tenant: rec.Tenant, User: rec.User, Labels: rec.Labels, MaxOutputTokens: int(rec.MaxOutputTokens),
 		recorded: &recordedContent{all: needs, inputTokens: rec.Prompt.Tokens}}
 	g := r.serve(req)
+	rt := g.routes[rec.Route]
+	if rt == nil {
+		return nil, unknownRoute("Record.Route", rec.Route)
+	}
 	out := req.MaxOutputTokens
 	if out == 0 && !rec.Embed {
 		out = g.estimates.DefaultOutput
 	}
-	return g.planNeeds(req, needs, rec.Prompt.Tokens, out)
+	return g.planNeeds(rt, req, needs, rec.Prompt.Tokens, out), nil
 }
 
 // recordedContent is what a lineage record keeps of a request's content,
@@ -143,12 +148,8 @@ func (r *generation) checkFallbacks(req *Request) error {
 }
 
 // planNeeds plans req, which needs needs and is estimated at in tokens in
-// and out tokens out, on its route.
-func (r *generation) planNeeds(req *Request, needs Capabilities, in, out int) (*RoutePlan, error) {
-	rt := r.routes[req.Model]
-	if rt == nil {
-		return nil, unknownRoute("Record.Route", req.Model)
-	}
+// and out tokens out, on its route rt.
+func (r *generation) planNeeds(rt *route, req *Request, needs Capabilities, in, out int) *RoutePlan {
 	c := &call{}
 	c.r, c.req, c.needs = r, req, needs
 	if r.tenantPolicies != nil {
@@ -173,5 +174,5 @@ func (r *generation) planNeeds(req *Request, needs Capabilities, in, out int) (*
 		}
 		plan.Candidates = append(plan.Candidates, cr)
 	}
-	return plan, nil
+	return plan
 }

@@ -143,38 +143,41 @@ func TestRetriesPerKind(t *testing.T) {
 }
 
 func TestDeploymentTimeoutsOverTheRouters(t *testing.T) {
-	slow := fake.New("slow", fake.WithDefault(fake.Hang()))
-	up := fake.New("up")
-	a := dep("a", slow)
-	a.Timeouts = llmrouter.Timeouts{Attempt: 20 * time.Millisecond}
-	r, err := llmrouter.New(llmrouter.WithDeployments(a, dep("b", up)),
-		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}, {"b"}}}),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{AttemptsPerDeployment: 1}))
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	resp, err := r.Chat(ctx, hello("chat"))
-	require.NoError(t, err, "the deployment's own attempt timeout fails it over; the router has none")
-	assert.Equal(t, "b", resp.Deployment)
-}
-
-func TestDeploymentStreamTimeout(t *testing.T) {
-	slow := fake.New("slow", fake.WithDefault(fake.Hang()))
-	up := fake.New("up")
-	a := dep("a", slow)
-	a.Timeouts = llmrouter.Timeouts{FirstToken: 20 * time.Millisecond}
-	r, err := llmrouter.New(llmrouter.WithDeployments(a, dep("b", up)),
-		llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}, {"b"}}}),
-		llmrouter.WithRetry(llmrouter.RetryPolicy{AttemptsPerDeployment: 1}))
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := r.ChatStream(ctx, hello("chat"))
-	require.NoError(t, err)
-	assert.Equal(t, "b", s.Deployment())
-	for s.Next() {
+	// The deployment's own attempt (or first-token) timeout fails it over;
+	// the router has none.
+	for _, tc := range []struct {
+		name     string
+		timeouts llmrouter.Timeouts
+		stream   bool
+	}{
+		{"attempt", llmrouter.Timeouts{Attempt: 20 * time.Millisecond}, false},
+		{"first token of a stream", llmrouter.Timeouts{FirstToken: 20 * time.Millisecond}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			slow := fake.New("slow", fake.WithDefault(fake.Hang()))
+			up := fake.New("up")
+			a := dep("a", slow)
+			a.Timeouts = tc.timeouts
+			r, err := llmrouter.New(llmrouter.WithDeployments(a, dep("b", up)),
+				llmrouter.WithRoute("chat", llmrouter.Route{Tiers: [][]string{{"a"}, {"b"}}}),
+				llmrouter.WithRetry(llmrouter.RetryPolicy{AttemptsPerDeployment: 1}))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if !tc.stream {
+				resp, err := r.Chat(ctx, hello("chat"))
+				require.NoError(t, err, "the deployment's own attempt timeout fails it over; the router has none")
+				assert.Equal(t, "b", resp.Deployment)
+				return
+			}
+			s, err := r.ChatStream(ctx, hello("chat"))
+			require.NoError(t, err)
+			assert.Equal(t, "b", s.Deployment())
+			for s.Next() {
+			}
+			require.NoError(t, s.Close())
+		})
 	}
-	require.NoError(t, s.Close())
 }
 
 func TestDeploymentBreakerFailures(t *testing.T) {
@@ -201,33 +204,37 @@ func TestDeploymentBreakerFailures(t *testing.T) {
 
 func TestRouteFallbackValidation(t *testing.T) {
 	p := fake.New("p")
+	route := func(rt llmrouter.Route) llmrouter.Option { return llmrouter.WithRoute("chat", rt) }
+	perKind := func(k llmrouter.Kind, n int) llmrouter.Option {
+		return llmrouter.WithRetry(llmrouter.RetryPolicy{RetriesPerKind: map[llmrouter.Kind]int{k: n}})
+	}
+	totalTimeout := dep("c", p)
+	totalTimeout.Timeouts.Total = time.Second
 	cases := []struct {
 		name  string
-		route llmrouter.Route
+		opt   llmrouter.Option
 		field string
 	}{
-		{"unknown", llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"nope"}}, `Routes["chat"].Fallback[0]`},
-		{"itself", llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"chat"}}, `Routes["chat"].Fallback[0]`},
-		{"twice", llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"b", "b"}}, `Routes["chat"].Fallback[1]`},
-		{"canceled", llmrouter.Route{Tiers: [][]string{{"a"}}, FallbackOn: map[llmrouter.Kind][]string{llmrouter.KindCanceled: {"b"}}}, `Routes["chat"].FallbackOn[canceled]`},
+		{"unknown", route(llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"nope"}}), `Routes["chat"].Fallback[0]`},
+		{"itself", route(llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"chat"}}), `Routes["chat"].Fallback[0]`},
+		{"twice", route(llmrouter.Route{Tiers: [][]string{{"a"}}, Fallback: []string{"b", "b"}}), `Routes["chat"].Fallback[1]`},
+		{"canceled", route(llmrouter.Route{Tiers: [][]string{{"a"}}, FallbackOn: map[llmrouter.Kind][]string{llmrouter.KindCanceled: {"b"}}}), `Routes["chat"].FallbackOn[canceled]`},
+		{"unknown kind", route(llmrouter.Route{Tiers: [][]string{{"a"}}, FallbackOn: map[llmrouter.Kind][]string{llmrouter.KindUnknown: {"b"}}}), `Routes["chat"].FallbackOn[unknown]`},
+		{"kind past the last", route(llmrouter.Route{Tiers: [][]string{{"a"}}, FallbackOn: map[llmrouter.Kind][]string{99: {"b"}}}), `Routes["chat"].FallbackOn[kind(99)]`},
+		{"deployment total timeout", llmrouter.WithDeployments(totalTimeout), "Deployments[2].Timeouts.Total"},
+		{"negative retries", perKind(llmrouter.KindServer, -1), "Retry.RetriesPerKind[server]"},
+		{"retries of an unknown kind", perKind(llmrouter.KindUnknown, 1), "Retry.RetriesPerKind[unknown]"},
+		{"retries of a kind past the last", perKind(99, 1), "Retry.RetriesPerKind[kind(99)]"},
+		{"retries of cancellations", perKind(llmrouter.KindCanceled, 1), "Retry.RetriesPerKind[canceled]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p), dep("b", p)), llmrouter.WithRoute("chat", tc.route))
+			_, err := llmrouter.New(llmrouter.WithDeployments(dep("a", p), dep("b", p)), tc.opt)
 			var ce *llmrouter.ConfigError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tc.field, ce.Field)
 		})
 	}
-	bad := dep("a", p)
-	bad.Timeouts.Total = time.Second
-	_, err := llmrouter.New(llmrouter.WithDeployments(bad))
-	var ce *llmrouter.ConfigError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "Deployments[0].Timeouts.Total", ce.Field)
-	_, err = llmrouter.New(llmrouter.WithDeployments(dep("a", p)), llmrouter.WithRetry(llmrouter.RetryPolicy{RetriesPerKind: map[llmrouter.Kind]int{llmrouter.KindServer: -1}}))
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "Retry.RetriesPerKind[server]", ce.Field)
 }
 
 func TestRetryPolicyZeroCoversEveryField(t *testing.T) {
