@@ -131,6 +131,23 @@ func TestVersionIDIsContent(t *testing.T) {
 	require.NotEqual(t, c.ConfigVersion().ID, d.ConfigVersion().ID, "a policy's values count")
 }
 
+// A deployment's Extra given as a pointer (as adapters accept) counts by
+// what it points to, not by its address.
+func TestVersionIDFollowsExtraPointers(t *testing.T) {
+	type extra struct{ Region string }
+	id := func(e any) string {
+		t.Helper()
+		d := dep("a", fake.New("p"))
+		d.Extra = e
+		r, err := llmrouter.New(llmrouter.WithDeployments(d))
+		require.NoError(t, err)
+		return r.ConfigVersion().ID
+	}
+	require.Equal(t, id(&extra{"eu"}), id(&extra{"eu"}), "equal Extra behind two pointers, equal ID")
+	require.NotEqual(t, id(&extra{"eu"}), id(&extra{"us"}), "Extra's content counts")
+	require.NotEqual(t, id(nil), id(&extra{"eu"}), "Extra counts at all")
+}
+
 func TestRequestsFinishOnTheVersionTheyStarted(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once

@@ -47,7 +47,10 @@ func (c *config) hash() string {
 			provider = d.Provider.Name()
 		}
 		d.Provider = nil // a pointer: its address differs per process
+		extra := d.Extra // may be a pointer too (an adapter's *Extra)
+		d.Extra = nil
 		fmt.Fprintf(h, "deployment %s %+v\n", provider, d)
+		hashExtra(h, extra)
 	}
 	for _, nr := range c.routes {
 		rt := nr.route
@@ -76,6 +79,18 @@ func (c *config) hash() string {
 	fmt.Fprintf(h, "quota store %T\n", c.quotaStore)
 	fmt.Fprintf(h, "retry %+v\ntimeouts %+v\nbreaker %+v\noutput %d\n", c.retry, c.timeouts, c.breaker, c.estimates.DefaultOutput)
 	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// hashExtra writes a deployment's Extra by its type and its JSON, which
+// follows pointers (%v would print their addresses, different in every
+// process and on every build of the same file). A value JSON cannot encode
+// counts by its type alone.
+func hashExtra(h hash.Hash, extra any) {
+	if extra == nil {
+		return
+	}
+	data, _ := json.Marshal(extra)
+	fmt.Fprintf(h, "extra %T %s\n", extra, data)
 }
 
 func hashPolicies(h hash.Hash, what string, ps []Policy) {
