@@ -189,7 +189,6 @@ func (c *call) release() {
 		a := &c.attBuf[i]
 		a.Error, a.Code = "", ""
 	}
-	clear(c.holdBuf[:])
 	c.callState = callState{}
 	c.routeFrom = 0
 	r.calls.Put(c)
@@ -278,13 +277,7 @@ func (c *call) prepare() error {
 		c.addOwnPolicies()
 	}
 	c.fixedOnly = len(c.r.policies) == c.r.fixedPolicies && len(c.tenantPolicies) == 0 && len(req.Policies) == 0
-	c.rec.Candidates = append(c.rec.Candidates, rt.candidates...)
-	if n := len(rt.members); n <= len(c.triesBuf) {
-		c.tries, c.hold = c.triesBuf[:n], c.holdBuf[:n]
-		clear(c.tries) // holdBuf is cleared on release
-	} else {
-		c.growTries(n)
-	}
+	c.enterRoute(rt)
 	// Admitted once for every route the request may take: the estimate is
 	// the most any allowed member, or any fallback deployment, could cost.
 	if c.allOpen() {
@@ -323,10 +316,18 @@ func (c *call) addOwnPolicies() {
 	}
 }
 
-// growTries gives a route longer than the inline buffers its per-member
-// counts on the heap.
-func (c *call) growTries(n int) {
-	c.tries, c.hold = make([]uint8, n), make([]int64, n)
+// enterRoute puts the request on route rt (its own, or a fallback): rt's
+// candidates join the record, and its per-member counts start at zero, in
+// the inline buffers when they fit.
+func (c *call) enterRoute(rt *route) {
+	c.rt = rt
+	c.rec.Candidates = append(c.rec.Candidates, rt.candidates...)
+	if n := len(rt.members); n <= len(c.triesBuf) {
+		c.triesBuf, c.holdBuf = [len(c.triesBuf)]uint8{}, [len(c.holdBuf)]int64{} // whole: fixed-size stores
+		c.tries, c.hold = c.triesBuf[:n], c.holdBuf[:n]
+	} else {
+		c.tries, c.hold = make([]uint8, n), make([]int64, n)
+	}
 }
 
 // estimateFallbacks raises the request's most cost to what any deployment

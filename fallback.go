@@ -32,15 +32,7 @@ func (c *call) fallBack(list []string) bool {
 	c.routeFrom = int32(len(c.failures))
 	rt := c.r.routes[name] // prepare checked every name
 	before := c.rec.Candidates
-	c.rt = rt
-	c.rec.Candidates = append(c.rec.Candidates, rt.candidates...)
-	if n := len(rt.members); n <= len(c.triesBuf) {
-		c.tries, c.hold = c.triesBuf[:n], c.holdBuf[:n]
-		clear(c.tries)
-		clear(c.hold)
-	} else {
-		c.growTries(n)
-	}
+	c.enterRoute(rt)
 	c.waits = 0
 	allowed := 0
 	for i, d := range rt.members {
