@@ -55,9 +55,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = appendTimeField(b, "start", r.Start)
 	b = appendMillisField(b, "duration_ms", r.Duration)
 	b = appendMillisField(b, "ttft_ms", r.TTFT)
-	b = appendStrings(append(b, `,"policies":`...), r.Policies)
+	b = jsonx.AppendStrings(append(b, `,"policies":`...), r.Policies)
 	if len(r.Fallbacks) > 0 {
-		b = appendStrings(append(b, `,"fallbacks":`...), r.Fallbacks)
+		b = jsonx.AppendStrings(append(b, `,"fallbacks":`...), r.Fallbacks)
 	}
 	b = append(b, `,"candidates":[`...)
 	for i := range r.Candidates {
@@ -258,16 +258,4 @@ func appendMillis(b []byte, d time.Duration) []byte {
 		n--
 	}
 	return append(b, digits[:n]...)
-}
-
-// appendStrings appends list as a JSON array of strings.
-func appendStrings(b []byte, list []string) []byte {
-	b = append(b, '[')
-	for i, s := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonx.AppendString(b, s)
-	}
-	return append(b, ']')
 }

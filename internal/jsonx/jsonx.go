@@ -20,6 +20,18 @@ func AppendString(dst []byte, s string) []byte {
 	return append(AppendEscaped(append(dst, '"'), s), '"')
 }
 
+// AppendStrings appends list to dst as a JSON array of strings.
+func AppendStrings(dst []byte, list []string) []byte {
+	dst = append(dst, '[')
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendString(dst, s)
+	}
+	return append(dst, ']')
+}
+
 // AppendEscaped appends s escaped for the inside of a JSON string: quotes,
 // backslashes and control characters escaped, U+2028 and U+2029 escaped as
 // encoding/json does, and invalid UTF-8 replaced by U+FFFD.

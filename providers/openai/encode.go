@@ -93,7 +93,7 @@ func (p *Provider) appendBody(dst []byte, d *llmrouter.Deployment, req *llmroute
 		dst = appendFloat(append(dst, `,"top_p":`...), *req.TopP)
 	}
 	if len(req.Stop) > 0 {
-		dst = appendStrings(append(dst, `,"stop":`...), req.Stop)
+		dst = jsonx.AppendStrings(append(dst, `,"stop":`...), req.Stop)
 	}
 	if req.Seed != nil {
 		dst = strconv.AppendInt(append(dst, `,"seed":`...), *req.Seed, 10)
@@ -276,17 +276,6 @@ func appendParts(dst []byte, parts []llmrouter.Part, images, breakpoints bool) [
 	return append(dst, ']')
 }
 
-func appendStrings(dst []byte, v []string) []byte {
-	dst = append(dst, '[')
-	for i, s := range v {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, s)
-	}
-	return append(dst, ']')
-}
-
 func appendBool(dst []byte, v bool) []byte {
 	if v {
 		return append(dst, "true"...)
@@ -295,9 +284,7 @@ func appendBool(dst []byte, v bool) []byte {
 }
 
 // appendString appends s as a JSON string.
-func appendString(dst []byte, s string) []byte {
-	return append(appendEscaped(append(dst, '"'), s), '"')
-}
+func appendString(dst []byte, s string) []byte { return jsonx.AppendString(dst, s) }
 
 // appendEscaped appends s escaped for the inside of a JSON string.
 func appendEscaped(dst []byte, s string) []byte { return jsonx.AppendEscaped(dst, s) }

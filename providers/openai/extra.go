@@ -2,6 +2,7 @@ package openai
 
 import (
 	"encoding/json"
+	"github.com/llmrouter/llmrouter/internal/jsonx"
 	"math"
 	"sort"
 	"strconv"
@@ -119,7 +120,7 @@ func appendOpenRouter(dst []byte, o *OpenRouterPreferences) []byte {
 			return dst
 		}
 		dst = append(sep(dst), key...)
-		return appendStrings(dst, v)
+		return jsonx.AppendStrings(dst, v)
 	}
 	dst = list(dst, `"order":`, o.Order)
 	dst = list(dst, `"only":`, o.Only)
@@ -195,7 +196,7 @@ func appendLiteLLM(dst []byte, m *LiteLLMMetadata) ([]byte, error) {
 		if len(keys) > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendStrings(append(dst, `"tags":`...), m.Tags)
+		dst = jsonx.AppendStrings(append(dst, `"tags":`...), m.Tags)
 	}
 	return append(dst, '}'), nil
 }
