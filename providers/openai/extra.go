@@ -2,10 +2,11 @@ package openai
 
 import (
 	"encoding/json"
-	"github.com/llmrouter/llmrouter/internal/jsonx"
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/llmrouter/llmrouter/internal/jsonx"
 )
 
 // OpenRouterPreferences are OpenRouter's provider-routing preferences for
